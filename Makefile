@@ -1,0 +1,40 @@
+# Two commands for a fresh machine: `make run` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck pytest browser clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/guardianes serve --demo
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || \
+	  { echo "Installing Debian chromium for the browser tests"; \
+	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+	    (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null); }
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check guardianes tests bench
+	$(BIN)/ruff check guardianes tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy guardianes
+
+pytest: $(STAMP) browser
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+	$(BIN)/guardianes locales check
+	$(BIN)/guardianes db check
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,399 @@
+"""Staff API operations: visits, broadcasts, reminders, imports, and admin token management."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
+
+from guardianes.api.auth import AdminDep, LimitQuery, OffsetQuery, StaffDep, ViewerDep
+from guardianes.api.schemas import (
+    BroadcastCreate,
+    BroadcastProgressPublic,
+    BroadcastPublic,
+    ImportResultPublic,
+    LayerPublic,
+    Page,
+    ReminderCreate,
+    ReminderPublic,
+    ReminderUpdate,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    VisitCreate,
+    VisitPublic,
+)
+from guardianes.importers import service as importers
+from guardianes.importers.layers import MUNICIPALITY, LayerSpec
+from guardianes.importers.report import ImportFileError, ImportReport
+from guardianes.services import broadcasts as broadcasts_service
+from guardianes.services import reminders as reminders_service
+from guardianes.services import staff_tokens
+from guardianes.services import visits as visits_service
+from guardianes.services.bootstrap import reload_gazetteer
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.models import Broadcast, StaffToken
+from guardianes.storage.repositories import broadcasts as broadcasts_repo
+from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import reminders as reminders_repo
+from guardianes.storage.repositories.broadcasts import RecipientFilter
+from guardianes.storage.types import utcnow
+from guardianes.web.deps import RuntimeDep, SessionDep
+
+router = APIRouter(prefix="/api/v1")
+IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints")
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def _not_found(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} not found")
+
+
+def _unprocessable(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
+
+
+def _who(token: StaffToken) -> str:
+    return f"token:{token.id}:{token.name}"
+
+
+# ---------------------------------------------------------------- visits
+
+
+@router.get("/visits", tags=["visits"])
+async def list_visits(
+    session: SessionDep,
+    _: ViewerDep,
+    colonia_id: int | None = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+) -> Page[VisitPublic]:
+    """Visits, soonest first."""
+    page = await broadcasts_repo.list_visits(
+        session, colonia_id=colonia_id, starts_from=None, limit=limit, offset=offset
+    )
+    return Page(
+        items=[VisitPublic.model_validate(v) for v in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/visits", tags=["visits"], status_code=status.HTTP_201_CREATED)
+async def create_visit(
+    *, session: SessionDep, runtime: RuntimeDep, token: StaffDep, body: VisitCreate
+) -> VisitPublic:
+    """Announce a visit to the colonia's guardians and remind them the day before."""
+    try:
+        created = await visits_service.create_visit(
+            session,
+            colonia_id=body.colonia_id,
+            place=body.place,
+            starts_at=body.starts_at,
+            description=body.description,
+            created_by=_who(token),
+            timezone=ZoneInfo(runtime.settings.timezone),
+            reminder_hour=body.reminder_hour,
+        )
+    except visits_service.ColoniaNotFoundError as error:
+        raise _unprocessable("unknown colonia") from error
+    public = VisitPublic.model_validate(created.visit)
+    public.broadcast_id = created.broadcast.id
+    public.reminder_id = created.reminder.id if created.reminder else None
+    return public
+
+
+@router.get("/visits/{visit_id}", tags=["visits"])
+async def get_visit(session: SessionDep, _: ViewerDep, visit_id: int) -> VisitPublic:
+    """One visit."""
+    visit = await broadcasts_repo.get_visit(session, visit_id)
+    if visit is None:
+        raise _not_found("visit")
+    public = VisitPublic.model_validate(visit)
+    broadcast = await broadcasts_repo.broadcast_of_visit(session, visit_id)
+    public.broadcast_id = broadcast.id if broadcast else None
+    return public
+
+
+@router.post("/visits/{visit_id}/cancel", tags=["visits"])
+async def cancel_visit(session: SessionDep, _: StaffDep, visit_id: int) -> VisitPublic:
+    """Cancel a visit: its reminder is switched off."""
+    try:
+        visit = await visits_service.cancel_visit(session, visit_id)
+    except visits_service.VisitNotFoundError as error:
+        raise _not_found("visit") from error
+    return VisitPublic.model_validate(visit)
+
+
+# ---------------------------------------------------------------- broadcasts
+
+
+async def _with_progress(session: SessionDep, broadcast: Broadcast) -> BroadcastPublic:
+    public = BroadcastPublic.model_validate(broadcast)
+    report = await broadcasts_service.progress(session, broadcast.id)
+    public.progress = BroadcastProgressPublic.of(report)
+    return public
+
+
+@router.get("/broadcasts", tags=["broadcasts"])
+async def list_broadcasts(
+    *,
+    session: SessionDep,
+    _: ViewerDep,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+) -> Page[BroadcastPublic]:
+    """Broadcasts, newest first."""
+    page = await broadcasts_repo.list_broadcasts(
+        session, status=status_, limit=limit, offset=offset
+    )
+    return Page(
+        items=[BroadcastPublic.model_validate(b) for b in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/broadcasts", tags=["broadcasts"], status_code=status.HTTP_201_CREATED)
+async def create_broadcast(
+    session: SessionDep, token: StaffDep, body: BroadcastCreate
+) -> BroadcastPublic:
+    """Send a message to every active guardian matching the filters (sent in the background)."""
+    broadcast, _count = await broadcasts_service.create_broadcast(
+        session,
+        text=body.text,
+        recipients=RecipientFilter(
+            colonia_id=body.colonia_id, role=body.role, channel=body.channel
+        ),
+        created_by=_who(token),
+    )
+    return await _with_progress(session, broadcast)
+
+
+@router.get("/broadcasts/{broadcast_id}", tags=["broadcasts"])
+async def get_broadcast(session: SessionDep, _: ViewerDep, broadcast_id: int) -> BroadcastPublic:
+    """A broadcast with its progress; once done, the final sent/failed/unreachable report."""
+    broadcast = await broadcasts_repo.get_broadcast(session, broadcast_id)
+    if broadcast is None:
+        raise _not_found("broadcast")
+    return await _with_progress(session, broadcast)
+
+
+@router.post("/broadcasts/{broadcast_id}/cancel", tags=["broadcasts"])
+async def cancel_broadcast(session: SessionDep, _: StaffDep, broadcast_id: int) -> BroadcastPublic:
+    """Stop a broadcast: recipients not yet queued get nothing."""
+    broadcast = await broadcasts_repo.get_broadcast(session, broadcast_id)
+    if broadcast is None:
+        raise _not_found("broadcast")
+    await broadcasts_service.cancel_broadcast(session, broadcast_id)
+    await session.refresh(broadcast)
+    return await _with_progress(session, broadcast)
+
+
+# ---------------------------------------------------------------- reminders
+
+
+@router.get("/reminders", tags=["reminders"])
+async def list_reminders(
+    *,
+    session: SessionDep,
+    _: ViewerDep,
+    colonia_id: int | None = None,
+    kind: str | None = None,
+    limit: LimitQuery = 50,
+    offset: OffsetQuery = 0,
+) -> Page[ReminderPublic]:
+    """Reminders."""
+    page = await reminders_repo.list_reminders(
+        session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
+    )
+    return Page(
+        items=[ReminderPublic.model_validate(r) for r in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/reminders", tags=["reminders"], status_code=status.HTTP_201_CREATED)
+async def create_reminder(
+    session: SessionDep, runtime: RuntimeDep, _: StaffDep, body: ReminderCreate
+) -> ReminderPublic:
+    """A recurring reminder to a colonia's lead (or one guardian), in GUARDIANES_TIMEZONE."""
+    spec = reminders_service.ReminderSpec(**body.model_dump())
+    try:
+        reminder = await reminders_service.create_reminder(
+            session, spec, timezone=ZoneInfo(runtime.settings.timezone), now=utcnow()
+        )
+    except reminders_service.InvalidScheduleError as error:
+        raise _unprocessable(f"invalid schedule: {error}") from error
+    return ReminderPublic.model_validate(reminder)
+
+
+@router.get("/reminders/{reminder_id}", tags=["reminders"])
+async def get_reminder(session: SessionDep, _: ViewerDep, reminder_id: int) -> ReminderPublic:
+    """One reminder."""
+    reminder = await reminders_repo.get_reminder(session, reminder_id)
+    if reminder is None:
+        raise _not_found("reminder")
+    return ReminderPublic.model_validate(reminder)
+
+
+@router.patch("/reminders/{reminder_id}", tags=["reminders"])
+async def update_reminder(
+    *,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: StaffDep,
+    reminder_id: int,
+    body: ReminderUpdate,
+) -> ReminderPublic:
+    """Change a reminder; a new schedule recomputes its next run."""
+    reminder = await reminders_repo.get_reminder(session, reminder_id)
+    if reminder is None:
+        raise _not_found("reminder")
+    try:
+        await reminders_service.update_reminder(
+            session,
+            reminder,
+            body.model_dump(exclude_unset=True),
+            timezone=ZoneInfo(runtime.settings.timezone),
+            now=utcnow(),
+        )
+    except reminders_service.InvalidScheduleError as error:
+        raise _unprocessable(f"invalid schedule: {error}") from error
+    return ReminderPublic.model_validate(reminder)
+
+
+@router.delete(
+    "/reminders/{reminder_id}", tags=["reminders"], status_code=status.HTTP_204_NO_CONTENT
+)
+async def delete_reminder(session: SessionDep, _: StaffDep, reminder_id: int) -> Response:
+    """Delete a reminder and its history."""
+    reminder = await reminders_repo.get_reminder(session, reminder_id)
+    if reminder is None:
+        raise _not_found("reminder")
+    await reminders_repo.delete_reminder(session, reminder)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- imports
+
+
+@router.get("/imports", tags=["imports"])
+async def list_imports(
+    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+) -> Page[LayerPublic]:
+    """Import history: map layers, most recently imported first."""
+    page = await catalog.list_layers(session, limit=limit, offset=offset)
+    return Page(
+        items=[LayerPublic.model_validate(layer) for layer in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+async def _run_import(
+    kind: str, path: Path, runtime: RuntimeDep, spec: LayerSpec | None
+) -> ImportReport:
+    # Imports are their own unit of work so the gazetteer reload below sees the new rows.
+    async with unit_of_work(runtime.sessions) as session:
+        match kind:
+            case "kml" if spec is not None:
+                report = await importers.import_kml_layer(session, spec)
+            case "contracts":
+                report = await importers.import_contracts(session, path)
+            case "colonias":
+                report = await importers.import_colonias(session, path)
+            case _:
+                report = await importers.import_complaints(session, path)
+        if kind in ("kml", "colonias"):
+            await importers.link_spaces_to_colonias(session)
+    if kind in ("kml", "colonias"):
+        await reload_gazetteer(runtime)
+    return report
+
+
+@router.post("/imports", tags=["imports"], status_code=status.HTTP_201_CREATED)
+async def create_import(
+    *,
+    runtime: RuntimeDep,
+    _: StaffDep,
+    file: Annotated[UploadFile, File(description="A KML/KMZ map, or a CSV.")],
+    kind: Annotated[str, Form(description="kml | contracts | colonias | complaints")],
+    service: Annotated[str | None, Form(description="Service code (kml).")] = None,
+    year: Annotated[int | None, Form()] = None,
+    contract: Annotated[str | None, Form()] = None,
+    responsible: Annotated[str | None, Form()] = None,
+    responsible_type: Annotated[str, Form()] = MUNICIPALITY,
+    title: Annotated[str | None, Form()] = None,
+) -> ImportResultPublic:
+    """Upload a file and run its importer (re-importing a file updates rows in place)."""
+    if kind not in IMPORT_KINDS:
+        raise _unprocessable(f"kind must be one of {', '.join(IMPORT_KINDS)}")
+    if kind == "kml" and not service:
+        raise _unprocessable("a kml import needs a service")
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="file too large")
+    # The layer's identity is its file name, so keep the uploaded name (without folders).
+    name = Path(file.filename or f"upload.{kind}").name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        spec = (
+            LayerSpec(
+                path=path,
+                service=service or "",
+                year=year,
+                contract=contract,
+                responsible=responsible,
+                responsible_type=responsible_type,
+                title=title,
+            )
+            if kind == "kml"
+            else None
+        )
+        try:
+            report = await _run_import(kind, path, runtime, spec)
+        except ImportFileError as error:
+            raise _unprocessable(str(error)) from error
+    return ImportResultPublic(
+        label=report.label,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=report.skipped,
+        problems=[str(p) for p in report.problems],
+    )
+
+
+# ---------------------------------------------------------------- tokens (admin)
+
+
+@router.get("/tokens", tags=["tokens"])
+async def list_tokens(session: SessionDep, _: AdminDep) -> list[TokenPublic]:
+    """Every staff token (never their values)."""
+    return [TokenPublic.model_validate(t) for t in await staff_tokens.list_tokens(session)]
+
+
+@router.post("/tokens", tags=["tokens"], status_code=status.HTTP_201_CREATED)
+async def create_token(session: SessionDep, _: AdminDep, body: TokenCreate) -> TokenCreated:
+    """Make a token; its value is in this answer only."""
+    row, plain = await staff_tokens.create_token(session, name=body.name, role=body.role)
+    return TokenCreated(**TokenPublic.model_validate(row).model_dump(), token=plain)
+
+
+@router.delete("/tokens/{token_id}", tags=["tokens"], status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_token(session: SessionDep, _: AdminDep, token_id: int) -> Response:
+    """Revoke a token at once."""
+    if not await staff_tokens.revoke_token(session, token_id):
+        raise _not_found("active token")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

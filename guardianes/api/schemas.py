@@ -1,0 +1,312 @@
+"""Request and response bodies of the staff API (`ThingPublic` out, `ThingCreate` in)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guardianes.services.broadcasts import BroadcastProgress
+from guardianes.storage.models import StaffTokenRole
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list and the total the filters match."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Orm(BaseModel):
+    """Built from ORM rows."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class GuardianPublic(Orm):
+    """A guardian as staff see them (no platform ids or addresses)."""
+
+    id: int
+    channel: str
+    display_name: str
+    colonia_id: int | None
+    role: str
+    status: str
+    locale: str
+    training_date: date | None
+    created_at: datetime
+    last_inbound_at: datetime | None
+
+
+class ColoniaPublic(Orm):
+    """A colonia."""
+
+    id: int
+    name: str
+    training_date: date | None
+    has_geometry: bool = False
+
+
+class ColoniaUpdate(BaseModel):
+    """What staff may change on a colonia."""
+
+    training_date: date | None
+
+
+class SpacePublic(Orm):
+    """A public space (geometry in `spaces.geojson`)."""
+
+    id: int
+    layer_id: int
+    name: str
+    kind: str
+    source_code: str | None
+    description: str | None
+    colonia_id: int | None
+    centroid_lat: float
+    centroid_lon: float
+
+
+class CompanyPublic(Orm):
+    """A contractor."""
+
+    id: int
+    name: str
+    rfc: str | None
+    constitution_date: date | None
+
+
+class ContractPublic(Orm):
+    """A procurement contract and its risk indicators."""
+
+    id: int
+    period: str | None
+    agency: str | None
+    process_number: str | None
+    contract_number: str | None
+    contract_date: date | None
+    amount: Decimal | None
+    object: str | None
+    procedure_type: str | None
+    company_id: int | None
+    risk_favoritism: float | None
+    risk_directed_tender: float | None
+    risk_split_contracts: float | None
+    risk_overpricing: float | None
+    risk_short_deadlines: float | None
+    risk_collusion: float | None
+    risk_shell_company: float | None
+
+
+class MediaPublic(Orm):
+    """A photo of a submission; fetch it at `url` with the same token."""
+
+    id: int
+    question: str
+    mime_type: str
+    size: int
+    url: str = ""
+
+
+class SubmissionPublic(Orm):
+    """A finished surveillance card."""
+
+    id: int
+    guardian_id: int
+    form_id: str | None = None
+    card_definition_id: int
+    channel: str
+    answers: dict[str, Any]
+    latitude: float | None
+    longitude: float | None
+    public_space_id: int | None
+    contract_id: int | None
+    colonia_id: int | None
+    responsible_name: str | None
+    started_at: datetime
+    completed_at: datetime
+    media: list[MediaPublic] = []
+
+
+class QuizAttemptPublic(Orm):
+    """A scored quiz."""
+
+    id: int
+    guardian_id: int
+    form_id: str
+    form_version: str
+    phase: str
+    score: int
+    max_score: int
+    completed_at: datetime
+
+
+class VisitCreate(BaseModel):
+    """A visit to announce; a time without offset is local (GUARDIANES_TIMEZONE)."""
+
+    colonia_id: int
+    place: str = Field(min_length=1, max_length=300)
+    starts_at: datetime
+    description: str = ""
+    reminder_hour: int = Field(default=18, ge=0, le=23)
+
+
+class VisitPublic(Orm):
+    """A visit."""
+
+    id: int
+    colonia_id: int
+    place: str
+    starts_at: datetime
+    description: str
+    created_by: str | None
+    cancelled_at: datetime | None
+    broadcast_id: int | None = None
+    reminder_id: int | None = None
+
+
+class BroadcastCreate(BaseModel):
+    """A message to the guardians matching the filters."""
+
+    text: str = Field(min_length=1, max_length=4000)
+    colonia_id: int | None = None
+    role: str | None = None
+    channel: str | None = None
+
+
+class BroadcastProgressPublic(BaseModel):
+    """Deliveries by status; the final report once `status` is done."""
+
+    total: int
+    pending: int
+    queued: int
+    sent: int
+    failed: int
+    unreachable: int
+
+    @classmethod
+    def of(cls, report: BroadcastProgress) -> BroadcastProgressPublic:
+        """From the service's progress."""
+        return cls(
+            total=report.total,
+            pending=report.pending,
+            queued=report.queued,
+            sent=report.sent,
+            failed=report.failed,
+            unreachable=report.unreachable,
+        )
+
+
+class BroadcastPublic(Orm):
+    """A broadcast and, in single views, its progress."""
+
+    id: int
+    kind: str
+    text: str
+    colonia_id: int | None
+    role_filter: str | None
+    channel_filter: str | None
+    visit_id: int | None
+    status: str
+    created_by: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    progress: BroadcastProgressPublic | None = None
+
+
+class ReminderCreate(BaseModel):
+    """A recurring reminder: CronTrigger fields in GUARDIANES_TIMEZONE.
+
+    Example: `{"day_of_week": "mon", "hour": 10}`, or `{"day": "1st mon", "hour": 10}`.
+    """
+
+    name: str = Field(min_length=1, max_length=200)
+    cron: dict[str, Any]
+    colonia_id: int | None = None
+    guardian_id: int | None = None
+    message_key: str = "reminders.fill_card"
+    text: str | None = None
+    active: bool = True
+
+
+class ReminderUpdate(BaseModel):
+    """Changes to a reminder; omitted fields stay."""
+
+    name: str | None = None
+    cron: dict[str, Any] | None = None
+    colonia_id: int | None = None
+    guardian_id: int | None = None
+    message_key: str | None = None
+    text: str | None = None
+    active: bool | None = None
+
+
+class ReminderPublic(Orm):
+    """A reminder."""
+
+    id: int
+    kind: str
+    name: str
+    colonia_id: int | None
+    guardian_id: int | None
+    visit_id: int | None
+    cron: dict[str, Any]
+    message_key: str
+    text: str | None
+    active: bool
+    next_run_at: datetime | None
+
+
+class TokenCreate(BaseModel):
+    """A new staff token."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: StaffTokenRole
+
+
+class TokenPublic(Orm):
+    """A staff token (never its value)."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    """A token just made: `token` is shown this once."""
+
+    token: str
+
+
+class LayerPublic(Orm):
+    """An imported map layer (one row of the import history)."""
+
+    id: int
+    file_name: str
+    title: str | None
+    service_code: str
+    year: int | None
+    contract_number: str | None
+    responsible_name: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ImportResultPublic(BaseModel):
+    """Counts of one imported file."""
+
+    label: str
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+    problems: list[str]

@@ -1,0 +1,51 @@
+"""The FastAPI application: webhooks, web chat, staff API; its lifespan builds everything."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from guardianes import __version__
+from guardianes.config import Settings
+from guardianes.services.bootstrap import Services, start_services, stop_services
+from guardianes.web import health
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastAPI:
+    """Build the app; engines, bots and the scheduler start in its lifespan, not here."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services: Services = await start_services(settings, app, demo=demo)
+        app.state.runtime = services.runtime
+        app.state.services = services
+        try:
+            yield
+        finally:
+            with contextlib.suppress(asyncio.CancelledError):
+                await stop_services(services)
+
+    app = FastAPI(
+        title="Guardianes",
+        version=__version__,
+        summary="Citizen guardians check that public services are delivered.",
+        lifespan=lifespan,
+    )
+    app.include_router(health.router)
+    _include_optional_routers(app)
+    return app
+
+
+def _include_optional_routers(app: FastAPI) -> None:
+    from guardianes.web.routers import all_routers
+
+    for router in all_routers():
+        app.include_router(router)

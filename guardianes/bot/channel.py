@@ -1,0 +1,69 @@
+"""The `Channel` protocol every adapter implements, and the send outcomes the outbox acts on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from guardianes.conversations.messages import Prompt
+
+
+class ChannelName(StrEnum):
+    """Channels Guardianes speaks on."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    WEBCHAT = "webchat"
+    CONSOLE = "console"
+
+
+class FailureKind(StrEnum):
+    """How the outbox should react to a failed send."""
+
+    RETRY = "retry"  # network error, timeout, 5xx: back off exponentially and retry
+    RATE_LIMITED = "rate_limited"  # wait `retry_after` seconds, then retry
+    UNREACHABLE = "unreachable"  # the person blocked the bot / number undeliverable
+    OUTSIDE_WINDOW = "outside_window"  # WhatsApp 131047: resend as an approved template
+    PERMANENT = "permanent"  # the request itself is wrong: do not retry
+
+
+class SendFailedError(Exception):
+    """A send did not go through; `kind` tells the outbox what to do next."""
+
+    def __init__(self, kind: FailureKind, detail: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row as the channel sees it."""
+
+    outbox_id: int
+    address: str  # chat id, WhatsApp id...: where the platform delivers
+    prompt: Prompt
+    kind: str = "reply"  # reply | broadcast | reminder | visit: picks a template on WhatsApp
+    edit_message_id: str | None = None  # replace this earlier message when the channel can
+    locale: str = "es"
+    as_template: bool = False  # WhatsApp: send the approved template for `kind`
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What the platform answered to a successful send."""
+
+    platform_message_id: str | None
+
+
+@runtime_checkable
+class Channel(Protocol):
+    """A messaging platform: sends rendered prompts and says how failures should be handled."""
+
+    name: str
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Render and send one outbox row; raise `SendFailedError` when it does not go through."""
+        ...

@@ -1,0 +1,107 @@
+"""`TelegramChannel`: sends outbox rows through the Bot API and classifies failures.
+
+No retries and no pacing here: the outbox sender paces per chat and per channel, and acts
+on the `FailureKind` this channel reports (wait `retry_after`, back off, give up).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramRetryAfter,
+)
+from aiogram.types import Message
+
+from guardianes.bot.channel import ChannelName, Delivery, FailureKind, SendFailedError, SendResult
+from guardianes.bot.telegram.render import render, render_edit
+
+logger = logging.getLogger(__name__)
+
+# 400 descriptions that mean the person cannot be reached rather than a wrong request.
+UNREACHABLE_DESCRIPTIONS = ("chat not found", "user not found", "peer_id_invalid")
+# 400 descriptions of an edit that cannot happen: send the prompt as a new message instead.
+EDIT_IMPOSSIBLE_DESCRIPTIONS = (
+    "message to edit not found",
+    "message can't be edited",
+    "message identifier is not specified",
+)
+NOT_MODIFIED = "message is not modified"
+
+
+def classify(error: Exception) -> SendFailedError:
+    """The outbox's reading of an error raised by aiogram or the HTTP client."""
+    detail = str(error)
+    match error:
+        case TelegramRetryAfter():
+            return SendFailedError(
+                FailureKind.RATE_LIMITED, detail, retry_after=float(error.retry_after)
+            )
+        case TelegramForbiddenError():
+            return SendFailedError(FailureKind.UNREACHABLE, detail)
+        case TelegramBadRequest() if any(
+            text in error.message.lower() for text in UNREACHABLE_DESCRIPTIONS
+        ):
+            return SendFailedError(FailureKind.UNREACHABLE, detail)
+        case TelegramBadRequest() | TelegramEntityTooLarge() | TelegramMigrateToChat():
+            return SendFailedError(FailureKind.PERMANENT, detail)
+        case TelegramAPIError() | ClientDecodeError() | aiohttp.ClientError() | TimeoutError():
+            # Server errors, network errors, timeouts, and also a revoked token or a
+            # conflicting poller: all may pass, and the outbox caps the attempts.
+            return SendFailedError(FailureKind.RETRY, detail)
+    return SendFailedError(FailureKind.RETRY, f"{type(error).__name__}: {detail}")
+
+
+def _message_id(result: Message | bool) -> str | None:
+    return str(result.message_id) if isinstance(result, Message) else None
+
+
+class TelegramChannel:
+    """The Telegram side of the outbox."""
+
+    name: str = ChannelName.TELEGRAM.value
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Edit the pressed message for a refreshed prompt, else send; map failures."""
+        try:
+            if delivery.edit_message_id and delivery.edit_message_id.isdigit():
+                edited = await self._edit(delivery, int(delivery.edit_message_id))
+                if edited is not None:
+                    return edited
+            return await self._send(delivery)
+        except SendFailedError:
+            raise
+        except Exception as error:
+            failure = classify(error)
+            logger.info("telegram send of row %s failed: %s", delivery.outbox_id, failure)
+            raise failure from error
+
+    async def _send(self, delivery: Delivery) -> SendResult:
+        last: Message | None = None
+        for method in render(delivery.prompt, delivery.address, delivery.locale):
+            last = await self.bot(method)
+        return SendResult(platform_message_id=_message_id(last) if last else None)
+
+    async def _edit(self, delivery: Delivery, message_id: int) -> SendResult | None:
+        method = render_edit(delivery.prompt, delivery.address, message_id, delivery.locale)
+        try:
+            result = await self.bot(method)
+        except TelegramBadRequest as error:
+            description = error.message.lower()
+            if NOT_MODIFIED in description:
+                return SendResult(platform_message_id=str(message_id))
+            if any(text in description for text in EDIT_IMPOSSIBLE_DESCRIPTIONS):
+                return None
+            raise
+        return SendResult(platform_message_id=_message_id(result) or str(message_id))

@@ -1,0 +1,163 @@
+"""Updates into the one inbound path: photos downloaded, albums merged, presses answered.
+
+`TelegramInbound.handle(update)` is what the dispatcher calls for every update, whether it
+came from long polling or the webhook. It stores each message as an inbound event (through
+`store`, i.e. `accept_inbound`) before returning, answers every button press, and closes the
+keyboard of a question once it is answered so old buttons cannot be pressed twice.
+
+Telegram sends an album as one update per photo, with nothing marking the last one. Parts
+are collected per `media_group_id` and emitted as one PHOTO message once no part arrived for
+`album_window` seconds, or at once when the same person sends anything else (so a "done"
+typed right after an album is never processed before the album's photos).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Update
+
+from guardianes.bot.telegram.parse import (
+    Incoming,
+    PhotoFetcher,
+    callback_query_id,
+    fetch_photo,
+    merge_album,
+    read_update,
+    to_inbound,
+)
+from guardianes.bot.telegram.render import chat_id_of
+from guardianes.conversations.messages import InboundMessage, StoredMedia
+
+logger = logging.getLogger(__name__)
+
+# Stores one message for processing; False when it was seen before (`accept_inbound`).
+InboundStore = Callable[[InboundMessage], Awaitable[bool]]
+DEFAULT_ALBUM_WINDOW = 1.5  # seconds without a new part after which an album is complete
+
+
+@dataclass
+class _Album:
+    parts: dict[int, tuple[Incoming, StoredMedia | None]] = field(default_factory=dict)
+    timer: asyncio.Task[None] | None = None
+
+
+class AlbumCollector:
+    """Holds album parts per (person, media_group_id) until the album is complete."""
+
+    def __init__(self, emit: InboundStore, *, window: float = DEFAULT_ALBUM_WINDOW) -> None:
+        self._emit = emit
+        self.window = window
+        self._albums: dict[tuple[str, str], _Album] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def pending(self) -> int:
+        """Albums still collecting parts."""
+        return len(self._albums)
+
+    async def add(self, incoming: Incoming, stored: StoredMedia | None) -> None:
+        """Keep one part; (re)start the album's quiet-time timer."""
+        assert incoming.media_group_id is not None
+        user = incoming.inbound.user_id
+        # Another album of the same person started: the earlier one is complete.
+        for key in [k for k in self._albums if k[0] == user and k[1] != incoming.media_group_id]:
+            await self._flush(key)
+        key = (user, incoming.media_group_id)
+        album = self._albums.setdefault(key, _Album())
+        album.parts.setdefault(incoming.message_id, (incoming, stored))  # redelivery: once
+        if album.timer is not None:
+            album.timer.cancel()
+        album.timer = asyncio.create_task(self._flush_later(key), name=f"album {key[1]}")
+
+    async def flush_user(self, user_id: str) -> None:
+        """Emit the person's pending albums now (they sent something else)."""
+        for key in [k for k in self._albums if k[0] == user_id]:
+            await self._flush(key)
+
+    async def flush_all(self) -> None:
+        """Emit every pending album (shutdown, tests)."""
+        for key in list(self._albums):
+            await self._flush(key)
+
+    async def _flush_later(self, key: tuple[str, str]) -> None:
+        await asyncio.sleep(self.window)
+        try:
+            await self._flush(key, from_timer=True)
+        except Exception:
+            logger.exception("storing album %s failed", key[1])
+
+    async def _flush(self, key: tuple[str, str], *, from_timer: bool = False) -> None:
+        async with self._lock:
+            album = self._albums.pop(key, None)
+        if album is None:
+            return
+        if album.timer is not None and not from_timer:
+            album.timer.cancel()
+        inbound = merge_album(list(album.parts.values()))
+        if not await self._emit(inbound):
+            logger.debug("duplicate Telegram album %s ignored", inbound.external_id)
+
+
+class TelegramInbound:
+    """The dispatcher's one handler: every update, from polling or the webhook."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        store: InboundStore,
+        fetch: PhotoFetcher,
+        *,
+        album_window: float = DEFAULT_ALBUM_WINDOW,
+    ) -> None:
+        self.bot = bot
+        self.store = store
+        self.fetch = fetch
+        self.albums = AlbumCollector(store, window=album_window)
+
+    async def handle(self, update: Update) -> None:
+        """Store what the update says; answer it if it is a button press."""
+        query_id = callback_query_id(update)
+        try:
+            incoming = read_update(update)
+            if incoming is None:
+                return
+            if incoming.media_group_id is not None:
+                await self.albums.add(incoming, await fetch_photo(incoming, self.fetch))
+                return
+            await self.albums.flush_user(incoming.inbound.user_id)
+            inbound = await to_inbound(incoming, self.fetch)
+            stored = await self.store(inbound)
+            if stored and incoming.closes_keyboard:
+                await self._close_keyboard(incoming)
+        finally:
+            if query_id is not None:
+                await self._answer(query_id)
+
+    async def _answer(self, query_id: str) -> None:
+        # Telegram shows a spinner on the button until the press is answered.
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramAPIError as error:
+            logger.info("answering callback %s failed: %s", query_id, error)
+
+    async def _close_keyboard(self, incoming: Incoming) -> None:
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=chat_id_of(incoming.chat_id), message_id=incoming.message_id
+            )
+        except TelegramAPIError as error:
+            # Already closed, too old to edit, or Telegram busy: the engine ignores stale
+            # presses anyway, so this is cosmetic.
+            logger.info("closing keyboard of message %s failed: %s", incoming.message_id, error)
+
+    async def close(self) -> None:
+        """Emit pending albums so a clean shutdown loses no photos."""
+        with contextlib.suppress(Exception):
+            await self.albums.flush_all()

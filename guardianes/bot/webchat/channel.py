@@ -1,0 +1,97 @@
+"""The web chat channel: sending is confirming; the page reads what was sent.
+
+The browser is not a push target, so `send` only confirms: the outbox marks the row SENT
+(platform id = outbox id) and the page fetches SENT rows of its address. A long-poll waits
+on an in-process event that `send` sets, so a reply shows without a polling loop.
+
+Between `send` returning and the outbox committing SENT there are a few milliseconds in
+which the row is still SENDING; the channel keeps the deliveries it confirmed recently so a
+long-poll woken by `send` can answer at once instead of waiting for its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from guardianes.bot.channel import ChannelName, Delivery, SendResult
+from guardianes.services.runtime import Runtime
+
+# Confirmed deliveries kept per chat; only the newest one or two are ever not yet SENT in
+# the database, since the outbox sends one row per chat at a time.
+RECENT_PER_ADDRESS = 8
+# Chats whose recent deliveries are remembered; the oldest chat is forgotten first.
+MAX_ADDRESSES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedDelivery:
+    """A delivery the channel confirmed, as the page will read it."""
+
+    outbox_id: int
+    delivery: Delivery
+
+
+@dataclass
+class _Listeners:
+    """The long-polls of one chat waiting for the next send."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    count: int = 0
+
+
+class WebChatChannel:
+    """Confirms deliveries and wakes the long-polls of their chat."""
+
+    name: str = ChannelName.WEBCHAT.value
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, _Listeners] = {}
+        self._recent: dict[str, deque[ConfirmedDelivery]] = {}
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        """Confirm the row (the page fetches it) and wake that chat's waiting long-polls."""
+        recent = self._recent.pop(delivery.address, None) or deque(maxlen=RECENT_PER_ADDRESS)
+        recent.append(ConfirmedDelivery(delivery.outbox_id, delivery))
+        self._recent[delivery.address] = recent  # re-inserted: dict order is recency order
+        if len(self._recent) > MAX_ADDRESSES:
+            del self._recent[next(iter(self._recent))]
+        listeners = self._listeners.pop(delivery.address, None)
+        if listeners is not None:
+            listeners.event.set()
+        return SendResult(platform_message_id=str(delivery.outbox_id))
+
+    def confirmed_after(self, address: str, after_id: int) -> list[ConfirmedDelivery]:
+        """Deliveries confirmed in this process for one chat with an id above `after_id`."""
+        return [c for c in self._recent.get(address, ()) if c.outbox_id > after_id]
+
+    @contextlib.contextmanager
+    def listening(self, address: str) -> Iterator[asyncio.Event]:
+        """The event the next send to `address` sets; enter it before reading the database.
+
+        Entering first means a send that lands between the read and the wait is not missed.
+        """
+        listeners = self._listeners.setdefault(address, _Listeners())
+        listeners.count += 1
+        try:
+            yield listeners.event
+        finally:
+            listeners.count -= 1
+            # Forget idle chats, unless a send already replaced this entry.
+            if listeners.count == 0 and self._listeners.get(address) is listeners:
+                del self._listeners[address]
+
+    @staticmethod
+    async def wait(event: asyncio.Event, seconds: float) -> bool:
+        """Wait until `event` is set or `seconds` pass; True when something was sent."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=seconds)
+        return event.is_set()
+
+
+async def start_webchat(runtime: Runtime, app: object | None = None) -> None:
+    """Register the web chat channel (its routes are mounted by `create_app`); nothing to stop."""
+    runtime.channels[WebChatChannel.name] = WebChatChannel()

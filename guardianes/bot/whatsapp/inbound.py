@@ -1,0 +1,78 @@
+"""Verified webhook contents into the one inbound path: identities, photos, then storage.
+
+Every message is stored (as an inbound event, deduplicated on its wamid) before the webhook
+answers 200; processing happens after. Photos are downloaded and stored first, because
+Meta's media URLs expire five minutes after the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from guardianes.bot.channel import FailureKind, SendFailedError
+from guardianes.bot.whatsapp.client import WhatsAppClient
+from guardianes.bot.whatsapp.parse import (
+    MediaFailedError,
+    MediaFetcher,
+    Sender,
+    WebhookBatch,
+    to_inbound,
+)
+from guardianes.bot.whatsapp.statuses import apply_statuses
+from guardianes.config import Settings
+from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.services.media import MediaRejectedError, store_media
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.repositories import whatsapp_identities as identities_repo
+
+logger = logging.getLogger(__name__)
+
+# Stores one message for processing; False when it was seen before (`accept_inbound`).
+InboundStore = Callable[[InboundMessage], Awaitable[bool]]
+
+
+async def resolve_user_id(sessions: async_sessionmaker[AsyncSession], sender: Sender) -> str:
+    """The one stable user id of a person, whichever identifiers this payload carries."""
+    async with unit_of_work(sessions) as session:
+        return await identities_repo.resolve_user_id(
+            session, wa_id=sender.wa_id, bsuid=sender.bsuid
+        )
+
+
+def media_fetcher(client: WhatsAppClient, settings: Settings) -> MediaFetcher:
+    """Downloads a media id right away and stores it content-addressed."""
+
+    async def fetch(media_id: str) -> StoredMedia:
+        try:
+            _info, data = await client.fetch_media(media_id, max_bytes=settings.max_photo_bytes)
+        except SendFailedError as error:
+            retryable = error.kind in (FailureKind.RETRY, FailureKind.RATE_LIMITED)
+            raise MediaFailedError(error.detail, retryable=retryable) from error
+        try:
+            return await store_media(settings.media_dir, data, max_bytes=settings.max_photo_bytes)
+        except MediaRejectedError as error:
+            raise MediaFailedError(f"{error.reason}: {error}", retryable=False) from error
+
+    return fetch
+
+
+@dataclass
+class WhatsAppInbound:
+    """The webhook's sink: applies statuses and stores each message, in order."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    fetch_media: MediaFetcher
+    store: InboundStore
+
+    async def accept(self, batch: WebhookBatch) -> None:
+        """Apply statuses, then resolve, convert and store every message of the batch."""
+        await apply_statuses(self.sessions, batch.statuses)
+        for incoming in batch.messages:
+            user_id = await resolve_user_id(self.sessions, incoming.sender)
+            inbound = await to_inbound(incoming, user_id=user_id, fetch_media=self.fetch_media)
+            if not await self.store(inbound):
+                logger.debug("duplicate WhatsApp message %s ignored", inbound.external_id)

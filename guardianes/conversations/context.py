@@ -1,0 +1,166 @@
+"""What the engine may know about the world, handed in by the caller so `advance` stays pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from guardianes.conversations.messages import GeoPoint, StoredMedia
+
+
+class Role(StrEnum):
+    """What a person may do: guardians fill cards, leads get reminders, staff run the programme."""
+
+    GUARDIAN = "guardian"
+    LEAD = "lead"
+    STAFF = "staff"
+
+
+class QuizPhase(StrEnum):
+    """A quiz attempt before training is the pre-test; after it, the post-test."""
+
+    PRE = "pre"
+    POST = "post"
+
+
+@dataclass(frozen=True, slots=True)
+class ColoniaRef:
+    """A neighbourhood as the engine sees it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponsibleParty:
+    """Who must deliver the service at a public space, from imported layers and contracts."""
+
+    name: str  # company or municipal unit
+    kind: str  # "contractor" | "municipality"
+    service: str  # service type code, e.g. "green_space_maintenance"
+    contract_number: str | None = None
+    contract_object: str | None = None
+    obligations: str | None = None
+    directorate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceMatch:
+    """The public space a point falls in (or the nearest within the configured distance)."""
+
+    space_id: int
+    name: str
+    code: str | None
+    kind: str
+    inside: bool
+    distance_m: float
+    colonia: ColoniaRef | None = None
+    responsible: tuple[ResponsibleParty, ...] = ()
+
+
+class Gazetteer(Protocol):
+    """Read-only geography: colonias and public spaces, answered from memory."""
+
+    def colonias(self) -> Sequence[ColoniaRef]:
+        """Every colonia, sorted by name."""
+        ...
+
+    def colonia_at(self, point: GeoPoint) -> ColoniaRef | None:
+        """The colonia whose area contains the point."""
+        ...
+
+    def space_at(self, point: GeoPoint, *, service: str | None = None) -> SpaceMatch | None:
+        """The space containing the point, else the nearest within the configured distance."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuardianProfile:
+    """The registered person behind a conversation."""
+
+    id: int
+    display_name: str
+    locale: str
+    role: Role
+    colonia: ColoniaRef | None
+    training_date: date | None = None  # staff set it per colonia or per guardian
+    quiz_phases_done: frozenset[QuizPhase] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineContext:
+    """Everything `advance` may read besides the state and the inbound message."""
+
+    now: datetime
+    default_locale: str
+    privacy_notice_version: str
+    gazetteer: Gazetteer
+    guardian: GuardianProfile | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- effects: what the caller must persist, in the same transaction as the new state ----
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterGuardian:
+    """Create the guardian after explicit consent."""
+
+    display_name: str
+    locale: str
+    colonia_id: int | None
+    consent_version: str
+    consented_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateGuardian:
+    """Change the guardian's own data (language, colonia, name)."""
+
+    locale: str | None = None
+    colonia_id: int | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveSubmission:
+    """A finished surveillance card."""
+
+    form_id: str
+    form_version: str
+    answers: dict[str, Any]
+    location: GeoPoint | None
+    space_id: int | None
+    photos: tuple[StoredMedia, ...]
+    started_at: datetime
+    completed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SaveQuizAttempt:
+    """A finished quiz with its score."""
+
+    form_id: str
+    form_version: str
+    phase: QuizPhase
+    answers: dict[str, Any]
+    score: int
+    max_score: int
+    started_at: datetime
+    completed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAction:
+    """A staff command finished in chat (visit notice or broadcast to a colonia)."""
+
+    action: str  # "broadcast" | "visit" | "status"
+    colonia_id: int | None
+    text: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Effect = RegisterGuardian | UpdateGuardian | SaveSubmission | SaveQuizAttempt | StaffAction

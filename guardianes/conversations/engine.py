@@ -1,0 +1,158 @@
+"""`advance`: the one entry point of the conversation engine.
+
+Pure: it reads the stored state, the inbound message and the context, and returns the new
+state, the prompts to send and the effects to persist. No I/O, no clock but `ctx.now`.
+
+```mermaid
+stateDiagram-v2
+    [*] --> reg.language: first contact
+    reg.language --> reg.consent: privacy notice
+    reg.consent --> [*]: decline (state None, nothing stored)
+    reg.consent --> reg.name: accept
+    reg.name --> colonia
+    colonia --> colonia.pick: fuzzy matches / location
+    colonia.pick --> menu: RegisterGuardian
+    menu --> cards --> form
+    menu --> form: quiz (pre/post)
+    form --> menu: SaveSubmission / SaveQuizAttempt
+    menu --> resp --> menu
+    menu --> mydata --> menu: UpdateGuardian
+    menu --> staff.action --> colonia --> staff.text --> staff.confirm --> menu: StaffAction
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guardianes.conversations import filling, flows
+from guardianes.conversations.catalog import FormCatalog
+from guardianes.conversations.context import EngineContext
+from guardianes.conversations.messages import Command, InboundKind, InboundMessage
+from guardianes.conversations.text import parse_command_word
+from guardianes.conversations.turn import Step, Turn
+
+__all__ = ["Step", "advance"]
+
+
+def _command_of(inbound: InboundMessage) -> Command | None:
+    if inbound.kind is InboundKind.COMMAND:
+        return inbound.command
+    if inbound.kind is InboundKind.TEXT:
+        return parse_command_word(inbound.text)
+    return None
+
+
+def advance(
+    state: dict[str, Any] | None,
+    inbound: InboundMessage,
+    ctx: EngineContext,
+    catalog: FormCatalog,
+) -> Step:
+    """Handle one inbound message: the new state (None = forget), prompts and effects."""
+    turn = Turn(state, inbound, ctx, catalog)
+    if turn.registered:
+        _registered(turn)
+    else:
+        _unregistered(turn)
+    return turn.result()
+
+
+def _unregistered(turn: Turn) -> None:
+    if not turn.state or not flows.in_registration(turn):
+        flows.first_contact(turn)
+        return
+    command = _command_of(turn.inbound)
+    if turn.inbound.kind is InboundKind.COMMAND and command is None:
+        turn.say(turn.t("unsupported_kind"))
+        flows.reask(turn)
+    elif command is Command.START:
+        flows.first_contact(turn)
+    elif command is Command.CANCEL:
+        flows.decline(turn)
+    elif command is Command.HELP:
+        turn.say(turn.t("help.registration"))
+        flows.reask(turn)
+    elif command is Command.SKIP and turn.step == "colonia":
+        flows.colonia_chosen(turn, None)
+    elif command is not None:
+        turn.say(turn.t("reg.finish_first"))
+        flows.reask(turn)
+    elif turn.inbound.kind is InboundKind.UNSUPPORTED:
+        turn.say(turn.t("unsupported_kind"))
+        flows.reask(turn)
+    else:
+        flows.HANDLERS[turn.step](turn)
+
+
+def _registered(turn: Turn) -> None:
+    if not turn.state or flows.in_registration(turn) or turn.step not in _STEPS:
+        # No conversation yet (or one from before registration): the menu is home.
+        if turn.inbound.kind is InboundKind.CHOICE:
+            # A menu button pressed after the state was dropped: rebuild the menu silently.
+            flows.show_menu(turn)
+            turn.prompts.clear()
+        else:
+            command = _command_of(turn.inbound)
+            if command is Command.STAFF:
+                flows.start_staff(turn)
+                return
+            flows.show_menu(turn)
+            return
+    command = _command_of(turn.inbound)
+    if turn.inbound.kind is InboundKind.COMMAND and command is None:
+        turn.say(turn.t("unsupported_kind"))
+        flows.reask(turn)
+        return
+    if command is not None:
+        _registered_command(turn, command)
+        return
+    if turn.step == "form":
+        form = filling.current_form(turn)
+        if form is None:
+            turn.say(turn.t("form.changed"))
+            flows.show_menu(turn)
+        elif filling.handle_input(turn, form):
+            flows.show_menu(turn)
+        return
+    if turn.inbound.kind is InboundKind.UNSUPPORTED:
+        turn.say(turn.t("unsupported_kind"))
+        flows.reask(turn)
+        return
+    flows.HANDLERS[turn.step](turn)
+
+
+def _registered_command(turn: Turn, command: Command) -> None:
+    in_form = turn.step == "form"
+    form = filling.current_form(turn) if in_form else None
+    if command in {Command.START, Command.MENU, Command.CANCEL}:
+        if in_form:
+            turn.say(turn.t("form.cancelled"))
+        elif command is Command.CANCEL and turn.step != "menu":
+            turn.say(turn.t("cancelled"))
+        flows.show_menu(turn)
+    elif command is Command.HELP:
+        area = "form" if in_form else "menu"
+        turn.say(turn.t(f"help.{area}"))
+        flows.reask(turn)
+    elif command is Command.BACK:
+        if form is not None:
+            filling.back(turn, form)
+        elif turn.step == "colonia.pick":
+            flows.ask_colonia(turn, str(turn.data.get("colonia_for")))
+        else:
+            flows.show_menu(turn)
+    elif command is Command.SKIP:
+        if form is not None:
+            if filling.skip(turn, form):
+                flows.show_menu(turn)
+        else:
+            turn.say(turn.t("nothing_to_skip"))
+            flows.reask(turn)
+    elif command is Command.STAFF:
+        if turn.is_staff and in_form:
+            turn.say(turn.t("form.cancelled"))
+        flows.start_staff(turn)
+
+
+_STEPS = frozenset(flows.HANDLERS) | {"form"}

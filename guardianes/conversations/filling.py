@@ -1,0 +1,620 @@
+"""Filling a form in chat: asking each relevant question, checking answers, finishing.
+
+The form's part of the state (`state["form"]`) is plain JSON:
+`{"id", "version", "pos", "answers", "history", "pending", "sub", "candidate", "space",
+"started_at", "phase"}`. `pos` indexes `Form.questions`; `history` holds the positions
+answered so far (for "back"); `pending` collects multi-select toggles or photos before
+"done"; `sub == "space"` while the guardian confirms the public space matched to a location.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from guardianes.conversations.context import QuizPhase, SaveQuizAttempt, SaveSubmission
+from guardianes.conversations.expressions import (
+    Environment,
+    Value,
+    evaluate,
+    evaluate_bool,
+)
+from guardianes.conversations.messages import GeoPoint, InboundKind, PromptKind, StoredMedia
+from guardianes.conversations.text import is_done_word, normalize
+from guardianes.conversations.turn import STALE, Stale, Turn
+from guardianes.conversations.xlsform import Form, FormChoice, FormKind, Question, QuestionType
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_DECIMAL = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
+_COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
+_TODAY_WORDS = frozenset({"hoy", "today"})
+_YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
+MAX_TEXT_LENGTH = 2000
+MAX_LATITUDE = 90.0
+MAX_LONGITUDE = 180.0
+
+
+class Invalid:
+    """A reply that could not be read as an answer; `key` names the localized explanation."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        self.key = key
+        self.values = values
+
+
+# ---- expressions over answers ----
+
+
+def expression_value(answer: Any) -> Value:
+    """An answer as XPath sees it: numbers, strings, space-separated selections."""
+    if answer is None:
+        return ""
+    if isinstance(answer, bool | str):
+        return answer
+    if isinstance(answer, int | float):
+        return float(answer)
+    if isinstance(answer, dict) and "latitude" in answer:
+        return f"{answer['latitude']} {answer['longitude']} 0 0"
+    if isinstance(answer, list):
+        return " ".join(str(a["path"]) if isinstance(a, dict) else str(a) for a in answer)
+    return str(answer)
+
+
+def _jsonable(value: Value) -> str | int | float | bool:
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return ""
+        return int(value) if value.is_integer() else value
+    return value
+
+
+def environment(
+    form: Form,
+    answers: dict[str, Any],
+    today: date,
+    *,
+    current: Value = "",
+    choice: dict[str, str] | None = None,
+) -> Environment:
+    """The environment for evaluating expressions of a form against answers so far."""
+
+    def lookup(name: str) -> Value:
+        if name in answers:
+            return expression_value(answers[name])
+        question = form.question(name)
+        if question.calculation is not None:
+            # A calculation referenced before the walk reached it: compute it now.
+            return evaluate(question.calculation, environment(form, answers, today))
+        return ""
+
+    return Environment(lookup=lookup, today=today, current=current, choice=choice)
+
+
+def is_relevant(form: Form, question: Question, answers: dict[str, Any], today: date) -> bool:
+    """True when the question's own and its groups' relevance hold."""
+    env = environment(form, answers, today)
+    return all(evaluate_bool(expr, env) for expr in question.relevant)
+
+
+def visible_choices(
+    form: Form, question: Question, answers: dict[str, Any], today: date
+) -> list[tuple[int, FormChoice]]:
+    """Choices passing the choice filter, with their index in the full list."""
+    if question.choice_filter is None:
+        return list(enumerate(question.choices))
+    shown = []
+    for index, choice in enumerate(question.choices):
+        columns = {"name": choice.name, **choice.columns}
+        env = environment(form, answers, today, choice=columns)
+        if evaluate_bool(question.choice_filter, env):
+            shown.append((index, choice))
+    return shown
+
+
+def score_quiz(form: Form, answers: dict[str, Any], today: date) -> tuple[int, int]:
+    """(right answers, scored questions): a question counts when its answer is exactly right."""
+    score = total = 0
+    for question in form.questions:
+        if not question.scored or not is_relevant(form, question, answers, today):
+            continue
+        total += 1
+        correct = {c.name for c in question.choices if c.correct}
+        answer = answers.get(question.name)
+        if question.type is QuestionType.SELECT_MULTIPLE:
+            right = isinstance(answer, list) and set(answer) == correct
+        else:
+            right = answer in correct
+        score += int(right)
+    return score, total
+
+
+# ---- the form session ----
+
+
+def _today(turn: Turn) -> date:
+    return turn.ctx.now.date()
+
+
+def form_state(turn: Turn) -> dict[str, Any]:
+    """The form part of the state (present while filling)."""
+    value = turn.state.get("form")
+    assert isinstance(value, dict)
+    return value
+
+
+def current_form(turn: Turn) -> Form | None:
+    """The form being filled, if the catalog still has that exact version."""
+    fs = turn.state.get("form")
+    if not isinstance(fs, dict):
+        return None
+    form = turn.catalog.get(str(fs.get("id")))
+    if form is None or form.version != fs.get("version"):
+        return None
+    return form
+
+
+def start_form(turn: Turn, form: Form, phase: QuizPhase | None = None) -> bool:
+    """Begin a form: introduce it and ask the first relevant question. True if it finished."""
+    turn.goto("form")
+    turn.state["form"] = {
+        "id": form.form_id,
+        "version": form.version,
+        "pos": 0,
+        "answers": {},
+        "history": [],
+        "pending": [],
+        "sub": None,
+        "candidate": None,
+        "space": None,
+        "started_at": turn.ctx.now.isoformat(),
+        "phase": phase.value if phase else None,
+    }
+    turn.say(turn.t("form.start", title=form.localized_title(turn.locale)))
+    return _forward(turn, form, 0)
+
+
+def _forward(turn: Turn, form: Form, start: int) -> bool:
+    """Walk to the next question that needs an answer; finish when none is left."""
+    fs = form_state(turn)
+    answers: dict[str, Any] = fs["answers"]
+    today = _today(turn)
+    for pos in range(start, len(form.questions)):
+        question = form.questions[pos]
+        if not is_relevant(form, question, answers, today):
+            answers.pop(question.name, None)  # ODK semantics: hidden questions keep no value
+            continue
+        if question.type is QuestionType.CALCULATE:
+            assert question.calculation is not None
+            env = environment(form, answers, today)
+            answers[question.name] = _jsonable(evaluate(question.calculation, env))
+            continue
+        if question.type is QuestionType.NOTE:
+            turn.say(form.text(question.labels, turn.locale))
+            continue
+        if question.choices and not visible_choices(form, question, answers, today):
+            answers.pop(question.name, None)  # nothing to choose from: nothing to ask
+            continue
+        fs["pos"] = pos
+        fs["pending"] = _initial_pending(form, question, answers, today)
+        ask_question(turn, form)
+        return False
+    _finish(turn, form)
+    return True
+
+
+def _initial_pending(
+    form: Form, question: Question, answers: dict[str, Any], today: date
+) -> list[Any]:
+    if question.type is not QuestionType.SELECT_MULTIPLE:
+        return []
+    chosen = set(answers.get(question.name) or [])
+    return [str(i) for i, c in visible_choices(form, question, answers, today) if c.name in chosen]
+
+
+def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
+    """(Re-)ask the current question, or the space confirmation when that is pending."""
+    fs = form_state(turn)
+    if fs.get("sub") == "space":
+        _ask_space(turn, fs["candidate"])
+        return
+    question = form.questions[fs["pos"]]
+    text = form.text(question.labels, turn.locale) or question.name
+    hint = form.text(question.hints, turn.locale)
+    if hint:
+        text += "\n" + hint
+    scope = f"{form.form_id}@{form.version}#{fs['pos']}"
+    extras = {} if question.required else {"skip": turn.t("form.skip")}
+    if question.type in {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE}:
+        shown = visible_choices(form, question, fs["answers"], _today(turn))
+        options = [(str(i), form.text(c.labels, turn.locale) or c.name) for i, c in shown]
+        scope += ":" + ",".join(c.name for _, c in shown)
+        multiple = question.type is QuestionType.SELECT_MULTIPLE
+        if multiple:
+            extras["done"] = turn.t("form.done")
+            if not refresh:
+                text += "\n" + turn.t("form.multiple_hint")
+        turn.ask(
+            scope=scope,
+            text=text,
+            options=options,
+            extras=extras,
+            multiple=multiple,
+            selected=list(fs["pending"]) if multiple else None,
+            refresh=refresh,
+        )
+    elif question.type is QuestionType.DATE:
+        turn.ask(
+            scope=scope,
+            text=text + "\n" + turn.t("form.date_hint"),
+            options=[("today", turn.t("form.today")), ("yday", turn.t("form.yesterday"))],
+            extras=extras,
+        )
+    elif question.type is QuestionType.GEOPOINT:
+        turn.ask(
+            scope=scope,
+            text=text + "\n" + turn.t("form.location_hint"),
+            kind=PromptKind.LOCATION,
+            extras=extras,
+        )
+    elif question.type is QuestionType.IMAGE:
+        extras["done"] = turn.t("form.done")
+        turn.ask(
+            scope=scope,
+            text=text + "\n" + turn.t("form.photo_hint", max=question.max_photos),
+            kind=PromptKind.PHOTO,
+            extras=extras,
+            max_photos=question.max_photos,
+        )
+    else:
+        turn.ask(scope=scope, text=text, kind=PromptKind.TEXT, extras=extras)
+
+
+# ---- input ----
+
+
+def handle_input(turn: Turn, form: Form) -> bool:
+    """Handle a non-command message inside a form. True when the form finished."""
+    fs = form_state(turn)
+    if fs.get("sub") == "space":
+        return _on_space_reply(turn, form)
+    question = form.questions[fs["pos"]]
+    button = turn.pressed()
+    if isinstance(button, Stale):
+        turn.say(turn.t("stale_button"))
+        ask_question(turn, form)
+        return False
+    pressed = button
+    if pressed == "skip":
+        return skip(turn, form)
+    if turn.inbound.kind is InboundKind.UNSUPPORTED:
+        turn.say(turn.t("unsupported_kind"))
+        ask_question(turn, form)
+        return False
+    if question.type is QuestionType.SELECT_MULTIPLE:
+        return _on_multiple(turn, form, question, pressed)
+    if question.type is QuestionType.IMAGE:
+        return _on_photos(turn, form, question, pressed)
+    value = _read_answer(turn, form, question, pressed)
+    if isinstance(value, Invalid):
+        turn.say(turn.t(value.key, **value.values))
+        ask_question(turn, form)
+        return False
+    return _accept(turn, form, question, value)
+
+
+def _read_answer(turn: Turn, form: Form, question: Question, pressed: str | None) -> Any:
+    inbound = turn.inbound
+    text = (inbound.text or "").strip() if inbound.kind is InboundKind.TEXT else None
+    kind = question.type
+    if kind is QuestionType.SELECT_ONE:
+        key = pressed or (turn.typed_option() if text is not None else None)
+        if key is None:
+            return Invalid("form.expect.choice")
+        return question.choices[int(key)].name
+    if kind is QuestionType.GEOPOINT:
+        if inbound.kind is InboundKind.LOCATION and inbound.location is not None:
+            return asdict(inbound.location)
+        match = _COORDINATES.match(text or "")
+        if match:
+            lat, lon = float(match.group(1)), float(match.group(2))
+            if abs(lat) <= MAX_LATITUDE and abs(lon) <= MAX_LONGITUDE:
+                return {"latitude": lat, "longitude": lon}
+        return Invalid("form.expect.location")
+    if kind is QuestionType.DATE:
+        today = _today(turn)
+        if pressed == "today":
+            return today.isoformat()
+        if pressed == "yday":
+            return (today - timedelta(days=1)).isoformat()
+        parsed = _parse_date(text, today) if text is not None else None
+        return parsed.isoformat() if parsed else Invalid("form.expect.date")
+    if text is None or not text:
+        expected = {
+            QuestionType.INTEGER: "form.expect.integer",
+            QuestionType.DECIMAL: "form.expect.decimal",
+        }.get(kind, "form.expect.text")
+        return Invalid(expected)
+    if kind is QuestionType.INTEGER:
+        compact = text.replace(" ", "")
+        return int(compact) if _INTEGER.match(compact) else Invalid("form.expect.integer")
+    if kind is QuestionType.DECIMAL:
+        compact = text.replace(" ", "")
+        if _DECIMAL.match(compact):
+            return float(compact.replace(",", "."))
+        return Invalid("form.expect.decimal")
+    if len(text) > MAX_TEXT_LENGTH:
+        return Invalid("form.too_long", max=MAX_TEXT_LENGTH)
+    return text
+
+
+def _parse_date(text: str, today: date) -> date | None:
+    word = normalize(text)
+    if word in _TODAY_WORDS:
+        return today
+    if word in _YESTERDAY_WORDS:
+        return today - timedelta(days=1)
+    for pattern in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _on_multiple(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:
+    fs = form_state(turn)
+    pending: list[str] = fs["pending"]
+    if pressed is not None and pressed != "done":
+        # A toggle: redraw the same question with the new selection.
+        if pressed in pending:
+            pending.remove(pressed)
+        else:
+            pending.append(pressed)
+        pending.sort(key=int)
+        ask_question(turn, form, refresh=True)
+        return False
+    if pressed == "done" or is_done_word(turn.inbound.text):
+        keys = pending
+    elif turn.inbound.kind is InboundKind.TEXT and (typed := turn.typed_options()) is not None:
+        keys = sorted(typed, key=int)
+    else:
+        turn.say(turn.t("form.expect.choices"))
+        ask_question(turn, form)
+        return False
+    return _accept(turn, form, question, [question.choices[int(k)].name for k in keys])
+
+
+def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:
+    fs = form_state(turn)
+    pending: list[dict[str, Any]] = fs["pending"]
+    inbound = turn.inbound
+    if inbound.kind is InboundKind.PHOTO and inbound.photos:
+        room = question.max_photos - len(pending)
+        pending.extend(asdict(photo) for photo in inbound.photos[:room])
+        if len(inbound.photos) > room:
+            turn.say(turn.t("form.photos_limit", max=question.max_photos))
+        if len(pending) >= question.max_photos:
+            return _accept(turn, form, question, list(pending))
+        # One confirmation per message, however many photos it carried.
+        extras = {"done": turn.t("form.done")}
+        if not question.required:
+            extras["skip"] = turn.t("form.skip")
+        turn.ask(
+            scope=f"{form.form_id}@{form.version}#{fs['pos']}",
+            text=turn.t("form.photos_received", count=len(pending), max=question.max_photos),
+            kind=PromptKind.PHOTO,
+            extras=extras,
+            max_photos=question.max_photos - len(pending),
+        )
+        return False
+    if pressed == "done" or is_done_word(inbound.text):
+        if not pending:
+            return skip(turn, form)
+        return _accept(turn, form, question, list(pending))
+    turn.say(turn.t("form.expect.photo"))
+    ask_question(turn, form)
+    return False
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value in ("", [])
+
+
+def _accept(turn: Turn, form: Form, question: Question, value: Any) -> bool:
+    """Check required/constraint, store the answer and move on."""
+    fs = form_state(turn)
+    if _is_empty(value):
+        return skip(turn, form)
+    if question.constraint is not None:
+        env = environment(form, fs["answers"], _today(turn), current=expression_value(value))
+        if not evaluate_bool(question.constraint, env):
+            message = form.text(question.constraint_messages, turn.locale)
+            turn.say(message or turn.t("form.constraint_failed"))
+            if question.type in {QuestionType.IMAGE, QuestionType.SELECT_MULTIPLE}:
+                fs["pending"] = []
+            ask_question(turn, form)
+            return False
+    fs["answers"][question.name] = value
+    fs["history"].append(fs["pos"])
+    if question.name == form.space_question and question.type is QuestionType.GEOPOINT:
+        return _match_space(turn, form, value)
+    return _forward(turn, form, fs["pos"] + 1)
+
+
+def skip(turn: Turn, form: Form) -> bool:
+    """Skip the current question when it is optional; else say it is required."""
+    fs = form_state(turn)
+    if fs.get("sub") == "space":
+        turn.say(turn.t("form.cannot_skip_here"))
+        ask_question(turn, form)
+        return False
+    question = form.questions[fs["pos"]]
+    if question.required:
+        message = form.text(question.required_messages, turn.locale)
+        turn.say(message or turn.t("form.required"))
+        ask_question(turn, form)
+        return False
+    fs["answers"].pop(question.name, None)
+    fs["history"].append(fs["pos"])
+    return _forward(turn, form, fs["pos"] + 1)
+
+
+def back(turn: Turn, form: Form) -> None:
+    """Return to the previous question answered (or skipped)."""
+    fs = form_state(turn)
+    fs["sub"] = None
+    fs["candidate"] = None
+    if not fs["history"]:
+        turn.say(turn.t("form.at_first_question"))
+    else:
+        fs["pos"] = fs["history"].pop()
+        question = form.questions[fs["pos"]]
+        fs["pending"] = _initial_pending(form, question, fs["answers"], _today(turn))
+    ask_question(turn, form)
+
+
+# ---- matching a location to a public space ----
+
+
+def _match_space(turn: Turn, form: Form, value: dict[str, float]) -> bool:
+    fs = form_state(turn)
+    point = GeoPoint(latitude=value["latitude"], longitude=value["longitude"])
+    match = turn.ctx.gazetteer.space_at(point, service=form.service)
+    fs["space"] = None
+    if match is None:
+        turn.say(turn.t("form.space_not_found"))
+        return _forward(turn, form, fs["pos"] + 1)
+    fs["sub"] = "space"
+    fs["candidate"] = {
+        "id": match.space_id,
+        "name": match.name,
+        "code": match.code,
+        "inside": match.inside,
+        "distance_m": round(match.distance_m),
+    }
+    _ask_space(turn, fs["candidate"])
+    return False
+
+
+def _space_label(candidate: dict[str, Any]) -> str:
+    return (
+        f"{candidate['name']} ({candidate['code']})" if candidate.get("code") else candidate["name"]
+    )
+
+
+def _ask_space(turn: Turn, candidate: dict[str, Any]) -> None:
+    if candidate.get("inside"):
+        text = turn.t("form.space_confirm_inside", space=_space_label(candidate))
+    else:
+        text = turn.t(
+            "form.space_confirm_near", space=_space_label(candidate), meters=candidate["distance_m"]
+        )
+    turn.ask(
+        scope=f"space#{candidate['id']}",
+        text=text,
+        options=[
+            ("yes", turn.t("form.space_yes")),
+            ("other", turn.t("form.space_other")),
+            ("none", turn.t("form.space_none")),
+        ],
+    )
+
+
+def _on_space_reply(turn: Turn, form: Form) -> bool:
+    fs = form_state(turn)
+    if turn.inbound.kind is InboundKind.LOCATION:
+        # A new location answers the location question again.
+        fs["sub"] = None
+        fs["pos"] = fs["history"].pop()
+        return handle_input(turn, form)
+    key = turn.choice_or_typed()
+    if key is STALE or key is None:
+        turn.say(turn.t("stale_button" if key is STALE else "form.expect.choice"))
+        ask_question(turn, form)
+        return False
+    fs["sub"] = None
+    candidate, fs["candidate"] = fs["candidate"], None
+    if key == "yes":
+        fs["space"] = {"id": candidate["id"], "name": candidate["name"], "code": candidate["code"]}
+        return _forward(turn, form, fs["pos"] + 1)
+    if key == "other":
+        fs["pos"] = fs["history"].pop()
+        fs["answers"].pop(form.questions[fs["pos"]].name, None)
+        ask_question(turn, form)
+        return False
+    fs["space"] = None
+    return _forward(turn, form, fs["pos"] + 1)
+
+
+# ---- finishing ----
+
+
+def final_answers(form: Form, answers: dict[str, Any], today: date) -> dict[str, Any]:
+    """Answers of relevant questions plus every relevant calculation, in form order."""
+    result: dict[str, Any] = {}
+    known = dict(answers)
+    for question in form.questions:
+        if not is_relevant(form, question, known, today):
+            known.pop(question.name, None)
+            continue
+        if question.calculation is not None:
+            value = _jsonable(evaluate(question.calculation, environment(form, known, today)))
+            result[question.name] = known[question.name] = value
+        elif question.name in answers:
+            result[question.name] = answers[question.name]
+    return result
+
+
+def _finish(turn: Turn, form: Form) -> None:
+    fs = form_state(turn)
+    today = _today(turn)
+    answers = final_answers(form, fs["answers"], today)
+    started_at = datetime.fromisoformat(fs["started_at"])
+    turn.state.pop("form", None)
+    if form.kind is FormKind.QUIZ:
+        score, total = score_quiz(form, answers, today)
+        phase = QuizPhase(fs.get("phase") or QuizPhase.PRE)
+        turn.effects.append(
+            SaveQuizAttempt(
+                form_id=form.form_id,
+                form_version=form.version,
+                phase=phase,
+                answers=answers,
+                score=score,
+                max_score=total,
+                started_at=started_at,
+                completed_at=turn.ctx.now,
+            )
+        )
+        turn.say(turn.t(f"quiz.finished.{phase.value}", score=score, total=total))
+        return
+    photos: list[StoredMedia] = []
+    location = None
+    for question in form.questions:
+        value = answers.get(question.name)
+        if question.type is QuestionType.IMAGE and isinstance(value, list):
+            media = [StoredMedia(**item) for item in value]
+            photos.extend(media)
+            answers[question.name] = [m.path for m in media]
+        elif question.type is QuestionType.GEOPOINT and isinstance(value, dict):
+            point = GeoPoint(latitude=value["latitude"], longitude=value["longitude"])
+            if location is None or question.name == form.space_question:
+                location = point
+    space = fs.get("space")
+    turn.effects.append(
+        SaveSubmission(
+            form_id=form.form_id,
+            form_version=form.version,
+            answers=answers,
+            location=location,
+            space_id=int(space["id"]) if space else None,
+            photos=tuple(photos),
+            started_at=started_at,
+            completed_at=turn.ctx.now,
+        )
+    )
+    turn.say(turn.t("form.saved", title=form.localized_title(turn.locale)))

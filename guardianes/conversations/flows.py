@@ -1,0 +1,663 @@
+"""Registration, the main menu and the small flows around it (responsible party, my data,
+staff notices). Each step has an `ask_*` that (re)asks its question and an `on_*` that
+handles a reply; `reask` knows which `ask_*` belongs to the current step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from guardianes.conversations import filling
+from guardianes.conversations.context import (
+    ColoniaRef,
+    QuizPhase,
+    RegisterGuardian,
+    SpaceMatch,
+    StaffAction,
+    UpdateGuardian,
+)
+from guardianes.conversations.messages import GeoPoint, InboundKind, Prompt, PromptKind
+from guardianes.conversations.text import match_colonias, normalize
+from guardianes.conversations.turn import STALE, Stale, Turn
+from guardianes.conversations.xlsform import Form
+from guardianes.locales import DEFAULT_LOCALE, LOCALES_DIR, SUPPORTED_LOCALES
+
+LANGUAGE_NAMES = {"es": "Español", "en": "English"}
+MIN_NAME_LENGTH = 2
+MAX_NAME_LENGTH = 60
+MAX_STAFF_TEXT_LENGTH = 1000
+REGISTRATION_STEPS = frozenset({"reg.language", "reg.consent", "reg.name"})
+
+
+@cache
+def privacy_notice(locale: str, version: str) -> str:
+    """The privacy notice text of a locale with its version filled in."""
+    for candidate in (locale, DEFAULT_LOCALE):
+        path = LOCALES_DIR / candidate / "privacy_notice.md"
+        if path.exists():
+            # Plain replace, not str.format: the notice is Markdown and may contain braces.
+            return Path(path).read_text(encoding="utf-8").replace("{version}", version).strip()
+    return version
+
+
+def in_registration(turn: Turn) -> bool:
+    """True while the steps before `RegisterGuardian` are running."""
+    if turn.step in REGISTRATION_STEPS:
+        return True
+    return turn.step.startswith("colonia") and turn.data.get("colonia_for") == "register"
+
+
+def _key(turn: Turn) -> str | Stale | None:
+    """The option chosen by button or typed; says "stale" and returns STALE when needed."""
+    key = turn.choice_or_typed()
+    if key is STALE:
+        turn.say(turn.t("stale_button"))
+    return key
+
+
+def _retry(turn: Turn, message_key: str = "expect.choice") -> None:
+    turn.say(turn.t(message_key))
+    reask(turn)
+
+
+def _chosen(turn: Turn) -> str | None:
+    """The option chosen; None after re-asking (nothing chosen, or a stale button)."""
+    key = _key(turn)
+    if key is None:
+        _retry(turn)
+        return None
+    if key is STALE:
+        reask(turn)
+        return None
+    assert isinstance(key, str)
+    return key
+
+
+def _ask_languages(turn: Turn, step: str) -> None:
+    turn.goto(step)
+    turn.ask(
+        scope=step,
+        text=turn.t("reg.choose_language"),
+        options=[(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES],
+    )
+
+
+# ---- registration ----
+
+
+def first_contact(turn: Turn) -> None:
+    """Greet someone new and ask their language."""
+    turn.state.clear()
+    turn.say(turn.t("reg.welcome"))
+    ask_language(turn)
+
+
+def ask_language(turn: Turn) -> None:
+    """Which language the guardian wants."""
+    _ask_languages(turn, "reg.language")
+
+
+def on_language(turn: Turn) -> None:
+    """Remember the language, then show the privacy notice."""
+    key = _chosen(turn)
+    if key is None:
+        return
+    turn.state["locale"] = key
+    ask_consent(turn)
+
+
+def ask_consent(turn: Turn) -> None:
+    """Show the versioned privacy notice and ask for explicit consent."""
+    turn.goto("reg.consent")
+    turn.say(privacy_notice(turn.locale, turn.ctx.privacy_notice_version))
+    turn.ask(
+        scope=f"consent@{turn.ctx.privacy_notice_version}",
+        text=turn.t("reg.consent_question"),
+        options=[("yes", turn.t("reg.accept")), ("no", turn.t("reg.decline"))],
+    )
+
+
+def on_consent(turn: Turn) -> None:
+    """Accept: go on to the name. Decline: forget everything, store nothing."""
+    key = _key(turn)
+    if key == "yes":
+        ask_name(turn)
+    elif key == "no":
+        decline(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def decline(turn: Turn) -> None:
+    """Say goodbye and drop the conversation: no state, no effects."""
+    turn.forget = True
+    turn.prompts.append(Prompt(kind=PromptKind.DONE, text=turn.t("reg.goodbye")))
+
+
+def ask_name(turn: Turn) -> None:
+    """Ask how to call the guardian, offering the platform's display name."""
+    turn.goto("reg.name")
+    platform_name = (turn.inbound.display_name or "").strip()[:MAX_NAME_LENGTH]
+    options = []
+    if len(platform_name) >= MIN_NAME_LENGTH:
+        turn.data["platform_name"] = platform_name
+        options.append(("platform", platform_name))
+    turn.ask(scope="name", text=turn.t("reg.ask_name"), options=options)
+
+
+def _read_name(turn: Turn) -> str | None:
+    pressed = turn.pressed()
+    if pressed == "platform":
+        return str(turn.data.get("platform_name") or "") or None
+    if turn.inbound.kind is not InboundKind.TEXT:
+        return None
+    name = " ".join((turn.inbound.text or "").split())
+    return name if MIN_NAME_LENGTH <= len(name) <= MAX_NAME_LENGTH else None
+
+
+def on_name(turn: Turn) -> None:
+    """Keep the name and ask the colonia."""
+    name = _read_name(turn)
+    if name is None:
+        _retry(turn, "reg.invalid_name")
+        return
+    turn.data["name"] = name
+    ask_colonia(turn, "register")
+
+
+# ---- colonia, shared by registration, "my data" and staff notices ----
+
+
+def ask_colonia(turn: Turn, purpose: str) -> None:
+    """Ask a colonia by name or by location; `purpose` says what happens once chosen."""
+    turn.goto("colonia")
+    turn.data["colonia_for"] = purpose
+    extras = {"skip": turn.t("colonia.skip")} if purpose == "register" else {}
+    turn.ask(
+        scope="colonia",
+        text=turn.t("colonia.ask"),
+        kind=PromptKind.LOCATION,
+        extras=extras,
+    )
+
+
+def _ask_colonia_pick(turn: Turn, candidates: list[ColoniaRef], text: str) -> None:
+    turn.goto("colonia.pick")
+    turn.data["candidates"] = [[c.id, c.name] for c in candidates]
+    options = [(str(i), c.name) for i, c in enumerate(candidates)]
+    options.append(("retry", turn.t("colonia.none_of_these")))
+    turn.ask(scope="colonia:" + ",".join(str(c.id) for c in candidates), text=text, options=options)
+
+
+def on_colonia(turn: Turn) -> None:
+    """Match a typed colonia (fuzzy) or a shared location."""
+    inbound = turn.inbound
+    if turn.pressed() == "skip":
+        colonia_chosen(turn, None)
+        return
+    if inbound.kind is InboundKind.LOCATION and inbound.location is not None:
+        found = turn.ctx.gazetteer.colonia_at(inbound.location)
+        if found is None:
+            _retry(turn, "colonia.not_found_at")
+            return
+        _ask_colonia_pick(turn, [found], turn.t("colonia.confirm_location", colonia=found.name))
+        return
+    if inbound.kind is not InboundKind.TEXT or not (inbound.text or "").strip():
+        if turn.pressed() is STALE:
+            turn.say(turn.t("stale_button"))
+            reask(turn)
+        else:
+            _retry(turn, "colonia.expect")
+        return
+    colonias = list(turn.ctx.gazetteer.colonias())
+    matches = match_colonias(inbound.text or "", colonias)
+    if len(matches) == 1 and normalize(matches[0].name) == normalize(inbound.text or ""):
+        colonia_chosen(turn, matches[0])
+    elif matches:
+        _ask_colonia_pick(turn, matches, turn.t("colonia.pick"))
+    else:
+        _retry(turn, "colonia.no_match")
+
+
+def on_colonia_pick(turn: Turn) -> None:
+    """One of the proposed colonias, or a new search."""
+    pressed = turn.pressed()
+    if isinstance(pressed, Stale):
+        turn.say(turn.t("stale_button"))
+        reask(turn)
+        return
+    key = pressed or (turn.typed_option() if turn.inbound.kind is InboundKind.TEXT else None)
+    if key == "retry":
+        ask_colonia(turn, str(turn.data.get("colonia_for")))
+        return
+    if key is not None:
+        colonia_id, name = turn.data["candidates"][int(key)]
+        colonia_chosen(turn, ColoniaRef(id=int(colonia_id), name=str(name)))
+        return
+    # Anything else typed or shared is a new search.
+    turn.goto("colonia")
+    on_colonia(turn)
+
+
+def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
+    """Finish whatever asked for the colonia."""
+    purpose = turn.data.get("colonia_for")
+    if purpose == "register":
+        name = str(turn.data.get("name"))
+        turn.effects.append(
+            RegisterGuardian(
+                display_name=name,
+                locale=turn.locale,
+                colonia_id=colonia.id if colonia else None,
+                consent_version=turn.ctx.privacy_notice_version,
+                consented_at=turn.ctx.now,
+            )
+        )
+        turn.registered_now = True
+        turn.say(turn.t("reg.done", name=name))
+        show_menu(turn)
+    elif purpose == "staff" and colonia is not None:
+        turn.data["staff_colonia"] = [colonia.id, colonia.name]
+        ask_staff_text(turn)
+    elif colonia is not None:
+        turn.effects.append(UpdateGuardian(colonia_id=colonia.id))
+        turn.say(turn.t("mydata.colonia_changed", colonia=colonia.name))
+        show_menu(turn)
+    else:
+        show_menu(turn)
+
+
+# ---- menu ----
+
+
+def show_menu(turn: Turn) -> None:
+    """The main menu."""
+    turn.goto("menu")
+    turn.state.pop("data", None)
+    turn.state.pop("form", None)
+    options = [
+        ("card", turn.t("menu.card")),
+        ("resp", turn.t("menu.responsible")),
+        ("quiz", turn.t("menu.quiz")),
+        ("data", turn.t("menu.my_data")),
+        ("help", turn.t("menu.help")),
+    ]
+    if turn.is_staff:
+        options.append(("staff", turn.t("menu.staff")))
+    turn.ask(scope="menu", text=turn.t("menu.title"), options=options)
+
+
+def on_menu(turn: Turn) -> None:
+    """Route a menu choice."""
+    key = _key(turn)
+    if key == "card":
+        ask_card(turn)
+    elif key == "resp":
+        ask_responsible(turn)
+    elif key == "quiz":
+        start_quiz(turn)
+    elif key == "data":
+        show_my_data(turn)
+    elif key == "help":
+        turn.say(turn.t("help.menu"))
+        show_menu(turn)
+    elif key == "staff":
+        start_staff(turn)
+    else:
+        if key is None:
+            turn.say(turn.t("menu.unknown"))
+        show_menu(turn)
+
+
+def ask_card(turn: Turn) -> None:
+    """List the installed cards."""
+    cards = turn.catalog.cards()
+    if not cards:
+        turn.say(turn.t("menu.no_cards"))
+        show_menu(turn)
+        return
+    turn.goto("cards")
+    options = [(str(i), form.localized_title(turn.locale)) for i, form in enumerate(cards)]
+    options.append(("menu", turn.t("menu.back")))
+    scope = "cards:" + ",".join(f"{f.form_id}@{f.version}" for f in cards)
+    turn.ask(scope=scope, text=turn.t("menu.pick_card"), options=options)
+
+
+def _start(turn: Turn, form: Form, phase: QuizPhase | None = None) -> None:
+    if filling.start_form(turn, form, phase):
+        show_menu(turn)
+
+
+def on_card(turn: Turn) -> None:
+    """Start the card picked."""
+    key = _key(turn)
+    cards = turn.catalog.cards()
+    if key is not None and key is not STALE and key != "menu":
+        assert isinstance(key, str)
+        _start(turn, cards[int(key)])
+    elif key == "menu":
+        show_menu(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def quiz_phase(turn: Turn) -> QuizPhase:
+    """Before the guardian's training date it is the pre-test; from that day on, the post-test."""
+    guardian = turn.ctx.guardian
+    training = guardian.training_date if guardian else None
+    if training is None or turn.ctx.now.date() < training:
+        return QuizPhase.PRE
+    return QuizPhase.POST
+
+
+def start_quiz(turn: Turn) -> None:
+    """Start the quiz of the current phase, once per guardian and phase."""
+    phase = quiz_phase(turn)
+    guardian = turn.ctx.guardian
+    if guardian is not None and phase in guardian.quiz_phases_done:
+        turn.say(turn.t(f"quiz.already_done.{phase.value}"))
+        show_menu(turn)
+        return
+    quizzes = turn.catalog.quizzes()
+    if not quizzes:
+        turn.say(turn.t("quiz.none"))
+        show_menu(turn)
+        return
+    turn.say(turn.t(f"quiz.intro.{phase.value}"))
+    # One pre/post pair per guardian: the programme's quiz is the first one installed.
+    _start(turn, quizzes[0], phase)
+
+
+# ---- who is responsible ----
+
+
+def ask_responsible(turn: Turn) -> None:
+    """Ask where the guardian is."""
+    turn.goto("resp")
+    turn.ask(scope="resp", text=turn.t("resp.ask"), kind=PromptKind.LOCATION)
+
+
+def on_responsible(turn: Turn) -> None:
+    """Tell who must deliver the services at the space nearest the location."""
+    inbound = turn.inbound
+    if inbound.kind is not InboundKind.LOCATION or inbound.location is None:
+        _retry(turn, "form.expect.location")
+        return
+    match = turn.ctx.gazetteer.space_at(inbound.location)
+    turn.say(describe_space(turn, match, inbound.location))
+    show_menu(turn)
+
+
+def _service_label(turn: Turn, service: str) -> str:
+    key = f"service.{service}"
+    return turn.t(key) if turn.has_text(key) else service
+
+
+def describe_space(turn: Turn, match: SpaceMatch | None, point: GeoPoint) -> str:
+    """A readable answer to "who is responsible for this place?"."""
+    if match is None:
+        return turn.t("resp.nothing_near")
+    name = f"{match.name} ({match.code})" if match.code else match.name
+    lines = [
+        turn.t("resp.space", space=name)
+        if match.inside
+        else turn.t("resp.space_near", space=name, meters=round(match.distance_m))
+    ]
+    if not match.responsible:
+        lines.append(turn.t("resp.no_party"))
+    for party in match.responsible:
+        kind = turn.t(
+            "resp.kind.contractor" if party.kind == "contractor" else "resp.kind.municipality"
+        )
+        lines.append(
+            turn.t(
+                "resp.party",
+                service=_service_label(turn, party.service),
+                name=party.name,
+                kind=kind,
+            )
+        )
+        if party.directorate:
+            lines.append(turn.t("resp.directorate", directorate=party.directorate))
+        if party.contract_number:
+            lines.append(turn.t("resp.contract", number=party.contract_number))
+        if party.contract_object:
+            lines.append(turn.t("resp.object", text=party.contract_object))
+        if party.obligations:
+            lines.append(turn.t("resp.obligations", text=party.obligations))
+    return "\n".join(lines)
+
+
+# ---- my data ----
+
+
+def show_my_data(turn: Turn) -> None:
+    """Show what we keep about the guardian and offer changes."""
+    guardian = turn.ctx.guardian
+    turn.goto("mydata")
+    if guardian is not None:
+        colonia = guardian.colonia.name if guardian.colonia else turn.t("mydata.no_colonia")
+        turn.say(
+            turn.t(
+                "mydata.summary",
+                name=guardian.display_name,
+                colonia=colonia,
+                language=LANGUAGE_NAMES.get(turn.locale, turn.locale),
+            )
+        )
+    turn.ask(
+        scope="mydata",
+        text=turn.t("mydata.question"),
+        options=[
+            ("lang", turn.t("mydata.change_language")),
+            ("colonia", turn.t("mydata.change_colonia")),
+            ("name", turn.t("mydata.change_name")),
+            ("menu", turn.t("menu.back")),
+        ],
+    )
+
+
+def on_my_data(turn: Turn) -> None:
+    """Route a "my data" choice."""
+    key = _key(turn)
+    if key == "lang":
+        ask_my_language(turn)
+    elif key == "colonia":
+        ask_colonia(turn, "update")
+    elif key == "name":
+        ask_my_name(turn)
+    elif key == "menu":
+        show_menu(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def ask_my_language(turn: Turn) -> None:
+    """Offer the languages."""
+    _ask_languages(turn, "mydata.lang")
+
+
+def ask_my_name(turn: Turn) -> None:
+    """Ask the new name."""
+    turn.goto("mydata.name")
+    turn.ask(scope="mydata.name", text=turn.t("reg.ask_name"))
+
+
+def on_my_language(turn: Turn) -> None:
+    """Change the language; this very reply already uses it."""
+    key = _chosen(turn)
+    if key is None:
+        return
+    turn.state["locale"] = key
+    turn.effects.append(UpdateGuardian(locale=key))
+    turn.say(turn.t("mydata.language_changed"))
+    show_menu(turn)
+
+
+def on_my_name(turn: Turn) -> None:
+    """Change the display name."""
+    name = _read_name(turn)
+    if name is None:
+        _retry(turn, "reg.invalid_name")
+        return
+    turn.effects.append(UpdateGuardian(display_name=name))
+    turn.say(turn.t("mydata.name_changed", name=name))
+    show_menu(turn)
+
+
+# ---- staff: visit notice or broadcast to a colonia ----
+
+
+def start_staff(turn: Turn) -> None:
+    """Staff only: choose a broadcast or a visit notice."""
+    if not turn.is_staff:
+        turn.say(turn.t("staff.refused"))
+        reask(turn)
+        return
+    turn.state.pop("form", None)
+    turn.goto("staff.action")
+    turn.ask(
+        scope="staff",
+        text=turn.t("staff.question"),
+        options=[
+            ("broadcast", turn.t("staff.broadcast")),
+            ("visit", turn.t("staff.visit")),
+            ("menu", turn.t("menu.back")),
+        ],
+    )
+
+
+def on_staff_action(turn: Turn) -> None:
+    """Remember the action and ask the colonia."""
+    key = _key(turn)
+    if key in {"broadcast", "visit"}:
+        turn.data["staff_action"] = key
+        ask_colonia(turn, "staff")
+    elif key == "menu":
+        show_menu(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def ask_staff_text(turn: Turn) -> None:
+    """Ask the text of the notice."""
+    turn.goto("staff.text")
+    turn.ask(scope="staff.text", text=turn.t(f"staff.ask_text.{turn.data['staff_action']}"))
+
+
+def on_staff_text(turn: Turn) -> None:
+    """Keep the text and ask for confirmation."""
+    text = (turn.inbound.text or "").strip() if turn.inbound.kind is InboundKind.TEXT else ""
+    if not text or len(text) > MAX_STAFF_TEXT_LENGTH:
+        _retry(turn, "staff.invalid_text")
+        return
+    turn.data["staff_text"] = text
+    ask_staff_confirm(turn)
+
+
+def ask_staff_confirm(turn: Turn) -> None:
+    """Show the notice as it will go out and ask to send it."""
+    turn.goto("staff.confirm")
+    colonia = turn.data["staff_colonia"][1]
+    turn.say(turn.t("staff.preview", colonia=colonia, text=turn.data["staff_text"]))
+    turn.ask(
+        scope="staff.confirm",
+        text=turn.t("staff.confirm"),
+        options=[("send", turn.t("staff.send")), ("cancel", turn.t("staff.cancel"))],
+    )
+
+
+def on_staff_confirm(turn: Turn) -> None:
+    """Send (as a StaffAction effect) or drop the notice."""
+    key = _key(turn)
+    if key == "send":
+        colonia_id, colonia_name = turn.data["staff_colonia"]
+        guardian = turn.ctx.guardian
+        turn.effects.append(
+            StaffAction(
+                action=str(turn.data["staff_action"]),
+                colonia_id=int(colonia_id),
+                text=str(turn.data["staff_text"]),
+                details={
+                    "colonia_name": colonia_name,
+                    "requested_by": guardian.id if guardian else None,
+                    "locale": turn.locale,
+                },
+            )
+        )
+        turn.say(turn.t("staff.queued", colonia=colonia_name))
+        show_menu(turn)
+    elif key == "cancel":
+        turn.say(turn.t("staff.cancelled"))
+        show_menu(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+# ---- dispatch tables ----
+
+HANDLERS: dict[str, Callable[[Turn], None]] = {
+    "reg.language": on_language,
+    "reg.consent": on_consent,
+    "reg.name": on_name,
+    "colonia": on_colonia,
+    "colonia.pick": on_colonia_pick,
+    "menu": on_menu,
+    "cards": on_card,
+    "resp": on_responsible,
+    "mydata": on_my_data,
+    "mydata.lang": on_my_language,
+    "mydata.name": on_my_name,
+    "staff.action": on_staff_action,
+    "staff.text": on_staff_text,
+    "staff.confirm": on_staff_confirm,
+}
+
+
+def _reask_colonia_pick(turn: Turn) -> None:
+    candidates = [ColoniaRef(id=int(i), name=str(n)) for i, n in turn.data.get("candidates", [])]
+    _ask_colonia_pick(turn, candidates, turn.t("colonia.pick"))
+
+
+def _reask_form(turn: Turn) -> None:
+    form = filling.current_form(turn)
+    if form is None:
+        show_menu(turn)
+    else:
+        filling.ask_question(turn, form)
+
+
+REASKERS: dict[str, Callable[[Turn], None]] = {
+    "reg.language": ask_language,
+    "reg.consent": ask_consent,
+    "reg.name": ask_name,
+    "colonia": lambda turn: ask_colonia(turn, str(turn.data.get("colonia_for"))),
+    "colonia.pick": _reask_colonia_pick,
+    "menu": show_menu,
+    "cards": ask_card,
+    "resp": ask_responsible,
+    "mydata": show_my_data,
+    "mydata.lang": ask_my_language,
+    "mydata.name": ask_my_name,
+    "staff.action": start_staff,
+    "staff.text": ask_staff_text,
+    "staff.confirm": ask_staff_confirm,
+    "form": _reask_form,
+}
+
+
+def reask(turn: Turn) -> None:
+    """Ask the current step's question again."""
+    REASKERS.get(turn.step, show_menu)(turn)

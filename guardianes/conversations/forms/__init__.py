@@ -1,0 +1,1 @@
+"""Shipped XLSForms (.xlsx) and the script that rebuilds them."""

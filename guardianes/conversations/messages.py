@@ -1,0 +1,150 @@
+"""Neutral message types: the only shapes that cross between channel adapters and the engine.
+
+Adapters turn a platform update into one frozen `InboundMessage`; the engine answers with a
+list of `Prompt`s, which adapters render back. Prompts are stored in the outbox as JSON, so
+they round-trip through `to_json` / `from_json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class InboundKind(StrEnum):
+    """What a guardian sent, independent of the platform."""
+
+    TEXT = "text"
+    CHOICE = "choice"  # a button press: `payload` holds the choice payload we rendered
+    LOCATION = "location"
+    PHOTO = "photo"  # one or more photos already stored by the media store
+    COMMAND = "command"
+    UNSUPPORTED = "unsupported"  # stickers, voice, video, contacts...: answered politely
+
+
+class Command(StrEnum):
+    """Commands understood on every channel (slash commands or localized words)."""
+
+    START = "start"
+    MENU = "menu"
+    HELP = "help"
+    CANCEL = "cancel"
+    BACK = "back"
+    SKIP = "skip"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True, slots=True)
+class GeoPoint:
+    """A WGS84 point."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMedia:
+    """A photo already saved under the media directory (content-addressed)."""
+
+    sha256: str
+    mime_type: str
+    size: int
+    path: str  # relative to GUARDIANES_MEDIA_DIR
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """One thing a guardian sent, on any channel."""
+
+    channel: str
+    user_id: str  # the channel's user id, stable for that person
+    external_id: str  # the platform's id of this update/message, for deduplication
+    kind: InboundKind
+    text: str | None = None
+    payload: str | None = None  # for CHOICE
+    location: GeoPoint | None = None
+    photos: tuple[StoredMedia, ...] = ()
+    command: Command | None = None
+    command_args: str = ""
+    display_name: str | None = None
+    language_code: str | None = None  # the platform's hint, e.g. "es-MX"
+    source_message_id: str | None = None  # the platform message whose button was pressed
+    address: str | None = None  # where replies go, when it differs from `user_id`
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict, stored with the inbound event until it is processed."""
+        data = asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InboundMessage:
+        """Rebuild a message stored by `to_json`."""
+        values = dict(data)
+        values["kind"] = InboundKind(values["kind"])
+        if values.get("location"):
+            values["location"] = GeoPoint(**values["location"])
+        values["photos"] = tuple(StoredMedia(**p) for p in values.get("photos", ()))
+        if values.get("command"):
+            values["command"] = Command(values["command"])
+        values["received_at"] = datetime.fromisoformat(values["received_at"])
+        return cls(**values)
+
+
+class PromptKind(StrEnum):
+    """What a prompt asks of the guardian."""
+
+    TEXT = "text"  # plain message, no answer expected
+    CHOICES = "choices"  # pick one (or several when `multiple`)
+    LOCATION = "location"  # share a location
+    PHOTO = "photo"  # send one or more photos
+    DONE = "done"  # the conversation ended: remove any keyboard
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option; `payload` is what comes back in `InboundMessage.payload` (<= 60 bytes)."""
+
+    payload: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """One outbound message in neutral form."""
+
+    kind: PromptKind
+    text: str
+    choices: tuple[Choice, ...] = ()
+    multiple: bool = False
+    selected: tuple[str, ...] = ()  # payloads already toggled on, for multi-select
+    done_label: str | None = None  # label of the "done" button of a multi-select
+    done_payload: str | None = None
+    skip_label: str | None = None  # offered when the question may be skipped
+    skip_payload: str | None = None
+    max_photos: int | None = None
+    refresh: bool = False  # replaces the previous prompt (a toggled multi-select)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict for the outbox."""
+        data = asdict(self)
+        data["choices"] = [asdict(c) for c in self.choices]
+        data["selected"] = list(self.selected)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Prompt:
+        """Rebuild a prompt stored by `to_json`."""
+        values = dict(data)
+        values["kind"] = PromptKind(values["kind"])
+        values["choices"] = tuple(Choice(**c) for c in values.get("choices", ()))
+        values["selected"] = tuple(values.get("selected", ()))
+        return cls(**values)
+
+
+def text_prompt(text: str) -> Prompt:
+    """A plain message."""
+    return Prompt(kind=PromptKind.TEXT, text=text)

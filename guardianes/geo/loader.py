@@ -1,0 +1,77 @@
+"""Build the in-memory gazetteer from the database."""
+
+from __future__ import annotations
+
+from shapely.geometry import shape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guardianes.conversations.context import ResponsibleParty
+from guardianes.geo.index import IndexedColonia, IndexedSpace, SpatialGazetteer
+from guardianes.importers.normalize import normalize_contract_number
+from guardianes.storage.models import Layer
+from guardianes.storage.repositories import imports as repo
+
+
+async def load_gazetteer(session: AsyncSession, max_distance_m: float) -> SpatialGazetteer:
+    """Every colonia and public space with who is responsible for it, indexed in memory."""
+    layers = {layer.id: layer for layer in await repo.all_layers(session)}
+    responsible = await _responsible_by_layer(session, list(layers.values()))
+    spaces = [
+        IndexedSpace(
+            id=space.id,
+            name=space.name,
+            code=space.source_code,
+            kind=space.kind,
+            service=layers[space.layer_id].service_code,
+            geometry=shape(space.geometry_geojson),
+            colonia_id=space.colonia_id,
+            responsible=responsible[space.layer_id],
+        )
+        for space in await repo.all_spaces(session)
+    ]
+    colonias = [
+        IndexedColonia(
+            id=colonia.id,
+            name=colonia.name,
+            geometry=shape(colonia.geometry_geojson) if colonia.geometry_geojson else None,
+        )
+        for colonia in await repo.all_colonias(session)
+    ]
+    return SpatialGazetteer(spaces, colonias, max_distance_m=max_distance_m)
+
+
+async def _responsible_by_layer(
+    session: AsyncSession, layers: list[Layer]
+) -> dict[int, tuple[ResponsibleParty, ...]]:
+    directorates = {d.id: d.name for d in await repo.all_directorates(session)}
+    numbers = await repo.contract_numbers(session)
+    by_number: dict[str, int] = {}
+    for contract_id, number in numbers:  # newest first: the first seen wins
+        key = normalize_contract_number(number)
+        if key is not None:
+            by_number.setdefault(key, contract_id)
+    wanted = {
+        layer.id: by_number.get(normalize_contract_number(layer.contract_number) or "")
+        for layer in layers
+    }
+    contracts = await repo.contracts_with_companies(
+        session, {cid for cid in wanted.values() if cid is not None}
+    )
+    out: dict[int, tuple[ResponsibleParty, ...]] = {}
+    for layer in layers:
+        found = contracts.get(wanted[layer.id] or -1)
+        contract = found[0] if found else None
+        company = found[1] if found else None
+        name = layer.responsible_name or (company.name if company else None)
+        out[layer.id] = (
+            ResponsibleParty(
+                name=name or "Municipio",
+                kind=layer.responsible_type,
+                service=layer.service_code,
+                contract_number=layer.contract_number,
+                contract_object=contract.object if contract else None,
+                obligations=contract.obligations if contract else None,
+                directorate=directorates.get(layer.directorate_id or -1),
+            ),
+        )
+    return out

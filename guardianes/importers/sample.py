@@ -1,0 +1,19 @@
+"""The demo data shipped in `sample_data/`, loaded on first start by `make run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guardianes.importers import service
+
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+async def load_sample_data(session: AsyncSession, sample_dir: Path = SAMPLE_DIR) -> None:
+    """Import the sample colonias, contracts, layers and complaints (idempotent; no commit)."""
+    await service.import_colonias(session, sample_dir / "colonias_muestra.kml")
+    await service.import_contracts(session, sample_dir / "contratos_muestra.csv")
+    await service.import_layers_csv(session, sample_dir / "layers.csv", derive_colonias=False)
+    await service.import_complaints(session, sample_dir / "quejas_muestra.csv")

@@ -1,0 +1,152 @@
+"""Building and starting the service's parts; used by the app lifespan, the CLI and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+
+from guardianes.config import Settings
+from guardianes.conversations.catalog import FormCatalog
+from guardianes.geo.loader import load_gazetteer
+from guardianes.scheduler.outbox import OutboxSender
+from guardianes.services.effects import FormDescription
+from guardianes.services.inbound import recover_unprocessed
+from guardianes.services.runtime import Runtime
+from guardianes.storage.db import (
+    create_engine,
+    create_session_factory,
+    ensure_schema,
+    unit_of_work,
+)
+from guardianes.storage.models import FormKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFormDescriber:
+    """Describes forms for storage from the loaded catalog."""
+
+    catalog: FormCatalog
+
+    def describe(self, form_id: str) -> FormDescription:
+        """Kind, title, service and file of an installed form."""
+        form = self.catalog.get(form_id)
+        if form is None:
+            return FormDescription(FormKind.CARD, form_id, None, None)
+        return FormDescription(
+            kind=FormKind(form.kind.value),
+            title=form.title,
+            service_code=form.service,
+            source_file=Path(form.source).name,
+        )
+
+
+async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> Runtime:
+    """Open the database (migrating SQLite), load forms and geography."""
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema(engine, migrate_sqlite=migrate_sqlite)
+    except BaseException:
+        await engine.dispose()
+        raise
+    sessions = create_session_factory(engine)
+    catalog = FormCatalog.load(settings.forms_dir)
+    for problem in catalog.problems:
+        logger.warning("form refused: %s", problem)
+    async with unit_of_work(sessions) as session:
+        gazetteer = await load_gazetteer(session, settings.max_space_distance_m)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        catalog=catalog,
+        forms=CatalogFormDescriber(catalog),
+        gazetteer=gazetteer,
+    )
+
+
+async def reload_gazetteer(runtime: Runtime) -> None:
+    """Rebuild the in-memory geography after an import."""
+    async with unit_of_work(runtime.sessions) as session:
+        runtime.gazetteer = await load_gazetteer(session, runtime.settings.max_space_distance_m)
+
+
+@dataclass
+class Services:
+    """What the lifespan started and must stop."""
+
+    runtime: Runtime
+    sender: OutboxSender
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    stoppers: list[Any] = field(default_factory=list)
+
+
+async def load_demo_data_once(runtime: Runtime) -> bool:
+    """Load the project's small sample data on the first start of an empty database."""
+    from guardianes.importers.sample import load_sample_data
+    from guardianes.storage.repositories.guardians import list_colonias
+
+    async with unit_of_work(runtime.sessions) as session:
+        if await list_colonias(session):
+            return False
+        await load_sample_data(session)
+    await reload_gazetteer(runtime)
+    logger.info("sample data loaded")
+    return True
+
+
+async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool) -> Services:
+    """Build the runtime and start channels, the outbox sender and the scheduler."""
+    runtime = await build_runtime(settings)
+    if demo:
+        await load_demo_data_once(runtime)
+    services = Services(runtime=runtime, sender=OutboxSender(runtime))
+    for start in _channel_starters():
+        stopper = await start(runtime, app)
+        if stopper is not None:
+            services.stoppers.append(stopper)
+    recovered = await recover_unprocessed(runtime)
+    if recovered:
+        logger.info("processed %d messages left by the previous run", recovered)
+    services.tasks.append(asyncio.create_task(services.sender.run_forever(), name="outbox"))
+    if settings.scheduler_enabled:
+        stopper = await _start_scheduler(runtime)
+        if stopper is not None:
+            services.stoppers.append(stopper)
+    if not settings.telegram_enabled:
+        logger.info("Telegram is off: set TELEGRAM_BOT_TOKEN to run it")
+    if not settings.whatsapp_enabled:
+        logger.info("WhatsApp is off: set WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID to run it")
+    logger.info("channels running: %s", ", ".join(sorted(runtime.channels)) or "none")
+    return services
+
+
+async def stop_services(services: Services) -> None:
+    """Stop in reverse order of start, then close the database."""
+    for stopper in reversed(services.stoppers):
+        try:
+            await stopper()
+        except Exception:
+            logger.exception("stopping %r failed", stopper)
+    for task in services.tasks:
+        task.cancel()
+    await asyncio.gather(*services.tasks, return_exceptions=True)
+    await services.runtime.close()
+
+
+def _channel_starters() -> list[Any]:
+    from guardianes.bot.telegram.runner import start_telegram
+    from guardianes.bot.webchat.channel import start_webchat
+    from guardianes.bot.whatsapp.service import start_whatsapp
+
+    return [start_webchat, start_telegram, start_whatsapp]
+
+
+async def _start_scheduler(runtime: Runtime) -> Any:
+    return None

@@ -1,0 +1,63 @@
+"""Content-addressed storage of photos guardians send, with type and size checks."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+
+from guardianes.conversations.messages import StoredMedia
+
+# Magic numbers of the image types phones send; the declared type is never trusted.
+_SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
+    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
+    (b"WEBP", 8, "image/webp", ".webp"),
+    (b"GIF87a", 0, "image/gif", ".gif"),
+    (b"GIF89a", 0, "image/gif", ".gif"),
+    (b"ftypheic", 4, "image/heic", ".heic"),
+    (b"ftypmif1", 4, "image/heic", ".heic"),
+)
+
+
+class MediaRejectedError(ValueError):
+    """The file is not an accepted image or is too large; `reason` is a catalog key."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+def sniff_image_type(data: bytes) -> tuple[str, str] | None:
+    """(mime type, extension) from the file's first bytes, or None if not an image we take."""
+    for signature, offset, mime, extension in _SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            if mime == "image/webp" and not data.startswith(b"RIFF"):
+                continue
+            return mime, extension
+    return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return  # same content, same name: already stored
+    temporary = path.with_suffix(path.suffix + ".part")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
+    """Save a photo under `media_dir` by its SHA-256 and describe it."""
+    if not data:
+        raise MediaRejectedError("media.empty", "the file is empty")
+    if len(data) > max_bytes:
+        raise MediaRejectedError("media.too_large", f"{len(data)} bytes > {max_bytes}")
+    kind = sniff_image_type(data)
+    if kind is None:
+        raise MediaRejectedError("media.not_an_image", "not a JPEG, PNG, WebP, GIF or HEIC image")
+    mime, extension = kind
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path(digest[:2]) / f"{digest}{extension}"
+    await asyncio.to_thread(_write_atomically, media_dir / relative, data)
+    return StoredMedia(sha256=digest, mime_type=mime, size=len(data), path=relative.as_posix())

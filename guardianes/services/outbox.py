@@ -1,0 +1,73 @@
+"""Producing outbox rows: every message the bot must send is a row before it is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guardianes.conversations.messages import Prompt
+from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage
+from guardianes.storage.repositories import outbox as outbox_repo
+
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+def needs_template(channel: str, last_inbound_at: datetime | None, now: datetime) -> bool:
+    """WhatsApp allows free-form messages only within 24 h of the person's last message."""
+    if channel != "whatsapp":
+        return False
+    return last_inbound_at is None or now - last_inbound_at >= WHATSAPP_WINDOW
+
+
+async def enqueue_prompts(
+    session: AsyncSession,
+    *,
+    channel: str,
+    address: str,
+    prompts: Sequence[Prompt],
+    guardian_id: int | None,
+    locale: str,
+    kind: OutboxKind = OutboxKind.REPLY,
+    source_message_id: str | None = None,
+    as_template: bool = False,
+) -> list[OutboxMessage]:
+    """Queue prompts for one chat in order; a refreshed prompt edits the pressed message."""
+    rows = []
+    for prompt in prompts:
+        rows.append(
+            await outbox_repo.enqueue(
+                session,
+                channel=channel,
+                address=address,
+                payload=prompt.to_json(),
+                guardian_id=guardian_id,
+                kind=kind,
+                locale=locale,
+                as_template=as_template,
+                edit_message_id=source_message_id if prompt.refresh else None,
+            )
+        )
+    return rows
+
+
+async def enqueue_to_guardian(
+    session: AsyncSession,
+    guardian: Guardian,
+    prompt: Prompt,
+    *,
+    kind: OutboxKind,
+    now: datetime,
+) -> OutboxMessage:
+    """Queue a message the bot starts (broadcast, visit, reminder), minding the 24-hour window."""
+    return await outbox_repo.enqueue(
+        session,
+        channel=guardian.channel,
+        address=guardian.address,
+        payload=prompt.to_json(),
+        guardian_id=guardian.id,
+        kind=kind,
+        locale=guardian.locale,
+        as_template=needs_template(guardian.channel, guardian.last_inbound_at, now),
+    )

@@ -1,0 +1,61 @@
+"""The running service's parts, built once in the app's lifespan and passed explicitly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from guardianes.bot.channel import Channel
+from guardianes.config import Settings
+from guardianes.conversations.catalog import FormCatalog
+from guardianes.conversations.context import Gazetteer
+from guardianes.services.effects import FormDescriber, StaffActionHandler
+from guardianes.services.locks import KeyedLocks
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Settings, database, forms, geography and channels of one service process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    catalog: FormCatalog
+    forms: FormDescriber
+    gazetteer: Gazetteer
+    channels: dict[str, Channel] = field(default_factory=dict)
+    staff_actions: StaffActionHandler | None = None
+    locks: KeyedLocks = field(default_factory=KeyedLocks)
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Run work in the background, keeping a reference and logging its failure."""
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for background work to finish (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel background work and close the database."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.engine.dispose()

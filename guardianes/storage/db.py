@@ -1,0 +1,146 @@
+"""Database engines, sessions and migrations (Alembic) for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+STORAGE_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = STORAGE_DIR / "migrations"
+
+
+class SchemaOutdatedError(RuntimeError):
+    """The database is behind the code's migrations."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while the single writer commits; foreign keys are off by
+    # default in SQLite; busy_timeout makes concurrent writers wait instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the URL; SQLite folders are created and pragmas set."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction: committed when the block ends, rolled back on error.
+
+    This is the one place Guardianes commits; everything inside only flushes.
+    """
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic configuration pointing at the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with the code."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The migration the database is at (None when empty)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current_revision)
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """True when the database is at the newest migration."""
+    return await current_revision(engine) == head_revision()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    command.upgrade(alembic_config(connection), revision)
+
+
+async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations up to `revision`."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade, revision)
+
+
+def _check(connection: Connection) -> None:
+    command.check(alembic_config(connection))
+
+
+async def check_models_match_migrations(engine: AsyncEngine) -> None:
+    """Raise when the models hold changes no migration covers (`alembic check`)."""
+    async with engine.connect() as conn:
+        await conn.run_sync(_check)
+
+
+async def ensure_schema(engine: AsyncEngine, *, migrate_sqlite: bool = True) -> None:
+    """Migrate an embedded SQLite database; refuse an outdated PostgreSQL one."""
+    if await schema_is_current(engine):
+        return
+    if engine.dialect.name == "sqlite" and migrate_sqlite:
+        await upgrade_database(engine)
+        return
+    raise SchemaOutdatedError(
+        f"The database schema is at {await current_revision(engine) or 'nothing'}, "
+        f"the code needs {head_revision()}. Run `guardianes db upgrade` first."
+    )
+
+
+def _revision(connection: Connection, message: str) -> None:
+    command.revision(alembic_config(connection), message=message, autogenerate=True)
+
+
+async def make_revision(engine: AsyncEngine, message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    async with engine.connect() as conn:
+        await conn.run_sync(_revision, message)

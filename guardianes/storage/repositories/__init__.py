@@ -1,0 +1,1 @@
+"""Repositories: every query Guardianes makes lives in this package."""

@@ -1,0 +1,161 @@
+"""Fixtures shared by every test: settings, migrated databases (SQLite and PostgreSQL), runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from guardianes.config import Settings
+from guardianes.services.runtime import Runtime
+from guardianes.storage.db import create_engine, create_session_factory, upgrade_database
+from guardianes.storage.models import Base
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CHIHUAHUA_DATA = Path(
+    os.environ.get("GUARDIANES_TEST_DATA", REPO_ROOT.parent / "shared" / "data" / "chihuahua")
+)
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "GUARDIANES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def chihuahua_data() -> Path:
+    """The real public data of Chihuahua, read where `../shared` publishes it."""
+    if not CHIHUAHUA_DATA.is_dir():
+        pytest.fail(f"real data folder not found: {CHIHUAHUA_DATA}")
+    return CHIHUAHUA_DATA
+
+
+async def _create_database(name: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def _drop_database(name: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade_database(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database made for this test session, migrated, dropped at the end."""
+    name = f"guardianes_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_create_database(name))
+    except (OSError, asyncpg.PostgresError) as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true: {error}")
+        pytest.skip(f"PostgreSQL not reachable: {error}")
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    try:
+        asyncio.run(_migrate(url))
+        yield url
+    finally:
+        asyncio.run(_drop_database(name))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file for one test."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'guardianes.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Run the test once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+async def _empty_postgres(engine: AsyncEngine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of the parametrized backend, emptied after the test."""
+    engine = create_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        await upgrade_database(engine)
+    else:
+        await _empty_postgres(engine)
+    yield engine
+    if engine.dialect.name == "postgresql":
+        await _empty_postgres(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def session_factory(db_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the migrated test database."""
+    return create_session_factory(db_engine)
+
+
+@pytest.fixture
+async def session(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """One session; the test commits what it wants kept."""
+    async with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings on a temporary SQLite database and media folder, no platform channels."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
+        media_dir=tmp_path / "media",
+        forms_dir=None,
+        scheduler_enabled=False,
+        telegram_bot_token=None,
+        whatsapp_token=None,
+        whatsapp_phone_number_id=None,
+    )
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """A runtime on a fresh, migrated SQLite database with no channels registered."""
+    from guardianes.services.bootstrap import build_runtime
+
+    runtime = await build_runtime(settings)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def demo_runtime(runtime: Runtime) -> Runtime:
+    """A runtime whose database holds the project's sample colonias, spaces and contracts."""
+    from guardianes.services.bootstrap import load_demo_data_once
+
+    await load_demo_data_once(runtime)
+    return runtime

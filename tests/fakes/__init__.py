@@ -1,0 +1,1 @@
+"""Fakes of external services: real HTTP servers on loopback that record calls."""

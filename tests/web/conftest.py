@@ -1,0 +1,193 @@
+"""Fixtures of the web chat tests: the app with its lifespan, an HTTP client, tiny images."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import uuid
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import Page, sync_playwright
+
+from guardianes.app import create_app
+from guardianes.bot.webchat.channel import WebChatChannel, start_webchat
+from guardianes.config import Settings
+from guardianes.services.runtime import Runtime
+from tests.conftest import IN_CI
+
+PostChat = Callable[..., Awaitable[httpx.Response]]
+
+
+def make_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 140, 70)) -> bytes:
+    """A valid PNG of one colour, made without an imaging library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def png_bytes() -> bytes:
+    """A small PNG photo."""
+    return make_png()
+
+
+@pytest.fixture
+async def chat_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The whole app on a fresh SQLite database with the sample data, lifespan running."""
+    app = create_app(settings, demo=True)
+    async with app.router.lifespan_context(app):
+        runtime: Runtime = app.state.runtime
+        if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
+            # The bootstrap registers the channel; this keeps the tests independent of it.
+            await start_webchat(runtime)
+            runtime.outbox_wakeup.set()
+        yield app
+
+
+@pytest.fixture
+def chat_runtime(chat_app: FastAPI) -> Runtime:
+    """The runtime the app's lifespan built."""
+    runtime: Runtime = chat_app.state.runtime
+    return runtime
+
+
+@pytest.fixture
+async def client(chat_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client: it keeps the chat cookie between requests."""
+    transport = httpx.ASGITransport(app=chat_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as client:
+        yield client
+
+
+@pytest.fixture
+def post_chat(client: httpx.AsyncClient) -> PostChat:
+    """Post one message as the page does (multipart form, a fresh UUID unless given)."""
+
+    async def post(
+        kind: str,
+        *,
+        external_id: str | None = None,
+        photos: list[tuple[str, bytes, str]] | None = None,
+        **fields: Any,
+    ) -> httpx.Response:
+        data = {"kind": kind, "external_id": external_id or str(uuid.uuid4()), **fields}
+        files = [("photos", photo) for photo in photos or []]
+        return await client.post(
+            "/chat/api/messages",
+            data={k: str(v) for k, v in data.items()},
+            files=files or None,
+        )
+
+    return post
+
+
+# ---------------------------------------------------------------- a live server and Chromium
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+SERVER_START_SECONDS = 60
+
+
+class _ReadyServer(uvicorn.Server):
+    """A uvicorn server that says when it listens (no polling of the port)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.app = app
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+            runtime: Runtime = self.app.state.runtime
+            if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
+                await start_webchat(runtime)  # until the bootstrap registers it
+                runtime.outbox_wakeup.set()
+        finally:
+            self.ready.set()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The app served on loopback for a real browser."""
+
+    url: str
+    settings: Settings
+
+    @property
+    def database(self) -> Path:
+        """The SQLite file behind the server."""
+        return Path(self.settings.database_url.split("///", 1)[1])
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app with the sample data on 127.0.0.1 at a free port, in a background thread."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    app = create_app(settings, demo=True)
+    server = _ReadyServer(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    if not server.ready.wait(SERVER_START_SECONDS) or not server.started:
+        server.should_exit = True
+        pytest.fail("the app did not start")
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", settings)
+    finally:
+        server.should_exit = True
+        thread.join(SERVER_START_SECONDS)
+        listener.close()
+
+
+@pytest.fixture
+def phone_page(live_server: LiveServer) -> Iterator[Page]:
+    """A phone-sized page in headless Debian Chromium (required under CI=true)."""
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required under CI=true (make browser installs it)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport=PHONE_VIEWPORT,  # type: ignore[arg-type]
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="es-MX",
+        )
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
