@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -17,6 +18,7 @@ from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
 from guardianes.services.runtime import Runtime
+from guardianes.services.staff_chat import StaffChatHandler
 from guardianes.storage.db import (
     create_engine,
     create_session_factory,
@@ -68,6 +70,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
         catalog=catalog,
         forms=CatalogFormDescriber(catalog),
         gazetteer=gazetteer,
+        staff_actions=StaffChatHandler(ZoneInfo(settings.timezone)),
     )
 
 
@@ -149,4 +152,8 @@ def _channel_starters() -> list[Any]:
 
 
 async def _start_scheduler(runtime: Runtime) -> Any:
-    return None
+    from guardianes.scheduler.reminders import start_reminder_scheduler
+
+    handle = await start_reminder_scheduler(runtime)
+    logger.info("scheduler running: reminders and broadcasts")
+    return handle.stop
