@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 
-from guardianes.api.auth import AdminDep, LimitQuery, OffsetQuery, StaffDep, ViewerDep
+from guardianes.api.auth import (
+    DEFAULT_PAGE,
+    AdminDep,
+    IdPath,
+    IdQuery,
+    LimitQuery,
+    OffsetQuery,
+    StaffDep,
+    ViewerDep,
+)
 from guardianes.api.schemas import (
+    NO_NUL,
     BroadcastCreate,
     BroadcastProgressPublic,
     BroadcastPublic,
@@ -27,7 +37,7 @@ from guardianes.api.schemas import (
     VisitPublic,
 )
 from guardianes.importers import service as importers
-from guardianes.importers.layers import MUNICIPALITY, LayerSpec
+from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import reminders as reminders_service
@@ -35,10 +45,17 @@ from guardianes.services import staff_tokens
 from guardianes.services import visits as visits_service
 from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Broadcast, StaffToken
+from guardianes.storage.models import (
+    Broadcast,
+    BroadcastStatus,
+    ReminderKind,
+    ResponsibleType,
+    StaffToken,
+)
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import reminders as reminders_repo
+from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
@@ -46,6 +63,9 @@ from guardianes.web.deps import RuntimeDep, SessionDep
 router = APIRouter(prefix="/api/v1")
 IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_FILE_NAME = 300  # layers.file_name
+MIN_YEAR, MAX_YEAR = 1900, 2200
+CREATED_BY_LENGTH = 200
 
 
 def _not_found(what: str) -> HTTPException:
@@ -57,7 +77,18 @@ def _unprocessable(detail: str) -> HTTPException:
 
 
 def _who(token: StaffToken) -> str:
-    return f"token:{token.id}:{token.name}"
+    # created_by holds 200 characters; a token's name alone may fill them.
+    return f"token:{token.id}:{token.name}"[:CREATED_BY_LENGTH]
+
+
+async def _check_references(
+    session: SessionDep, *, colonia_id: int | None = None, guardian_id: int | None = None
+) -> None:
+    """422 for a colonia or guardian that does not exist (not a foreign-key error later)."""
+    if colonia_id is not None and await catalog.get_colonia(session, colonia_id) is None:
+        raise _unprocessable(f"unknown colonia {colonia_id}")
+    if guardian_id is not None and await staff_repo.get_guardian(session, guardian_id) is None:
+        raise _unprocessable(f"unknown guardian {guardian_id}")
 
 
 # ---------------------------------------------------------------- visits
@@ -67,8 +98,8 @@ def _who(token: StaffToken) -> str:
 async def list_visits(
     session: SessionDep,
     _: ViewerDep,
-    colonia_id: int | None = None,
-    limit: LimitQuery = 50,
+    colonia_id: IdQuery = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[VisitPublic]:
     """Visits, soonest first."""
@@ -108,7 +139,7 @@ async def create_visit(
 
 
 @router.get("/visits/{visit_id}", tags=["visits"])
-async def get_visit(session: SessionDep, _: ViewerDep, visit_id: int) -> VisitPublic:
+async def get_visit(session: SessionDep, _: ViewerDep, visit_id: IdPath) -> VisitPublic:
     """One visit."""
     visit = await broadcasts_repo.get_visit(session, visit_id)
     if visit is None:
@@ -120,7 +151,7 @@ async def get_visit(session: SessionDep, _: ViewerDep, visit_id: int) -> VisitPu
 
 
 @router.post("/visits/{visit_id}/cancel", tags=["visits"])
-async def cancel_visit(session: SessionDep, _: StaffDep, visit_id: int) -> VisitPublic:
+async def cancel_visit(session: SessionDep, _: StaffDep, visit_id: IdPath) -> VisitPublic:
     """Cancel a visit: its reminder is switched off."""
     try:
         visit = await visits_service.cancel_visit(session, visit_id)
@@ -144,8 +175,8 @@ async def list_broadcasts(
     *,
     session: SessionDep,
     _: ViewerDep,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    limit: LimitQuery = 50,
+    status_: Annotated[BroadcastStatus | None, Query(alias="status")] = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[BroadcastPublic]:
     """Broadcasts, newest first."""
@@ -165,6 +196,7 @@ async def create_broadcast(
     session: SessionDep, token: StaffDep, body: BroadcastCreate
 ) -> BroadcastPublic:
     """Send a message to every active guardian matching the filters (sent in the background)."""
+    await _check_references(session, colonia_id=body.colonia_id)
     broadcast, _count = await broadcasts_service.create_broadcast(
         session,
         text=body.text,
@@ -177,7 +209,7 @@ async def create_broadcast(
 
 
 @router.get("/broadcasts/{broadcast_id}", tags=["broadcasts"])
-async def get_broadcast(session: SessionDep, _: ViewerDep, broadcast_id: int) -> BroadcastPublic:
+async def get_broadcast(session: SessionDep, _: ViewerDep, broadcast_id: IdPath) -> BroadcastPublic:
     """A broadcast with its progress; once done, the final sent/failed/unreachable report."""
     broadcast = await broadcasts_repo.get_broadcast(session, broadcast_id)
     if broadcast is None:
@@ -186,7 +218,9 @@ async def get_broadcast(session: SessionDep, _: ViewerDep, broadcast_id: int) ->
 
 
 @router.post("/broadcasts/{broadcast_id}/cancel", tags=["broadcasts"])
-async def cancel_broadcast(session: SessionDep, _: StaffDep, broadcast_id: int) -> BroadcastPublic:
+async def cancel_broadcast(
+    session: SessionDep, _: StaffDep, broadcast_id: IdPath
+) -> BroadcastPublic:
     """Stop a broadcast: recipients not yet queued get nothing."""
     broadcast = await broadcasts_repo.get_broadcast(session, broadcast_id)
     if broadcast is None:
@@ -204,9 +238,9 @@ async def list_reminders(
     *,
     session: SessionDep,
     _: ViewerDep,
-    colonia_id: int | None = None,
-    kind: str | None = None,
-    limit: LimitQuery = 50,
+    colonia_id: IdQuery = None,
+    kind: ReminderKind | None = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[ReminderPublic]:
     """Reminders."""
@@ -226,6 +260,7 @@ async def create_reminder(
     session: SessionDep, runtime: RuntimeDep, _: StaffDep, body: ReminderCreate
 ) -> ReminderPublic:
     """A recurring reminder to a colonia's lead (or one guardian), in GUARDIANES_TIMEZONE."""
+    await _check_references(session, colonia_id=body.colonia_id, guardian_id=body.guardian_id)
     spec = reminders_service.ReminderSpec(**body.model_dump())
     try:
         reminder = await reminders_service.create_reminder(
@@ -237,7 +272,7 @@ async def create_reminder(
 
 
 @router.get("/reminders/{reminder_id}", tags=["reminders"])
-async def get_reminder(session: SessionDep, _: ViewerDep, reminder_id: int) -> ReminderPublic:
+async def get_reminder(session: SessionDep, _: ViewerDep, reminder_id: IdPath) -> ReminderPublic:
     """One reminder."""
     reminder = await reminders_repo.get_reminder(session, reminder_id)
     if reminder is None:
@@ -251,13 +286,14 @@ async def update_reminder(
     session: SessionDep,
     runtime: RuntimeDep,
     _: StaffDep,
-    reminder_id: int,
+    reminder_id: IdPath,
     body: ReminderUpdate,
 ) -> ReminderPublic:
     """Change a reminder; a new schedule recomputes its next run."""
     reminder = await reminders_repo.get_reminder(session, reminder_id)
     if reminder is None:
         raise _not_found("reminder")
+    await _check_references(session, colonia_id=body.colonia_id, guardian_id=body.guardian_id)
     try:
         await reminders_service.update_reminder(
             session,
@@ -274,7 +310,7 @@ async def update_reminder(
 @router.delete(
     "/reminders/{reminder_id}", tags=["reminders"], status_code=status.HTTP_204_NO_CONTENT
 )
-async def delete_reminder(session: SessionDep, _: StaffDep, reminder_id: int) -> Response:
+async def delete_reminder(session: SessionDep, _: StaffDep, reminder_id: IdPath) -> Response:
     """Delete a reminder and its history."""
     reminder = await reminders_repo.get_reminder(session, reminder_id)
     if reminder is None:
@@ -288,7 +324,7 @@ async def delete_reminder(session: SessionDep, _: StaffDep, reminder_id: int) ->
 
 @router.get("/imports", tags=["imports"])
 async def list_imports(
-    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[LayerPublic]:
     """Import history: map layers, most recently imported first."""
     page = await catalog.list_layers(session, limit=limit, offset=offset)
@@ -328,12 +364,14 @@ async def create_import(
     _: StaffDep,
     file: Annotated[UploadFile, File(description="A KML/KMZ map, or a CSV.")],
     kind: Annotated[str, Form(description="kml | contracts | colonias | complaints")],
-    service: Annotated[str | None, Form(description="Service code (kml).")] = None,
-    year: Annotated[int | None, Form()] = None,
-    contract: Annotated[str | None, Form()] = None,
-    responsible: Annotated[str | None, Form()] = None,
-    responsible_type: Annotated[str, Form()] = MUNICIPALITY,
-    title: Annotated[str | None, Form()] = None,
+    service: Annotated[
+        str | None, Form(max_length=64, pattern=NO_NUL, description="Service code (kml).")
+    ] = None,
+    year: Annotated[int | None, Form(ge=MIN_YEAR, le=MAX_YEAR)] = None,
+    contract: Annotated[str | None, Form(max_length=100, pattern=NO_NUL)] = None,
+    responsible: Annotated[str | None, Form(max_length=300, pattern=NO_NUL)] = None,
+    responsible_type: Annotated[ResponsibleType, Form()] = ResponsibleType.MUNICIPALITY,
+    title: Annotated[str | None, Form(max_length=500, pattern=NO_NUL)] = None,
 ) -> ImportResultPublic:
     """Upload a file and run its importer (re-importing a file updates rows in place)."""
     if kind not in IMPORT_KINDS:
@@ -344,7 +382,9 @@ async def create_import(
     if len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="file too large")
     # The layer's identity is its file name, so keep the uploaded name (without folders).
-    name = Path(file.filename or f"upload.{kind}").name
+    name = PurePosixPath((file.filename or f"upload.{kind}").replace("\\", "/")).name
+    if not name or "\x00" in name or len(name) > MAX_FILE_NAME:
+        raise _unprocessable(f"a file name of 1 to {MAX_FILE_NAME} characters, without NUL")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(data)
@@ -379,9 +419,17 @@ async def create_import(
 
 
 @router.get("/tokens", tags=["tokens"])
-async def list_tokens(session: SessionDep, _: AdminDep) -> list[TokenPublic]:
-    """Every staff token (never their values)."""
-    return [TokenPublic.model_validate(t) for t in await staff_tokens.list_tokens(session)]
+async def list_tokens(
+    *, session: SessionDep, _: AdminDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
+) -> Page[TokenPublic]:
+    """Staff tokens, newest first (never their values)."""
+    page = await staff_tokens.tokens_page(session, limit=limit, offset=offset)
+    return Page(
+        items=[TokenPublic.model_validate(t) for t in page.items],
+        total=page.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.post("/tokens", tags=["tokens"], status_code=status.HTTP_201_CREATED)
@@ -392,7 +440,7 @@ async def create_token(session: SessionDep, _: AdminDep, body: TokenCreate) -> T
 
 
 @router.delete("/tokens/{token_id}", tags=["tokens"], status_code=status.HTTP_204_NO_CONTENT)
-async def revoke_token(session: SessionDep, _: AdminDep, token_id: int) -> Response:
+async def revoke_token(session: SessionDep, _: AdminDep, token_id: IdPath) -> Response:
     """Revoke a token at once."""
     if not await staff_tokens.revoke_token(session, token_id):
         raise _not_found("active token")

@@ -5,25 +5,47 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
-from guardianes.api.auth import AdminDep, LimitQuery, OffsetQuery, StaffDep, ViewerDep
+from guardianes.api.auth import (
+    DEFAULT_PAGE,
+    MAX_TEXT_QUERY,
+    AdminDep,
+    IdPath,
+    IdQuery,
+    LimitQuery,
+    OffsetQuery,
+    StaffDep,
+    TextQuery,
+    ViewerDep,
+)
 from guardianes.api.schemas import (
+    NO_NUL,
     ColoniaPublic,
     ColoniaUpdate,
     CompanyPublic,
     ContractPublic,
     GuardianPublic,
+    GuardianRoleUpdate,
     MediaPublic,
     Page,
     QuizAttemptPublic,
     SpacePublic,
     SubmissionPublic,
 )
+from guardianes.bot.channel import ChannelName
 from guardianes.services import staff_tokens
-from guardianes.storage.models import Colonia, Submission
+from guardianes.services.visits import as_aware
+from guardianes.storage.models import (
+    Colonia,
+    GuardianRole,
+    GuardianStatus,
+    QuizPhase,
+    Submission,
+)
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.catalog import SubmissionFilter
@@ -34,8 +56,21 @@ router = APIRouter(prefix=PREFIX)
 GEOJSON_LIMIT = 5000
 
 
+class GeoJSONResponse(JSONResponse):
+    """JSON with the GeoJSON media type (RFC 7946), so GIS tools recognise it."""
+
+    media_type = "application/geo+json"
+
+
 def _not_found(what: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{what} not found")
+
+
+def _no_colonia() -> HTTPException:
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail="a lead guardian stands for a colonia and this guardian has none",
+    )
 
 
 # ---------------------------------------------------------------- guardians
@@ -46,11 +81,11 @@ async def list_guardians(
     *,
     session: SessionDep,
     _: ViewerDep,
-    colonia_id: int | None = None,
-    role: str | None = None,
-    channel: str | None = None,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    limit: LimitQuery = 50,
+    colonia_id: IdQuery = None,
+    role: GuardianRole | None = None,
+    channel: ChannelName | None = None,
+    status_: Annotated[GuardianStatus | None, Query(alias="status")] = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[GuardianPublic]:
     """Guardians, filtered by colonia, role, channel or status."""
@@ -72,7 +107,7 @@ async def list_guardians(
 
 
 @router.get("/guardians/{guardian_id}", tags=["guardians"])
-async def get_guardian(session: SessionDep, _: ViewerDep, guardian_id: int) -> GuardianPublic:
+async def get_guardian(session: SessionDep, _: ViewerDep, guardian_id: IdPath) -> GuardianPublic:
     """One guardian."""
     guardian = await staff_repo.get_guardian(session, guardian_id)
     if guardian is None:
@@ -81,21 +116,35 @@ async def get_guardian(session: SessionDep, _: ViewerDep, guardian_id: int) -> G
 
 
 @router.post("/guardians/{guardian_id}/promote", tags=["guardians"])
-async def promote_guardian(session: SessionDep, _: StaffDep, guardian_id: int) -> GuardianPublic:
+async def promote_guardian(session: SessionDep, _: StaffDep, guardian_id: IdPath) -> GuardianPublic:
     """Make the guardian their colonia's lead (the previous lead becomes a guardian)."""
     try:
         guardian = await staff_tokens.promote_to_lead(session, guardian_id)
     except staff_tokens.GuardianNotFoundError as error:
         raise _not_found("guardian") from error
     except staff_tokens.GuardianWithoutColoniaError as error:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="the guardian has no colonia"
-        ) from error
+        raise _no_colonia() from error
+    return GuardianPublic.model_validate(guardian)
+
+
+@router.post("/guardians/{guardian_id}/role", tags=["guardians"])
+async def set_guardian_role(
+    *, session: SessionDep, _: AdminDep, guardian_id: IdPath, body: GuardianRoleUpdate
+) -> GuardianPublic:
+    """Set a guardian's role: `staff` may use the staff commands in chat; `lead` is promoted."""
+    try:
+        guardian = await staff_tokens.set_guardian_role(session, guardian_id, body.role)
+    except staff_tokens.GuardianNotFoundError as error:
+        raise _not_found("guardian") from error
+    except staff_tokens.GuardianWithoutColoniaError as error:
+        raise _no_colonia() from error
     return GuardianPublic.model_validate(guardian)
 
 
 @router.post("/guardians/{guardian_id}/deactivate", tags=["guardians"])
-async def deactivate_guardian(session: SessionDep, _: AdminDep, guardian_id: int) -> GuardianPublic:
+async def deactivate_guardian(
+    session: SessionDep, _: AdminDep, guardian_id: IdPath
+) -> GuardianPublic:
     """Stop all messages to a guardian."""
     try:
         guardian = await staff_tokens.deactivate_guardian(session, guardian_id)
@@ -115,7 +164,7 @@ def _colonia(colonia: Colonia) -> ColoniaPublic:
 
 @router.get("/colonias", tags=["colonias"])
 async def list_colonias(
-    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[ColoniaPublic]:
     """Colonias by name."""
     page = await catalog.list_colonias(session, limit=limit, offset=offset)
@@ -125,7 +174,7 @@ async def list_colonias(
 
 
 @router.get("/colonias/{colonia_id}", tags=["colonias"])
-async def get_colonia(session: SessionDep, _: ViewerDep, colonia_id: int) -> ColoniaPublic:
+async def get_colonia(session: SessionDep, _: ViewerDep, colonia_id: IdPath) -> ColoniaPublic:
     """One colonia."""
     colonia = await catalog.get_colonia(session, colonia_id)
     if colonia is None:
@@ -135,7 +184,7 @@ async def get_colonia(session: SessionDep, _: ViewerDep, colonia_id: int) -> Col
 
 @router.patch("/colonias/{colonia_id}", tags=["colonias"])
 async def update_colonia(
-    *, session: SessionDep, _: StaffDep, colonia_id: int, body: ColoniaUpdate
+    *, session: SessionDep, _: StaffDep, colonia_id: IdPath, body: ColoniaUpdate
 ) -> ColoniaPublic:
     """Set a colonia's training date (quizzes before it are pre-training, after it post)."""
     colonia = await catalog.get_colonia(session, colonia_id)
@@ -150,9 +199,9 @@ async def update_colonia(
 async def list_spaces(
     session: SessionDep,
     _: ViewerDep,
-    colonia_id: int | None = None,
-    kind: str | None = None,
-    limit: LimitQuery = 50,
+    colonia_id: IdQuery = None,
+    kind: TextQuery = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[SpacePublic]:
     """Public spaces, by colonia or kind."""
@@ -167,13 +216,13 @@ async def list_spaces(
     )
 
 
-@router.get("/spaces.geojson", tags=["spaces"])
+@router.get("/spaces.geojson", tags=["spaces"], response_class=GeoJSONResponse)
 async def spaces_geojson(
     *,
     session: SessionDep,
     _: ViewerDep,
-    colonia_id: int | None = None,
-    kind: str | None = None,
+    colonia_id: IdQuery = None,
+    kind: TextQuery = None,
     limit: Annotated[int, Query(ge=1, le=GEOJSON_LIMIT)] = 1000,
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
@@ -200,7 +249,7 @@ async def spaces_geojson(
 
 
 @router.get("/spaces/{space_id}", tags=["spaces"])
-async def get_space(session: SessionDep, _: ViewerDep, space_id: int) -> SpacePublic:
+async def get_space(session: SessionDep, _: ViewerDep, space_id: IdPath) -> SpacePublic:
     """One public space."""
     space = await catalog.get_space(session, space_id)
     if space is None:
@@ -216,9 +265,9 @@ async def list_contracts(
     *,
     session: SessionDep,
     _: ViewerDep,
-    company_id: int | None = None,
-    contract_number: str | None = None,
-    limit: LimitQuery = 50,
+    company_id: IdQuery = None,
+    contract_number: TextQuery = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[ContractPublic]:
     """Contracts, newest first."""
@@ -238,7 +287,7 @@ async def list_contracts(
 
 
 @router.get("/contracts/{contract_id}", tags=["contracts"])
-async def get_contract(session: SessionDep, _: ViewerDep, contract_id: int) -> ContractPublic:
+async def get_contract(session: SessionDep, _: ViewerDep, contract_id: IdPath) -> ContractPublic:
     """One contract."""
     contract = await catalog.get_contract(session, contract_id)
     if contract is None:
@@ -248,7 +297,7 @@ async def get_contract(session: SessionDep, _: ViewerDep, contract_id: int) -> C
 
 @router.get("/companies", tags=["companies"])
 async def list_companies(
-    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = 50, offset: OffsetQuery = 0
+    *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[CompanyPublic]:
     """Companies by name."""
     page = await catalog.list_companies(session, limit=limit, offset=offset)
@@ -261,7 +310,7 @@ async def list_companies(
 
 
 @router.get("/companies/{company_id}", tags=["companies"])
-async def get_company(session: SessionDep, _: ViewerDep, company_id: int) -> CompanyPublic:
+async def get_company(session: SessionDep, _: ViewerDep, company_id: IdPath) -> CompanyPublic:
     """One company."""
     company = await catalog.get_company(session, company_id)
     if company is None:
@@ -292,21 +341,37 @@ def _submission(submission: Submission, form_ids: dict[int, str]) -> SubmissionP
 async def list_submissions(
     *,
     session: SessionDep,
+    runtime: RuntimeDep,
     _: ViewerDep,
-    completed_from: datetime | None = None,
-    completed_to: datetime | None = None,
-    colonia_id: int | None = None,
-    space_id: int | None = None,
-    contract_id: int | None = None,
-    card: Annotated[str | None, Query(description="Form id of the card.")] = None,
-    guardian_id: int | None = None,
-    limit: LimitQuery = 50,
+    completed_from: Annotated[
+        datetime | None, Query(description="From this time on; without offset, local time.")
+    ] = None,
+    completed_to: Annotated[
+        datetime | None, Query(description="Before this time (exclusive); local without offset.")
+    ] = None,
+    colonia_id: IdQuery = None,
+    space_id: IdQuery = None,
+    contract_id: IdQuery = None,
+    card: Annotated[
+        str | None, Query(max_length=MAX_TEXT_QUERY, pattern=NO_NUL, description="Card form id.")
+    ] = None,
+    guardian_id: IdQuery = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[SubmissionPublic]:
-    """Submissions, newest first; `completed_to` is exclusive."""
+    """Submissions, newest first, by completion time range, colonia, space, contract or card."""
+    # A time without offset means what staff read on the clock: GUARDIANES_TIMEZONE.
+    timezone = ZoneInfo(runtime.settings.timezone)
+    start = as_aware(completed_from, timezone) if completed_from else None
+    end = as_aware(completed_to, timezone) if completed_to else None
+    if start is not None and end is not None and start >= end:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail="completed_from must be before completed_to",
+        )
     filters = SubmissionFilter(
-        completed_from=completed_from,
-        completed_to=completed_to,
+        completed_from=start,
+        completed_to=end,
         colonia_id=colonia_id,
         space_id=space_id,
         contract_id=contract_id,
@@ -326,7 +391,9 @@ async def list_submissions(
 
 
 @router.get("/submissions/{submission_id}", tags=["submissions"])
-async def get_submission(session: SessionDep, _: ViewerDep, submission_id: int) -> SubmissionPublic:
+async def get_submission(
+    session: SessionDep, _: ViewerDep, submission_id: IdPath
+) -> SubmissionPublic:
     """One submission with links to its photos."""
     submission = await catalog.get_submission(session, submission_id)
     if submission is None:
@@ -350,7 +417,12 @@ def _media_file(media_dir: Path, relative: str) -> Path | None:
     response_class=FileResponse,
 )
 async def get_submission_media(
-    *, session: SessionDep, runtime: RuntimeDep, _: ViewerDep, submission_id: int, media_id: int
+    *,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: ViewerDep,
+    submission_id: IdPath,
+    media_id: IdPath,
 ) -> FileResponse:
     """A photo of a submission (authenticated staff only; media is never public)."""
     media = await catalog.get_media(session, submission_id, media_id)
@@ -359,7 +431,12 @@ async def get_submission_media(
     path = _media_file(Path(runtime.settings.media_dir), media.path)
     if path is None:
         raise _not_found("photo file")
-    return FileResponse(path, media_type=media.mime_type)
+    # Photos of people and their streets: no shared cache may keep them, no type sniffing.
+    return FileResponse(
+        path,
+        media_type=media.mime_type,
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("/quiz-attempts", tags=["quizzes"])
@@ -367,10 +444,10 @@ async def list_quiz_attempts(
     *,
     session: SessionDep,
     _: ViewerDep,
-    guardian_id: int | None = None,
-    form_id: str | None = None,
-    phase: str | None = None,
-    limit: LimitQuery = 50,
+    guardian_id: IdQuery = None,
+    form_id: TextQuery = None,
+    phase: QuizPhase | None = None,
+    limit: LimitQuery = DEFAULT_PAGE,
     offset: OffsetQuery = 0,
 ) -> Page[QuizAttemptPublic]:
     """Quiz attempts, newest first."""

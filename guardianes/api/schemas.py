@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from guardianes.bot.channel import ChannelName
+from guardianes.locales import DEFAULT_LOCALE, load_messages
 from guardianes.services.broadcasts import BroadcastProgress
-from guardianes.storage.models import StaffTokenRole
+from guardianes.storage.models import GuardianRole, StaffTokenRole
+
+REMINDER_KEY_PREFIX = "reminders."
+MAX_TEXT = 4000  # under WhatsApp's 4096-character body limit, Telegram allows 4096 too
 
 T = TypeVar("T")
+MAX_ID = 2**63 - 1  # BIGINT: a larger number must be a 422, not an overflow in the driver
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# PostgreSQL text cannot hold NUL; refusing it here keeps both databases alike and answers 422.
+NO_NUL = r"^[^\x00]*$"
+
+
+def _without_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -42,6 +60,12 @@ class GuardianPublic(Orm):
     training_date: date | None
     created_at: datetime
     last_inbound_at: datetime | None
+
+
+class GuardianRoleUpdate(BaseModel):
+    """The role to give a guardian."""
+
+    role: GuardianRole
 
 
 class ColoniaPublic(Orm):
@@ -150,10 +174,10 @@ class QuizAttemptPublic(Orm):
 class VisitCreate(BaseModel):
     """A visit to announce; a time without offset is local (GUARDIANES_TIMEZONE)."""
 
-    colonia_id: int
-    place: str = Field(min_length=1, max_length=300)
+    colonia_id: RowId
+    place: Text = Field(min_length=1, max_length=300)
     starts_at: datetime
-    description: str = ""
+    description: Text = Field(default="", max_length=MAX_TEXT)
     reminder_hour: int = Field(default=18, ge=0, le=23)
 
 
@@ -174,10 +198,10 @@ class VisitPublic(Orm):
 class BroadcastCreate(BaseModel):
     """A message to the guardians matching the filters."""
 
-    text: str = Field(min_length=1, max_length=4000)
-    colonia_id: int | None = None
-    role: str | None = None
-    channel: str | None = None
+    text: Text = Field(min_length=1, max_length=MAX_TEXT)
+    colonia_id: RowId | None = None
+    role: GuardianRole | None = None
+    channel: ChannelName | None = None
 
 
 class BroadcastProgressPublic(BaseModel):
@@ -226,25 +250,56 @@ class ReminderCreate(BaseModel):
     Example: `{"day_of_week": "mon", "hour": 10}`, or `{"day": "1st mon", "hour": 10}`.
     """
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     cron: dict[str, Any]
-    colonia_id: int | None = None
-    guardian_id: int | None = None
+    colonia_id: RowId | None = None
+    guardian_id: RowId | None = None
     message_key: str = "reminders.fill_card"
-    text: str | None = None
+    text: Text | None = Field(default=None, max_length=MAX_TEXT)
     active: bool = True
+
+    @field_validator("message_key")
+    @classmethod
+    def _known_key(cls, key: str) -> str:
+        return _reminder_key(key)
 
 
 class ReminderUpdate(BaseModel):
-    """Changes to a reminder; omitted fields stay."""
+    """Changes to a reminder; omitted fields stay, only the optional ones may be null."""
 
-    name: str | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
     cron: dict[str, Any] | None = None
-    colonia_id: int | None = None
-    guardian_id: int | None = None
+    colonia_id: RowId | None = None
+    guardian_id: RowId | None = None
     message_key: str | None = None
-    text: str | None = None
+    text: Text | None = Field(default=None, max_length=MAX_TEXT)
     active: bool | None = None
+
+    @field_validator("message_key")
+    @classmethod
+    def _known_key(cls, key: str | None) -> str | None:
+        return None if key is None else _reminder_key(key)
+
+    @model_validator(mode="after")
+    def _required_not_null(self) -> ReminderUpdate:
+        nulls = sorted(
+            name
+            for name in ("name", "cron", "message_key", "active")
+            if name in self.model_fields_set and getattr(self, name) is None
+        )
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null")
+        return self
+
+
+def _reminder_key(key: str) -> str:
+    """A message key reminders may use: a `reminders.*` key of the catalogs."""
+    if not key.startswith(REMINDER_KEY_PREFIX) or key not in load_messages(DEFAULT_LOCALE):
+        known = sorted(
+            k for k in load_messages(DEFAULT_LOCALE) if k.startswith(REMINDER_KEY_PREFIX)
+        )
+        raise ValueError(f"unknown reminder message; one of {', '.join(known)}")
+    return key
 
 
 class ReminderPublic(Orm):
@@ -266,7 +321,7 @@ class ReminderPublic(Orm):
 class TokenCreate(BaseModel):
     """A new staff token."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     role: StaffTokenRole
 
 

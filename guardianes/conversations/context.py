@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -24,6 +24,15 @@ class QuizPhase(StrEnum):
 
     PRE = "pre"
     POST = "post"
+
+
+class StaffActionKind(StrEnum):
+    """What a staff command in chat asks for: two create and send, two only read."""
+
+    BROADCAST = "broadcast"
+    VISIT = "visit"
+    AUDIENCE = "audience"  # how many guardians a notice would reach
+    STATUS = "status"  # delivery progress of the staff member's latest notices
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +109,10 @@ class EngineContext:
     gazetteer: Gazetteer
     guardian: GuardianProfile | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The programme's zone (GUARDIANES_TIMEZONE): dates staff type are local to it. With
+    # None the engine refuses only times past in every zone (the staff service re-checks);
+    # a naive `now` is taken as local time already.
+    timezone: tzinfo | None = None
 
 
 # ---- effects: what the caller must persist, in the same transaction as the new state ----
@@ -155,9 +168,14 @@ class SaveQuizAttempt:
 
 @dataclass(frozen=True, slots=True)
 class StaffAction:
-    """A staff command finished in chat (visit notice or broadcast to a colonia)."""
+    """A staff command in chat; only the caller can see guardians and deliveries.
 
-    action: str  # "broadcast" | "visit" | "status"
+    "broadcast" and "visit" create and send; "audience" (answered before the confirmation
+    question) and "status" only read and reply. Visit `details`: `place`, `starts_at`
+    (ISO 8601, local time) and `description`.
+    """
+
+    action: StaffActionKind
     colonia_id: int | None
     text: str
     details: dict[str, Any] = field(default_factory=dict)

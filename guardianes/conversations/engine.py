@@ -17,7 +17,15 @@ stateDiagram-v2
     form --> menu: SaveSubmission / SaveQuizAttempt
     menu --> resp --> menu
     menu --> mydata --> menu: UpdateGuardian
-    menu --> staff.action --> colonia --> staff.text --> staff.confirm --> menu: StaffAction
+    menu --> staff.action: staff only (others are refused)
+    staff.action --> staff.action: status (StaffAction status)
+    staff.action --> colonia: broadcast / visit
+    colonia --> staff.place: visit
+    staff.place --> staff.when: date re-asked until readable and future
+    staff.when --> staff.text
+    colonia --> staff.text: broadcast
+    staff.text --> staff.confirm: StaffAction audience
+    staff.confirm --> menu: StaffAction broadcast / visit
 ```
 """
 
@@ -138,6 +146,8 @@ def _registered_command(turn: Turn, command: Command) -> None:
     elif command is Command.BACK:
         if form is not None:
             filling.back(turn, form)
+        elif flows.staff_back(turn):
+            pass  # the staff flow went one step back itself
         elif turn.step == "colonia.pick":
             flows.ask_colonia(turn, str(turn.data.get("colonia_for")))
         else:

@@ -1,13 +1,16 @@
 """Registration, the main menu and the small flows around it (responsible party, my data,
-staff notices). Each step has an `ask_*` that (re)asks its question and an `on_*` that
-handles a reply; `reask` knows which `ask_*` belongs to the current step.
+staff notices and their delivery status). Each step has an `ask_*` that (re)asks its
+question and an `on_*` that handles a reply; `reask` knows which `ask_*` belongs to the
+current step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from guardianes.conversations import filling
 from guardianes.conversations.context import (
@@ -16,8 +19,10 @@ from guardianes.conversations.context import (
     RegisterGuardian,
     SpaceMatch,
     StaffAction,
+    StaffActionKind,
     UpdateGuardian,
 )
+from guardianes.conversations.dates import format_local_datetime, parse_local_datetime
 from guardianes.conversations.messages import GeoPoint, InboundKind, Prompt, PromptKind
 from guardianes.conversations.text import match_colonias, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
@@ -28,6 +33,8 @@ LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 MIN_NAME_LENGTH = 2
 MAX_NAME_LENGTH = 60
 MAX_STAFF_TEXT_LENGTH = 1000
+MAX_PLACE_LENGTH = 300  # the visits table's column
+EARLIEST_UTC_OFFSET = timedelta(hours=-12)  # no inhabited zone is further behind UTC
 REGISTRATION_STEPS = frozenset({"reg.language", "reg.consent", "reg.name"})
 
 
@@ -261,8 +268,7 @@ def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
         turn.say(turn.t("reg.done", name=name))
         show_menu(turn)
     elif purpose == "staff" and colonia is not None:
-        turn.data["staff_colonia"] = [colonia.id, colonia.name]
-        ask_staff_text(turn)
+        staff_colonia_chosen(turn, colonia)
     elif colonia is not None:
         turn.effects.append(UpdateGuardian(colonia_id=colonia.id))
         turn.say(turn.t("mydata.colonia_changed", colonia=colonia.name))
@@ -513,16 +519,18 @@ def on_my_name(turn: Turn) -> None:
     show_menu(turn)
 
 
-# ---- staff: visit notice or broadcast to a colonia ----
+# ---- staff: visit notice or broadcast to a colonia, delivery status ----
 
 
 def start_staff(turn: Turn) -> None:
-    """Staff only: choose a broadcast or a visit notice."""
+    """Staff only: a broadcast, a visit notice or the status of their notices."""
     if not turn.is_staff:
+        # Politely, then back to whatever the guardian was answering.
         turn.say(turn.t("staff.refused"))
         reask(turn)
         return
     turn.state.pop("form", None)
+    turn.state.pop("data", None)
     turn.goto("staff.action")
     turn.ask(
         scope="staff",
@@ -530,17 +538,22 @@ def start_staff(turn: Turn) -> None:
         options=[
             ("broadcast", turn.t("staff.broadcast")),
             ("visit", turn.t("staff.visit")),
+            ("status", turn.t("staff.status")),
             ("menu", turn.t("menu.back")),
         ],
     )
 
 
 def on_staff_action(turn: Turn) -> None:
-    """Remember the action and ask the colonia."""
+    """Remember the action and ask the colonia, or ask for the delivery status."""
     key = _key(turn)
-    if key in {"broadcast", "visit"}:
+    if key in {StaffActionKind.BROADCAST, StaffActionKind.VISIT}:
         turn.data["staff_action"] = key
         ask_colonia(turn, "staff")
+    elif key == StaffActionKind.STATUS:
+        # The caller answers with the counts before the question below is sent.
+        turn.effects.append(StaffAction(action=StaffActionKind.STATUS, colonia_id=None, text=""))
+        start_staff(turn)
     elif key == "menu":
         show_menu(turn)
     elif key is None:
@@ -549,27 +562,130 @@ def on_staff_action(turn: Turn) -> None:
         reask(turn)
 
 
+def _staff_kind(turn: Turn) -> StaffActionKind:
+    return StaffActionKind(str(turn.data.get("staff_action", StaffActionKind.BROADCAST)))
+
+
+def _staff_colonia(turn: Turn) -> ColoniaRef:
+    colonia_id, name = turn.data["staff_colonia"]
+    return ColoniaRef(id=int(colonia_id), name=str(name))
+
+
+def staff_colonia_chosen(turn: Turn, colonia: ColoniaRef) -> None:
+    """A visit needs its place next; a broadcast, its text."""
+    turn.data["staff_colonia"] = [colonia.id, colonia.name]
+    if _staff_kind(turn) is StaffActionKind.VISIT:
+        ask_staff_place(turn)
+    else:
+        ask_staff_text(turn)
+
+
+def ask_staff_place(turn: Turn) -> None:
+    """Where in the colonia the visit is."""
+    turn.goto("staff.place")
+    turn.ask(scope="staff.place", text=turn.t("staff.ask_place"))
+
+
+def _typed_text(turn: Turn, max_length: int) -> str | None:
+    text = " ".join((turn.inbound.text or "").split())
+    if turn.inbound.kind is not InboundKind.TEXT or not MIN_NAME_LENGTH <= len(text) <= max_length:
+        return None
+    return text
+
+
+def on_staff_place(turn: Turn) -> None:
+    """Keep the place and ask when."""
+    place = _typed_text(turn, MAX_PLACE_LENGTH)
+    if place is None:
+        _retry(turn, "staff.invalid_place")
+        return
+    turn.data["staff_place"] = place
+    ask_staff_when(turn)
+
+
+def ask_staff_when(turn: Turn) -> None:
+    """The date and time of the visit."""
+    turn.goto("staff.when")
+    turn.ask(scope="staff.when", text=turn.t("staff.ask_when"))
+
+
+def local_now(turn: Turn) -> datetime:
+    """Now as a naive time in the programme's zone (how staff type dates)."""
+    now = turn.ctx.now
+    if now.tzinfo is None:
+        return now
+    if turn.ctx.timezone is None:
+        # Zone unknown: the earliest local time anywhere, so no future time is refused
+        # here; the staff service checks the date again in GUARDIANES_TIMEZONE.
+        return (now.astimezone(UTC) + EARLIEST_UTC_OFFSET).replace(tzinfo=None)
+    return now.astimezone(turn.ctx.timezone).replace(tzinfo=None)
+
+
+def on_staff_when(turn: Turn) -> None:
+    """Read the date and time; an unreadable or past one is asked again."""
+    now = local_now(turn)
+    text = turn.inbound.text if turn.inbound.kind is InboundKind.TEXT else None
+    starts_at = parse_local_datetime(text or "", now.date())
+    if starts_at is None:
+        _retry(turn, "staff.invalid_when")
+    elif starts_at <= now:
+        turn.say(turn.t("staff.past_when", when=format_local_datetime(starts_at)))
+        reask(turn)
+    else:
+        turn.data["staff_when"] = starts_at.isoformat()
+        ask_staff_text(turn)
+
+
 def ask_staff_text(turn: Turn) -> None:
-    """Ask the text of the notice."""
+    """Ask the broadcast's message, or the visit's description."""
     turn.goto("staff.text")
-    turn.ask(scope="staff.text", text=turn.t(f"staff.ask_text.{turn.data['staff_action']}"))
+    turn.ask(scope="staff.text", text=turn.t(f"staff.ask_text.{_staff_kind(turn)}"))
+
+
+def _staff_details(turn: Turn) -> dict[str, Any]:
+    """What a visit needs besides colonia and text (empty for a broadcast)."""
+    if _staff_kind(turn) is not StaffActionKind.VISIT:
+        return {}
+    return {
+        "place": str(turn.data["staff_place"]),
+        "starts_at": str(turn.data["staff_when"]),
+        "description": str(turn.data["staff_text"]),
+    }
 
 
 def on_staff_text(turn: Turn) -> None:
-    """Keep the text and ask for confirmation."""
+    """Keep the text, have the caller say who will get it, and ask for confirmation."""
     text = (turn.inbound.text or "").strip() if turn.inbound.kind is InboundKind.TEXT else ""
     if not text or len(text) > MAX_STAFF_TEXT_LENGTH:
         _retry(turn, "staff.invalid_text")
         return
     turn.data["staff_text"] = text
+    colonia = _staff_colonia(turn)
+    # Only the caller can count the colonia's guardians; its answer goes out before the
+    # preview, so the confirmation reads "N guardians of <colonia> will get it. Send?".
+    turn.effects.append(
+        StaffAction(
+            action=StaffActionKind.AUDIENCE,
+            colonia_id=colonia.id,
+            text=text,
+            details={"colonia_name": colonia.name},
+        )
+    )
     ask_staff_confirm(turn)
 
 
 def ask_staff_confirm(turn: Turn) -> None:
     """Show the notice as it will go out and ask to send it."""
     turn.goto("staff.confirm")
-    colonia = turn.data["staff_colonia"][1]
-    turn.say(turn.t("staff.preview", colonia=colonia, text=turn.data["staff_text"]))
+    colonia = _staff_colonia(turn).name
+    text = str(turn.data["staff_text"])
+    if _staff_kind(turn) is StaffActionKind.VISIT:
+        when = format_local_datetime(datetime.fromisoformat(str(turn.data["staff_when"])))
+        place = str(turn.data["staff_place"])
+        preview = turn.t("staff.preview_visit", colonia=colonia, place=place, when=when, text=text)
+    else:
+        preview = turn.t("staff.preview", colonia=colonia, text=text)
+    turn.say(preview)
     turn.ask(
         scope="staff.confirm",
         text=turn.t("staff.confirm"),
@@ -578,24 +694,24 @@ def ask_staff_confirm(turn: Turn) -> None:
 
 
 def on_staff_confirm(turn: Turn) -> None:
-    """Send (as a StaffAction effect) or drop the notice."""
+    """Send (as a StaffAction effect, answered by the caller) or drop the notice."""
     key = _key(turn)
     if key == "send":
-        colonia_id, colonia_name = turn.data["staff_colonia"]
+        colonia = _staff_colonia(turn)
         guardian = turn.ctx.guardian
         turn.effects.append(
             StaffAction(
-                action=str(turn.data["staff_action"]),
-                colonia_id=int(colonia_id),
+                action=_staff_kind(turn),
+                colonia_id=colonia.id,
                 text=str(turn.data["staff_text"]),
                 details={
-                    "colonia_name": colonia_name,
+                    **_staff_details(turn),
+                    "colonia_name": colonia.name,
                     "requested_by": guardian.id if guardian else None,
                     "locale": turn.locale,
                 },
             )
         )
-        turn.say(turn.t("staff.queued", colonia=colonia_name))
         show_menu(turn)
     elif key == "cancel":
         turn.say(turn.t("staff.cancelled"))
@@ -604,6 +720,28 @@ def on_staff_confirm(turn: Turn) -> None:
         _retry(turn)
     else:
         reask(turn)
+
+
+def staff_back(turn: Turn) -> bool:
+    """One step back inside the staff flow; False when the current step is not one of it."""
+    step = turn.step
+    visit = _staff_kind(turn) is StaffActionKind.VISIT
+    if step == "colonia" and turn.data.get("colonia_for") == "staff":
+        start_staff(turn)
+    elif step == "staff.place":
+        ask_colonia(turn, "staff")
+    elif step == "staff.when":
+        ask_staff_place(turn)
+    elif step == "staff.text":
+        if visit:
+            ask_staff_when(turn)
+        else:
+            ask_colonia(turn, "staff")
+    elif step == "staff.confirm":
+        ask_staff_text(turn)
+    else:
+        return False
+    return True
 
 
 # ---- dispatch tables ----
@@ -621,6 +759,8 @@ HANDLERS: dict[str, Callable[[Turn], None]] = {
     "mydata.lang": on_my_language,
     "mydata.name": on_my_name,
     "staff.action": on_staff_action,
+    "staff.place": on_staff_place,
+    "staff.when": on_staff_when,
     "staff.text": on_staff_text,
     "staff.confirm": on_staff_confirm,
 }
@@ -652,6 +792,8 @@ REASKERS: dict[str, Callable[[Turn], None]] = {
     "mydata.lang": ask_my_language,
     "mydata.name": ask_my_name,
     "staff.action": start_staff,
+    "staff.place": ask_staff_place,
+    "staff.when": ask_staff_when,
     "staff.text": ask_staff_text,
     "staff.confirm": ask_staff_confirm,
     "form": _reask_form,

@@ -4,6 +4,11 @@ A row is claimed with a lease; if the process dies or a send times out with unkn
 outcome, the lease expires and the row is sent again (at least once, never lost). A row
 confirmed SENT is never claimed again. Only the oldest unsent row of a chat is claimable,
 so one chat's messages keep their order.
+
+Every time the sender uses (claims, leases, retry times) comes from its injectable `clock`,
+and pacing from the pacers' own clock, so a test can run a long paced broadcast on one
+virtual clock without waiting. Broadcast rows of a guardian deactivated after the row was
+queued are closed instead of sent.
 """
 
 from __future__ import annotations
@@ -14,14 +19,17 @@ import logging
 import random
 import socket
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from guardianes.bot.channel import Delivery, FailureKind, SendFailedError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guardianes.bot.channel import Channel, Delivery, FailureKind, SendFailedError
 from guardianes.conversations.messages import Prompt
-from guardianes.scheduler.pacing import ChannelPacer
+from guardianes.scheduler.pacing import ChannelPacer, pacers_from_settings
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianStatus, OutboxMessage, OutboxStatus
+from guardianes.storage.models import GuardianStatus, OutboxKind, OutboxMessage, OutboxStatus
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.types import utcnow
@@ -30,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
 UNKNOWN_CHANNEL_RETRY = timedelta(minutes=1)
+# Messages nobody asked for just now: not sent once their guardian is no longer active.
+UNSOLICITED_KINDS = (OutboxKind.BROADCAST, OutboxKind.VISIT)
+INACTIVE_ERROR = "guardian no longer active"
+WallClock = Callable[[], datetime]
 
 
 def backoff_delay(attempt: int, *, base: float = 1.0, jitter: float = 0.2) -> float:
@@ -40,17 +52,85 @@ def backoff_delay(attempt: int, *, base: float = 1.0, jitter: float = 0.2) -> fl
 
 def default_pacers(runtime: Runtime) -> dict[str, ChannelPacer]:
     """Pacers at each platform's documented cap (configurable in settings)."""
-    settings = runtime.settings
-    return {
-        "telegram": ChannelPacer(
-            settings.telegram_rate_per_second,
-            burst=settings.telegram_rate_per_second,
-            per_chat_rate=settings.telegram_rate_per_chat_per_second,
-        ),
-        "whatsapp": ChannelPacer(
-            settings.whatsapp_rate_per_second, burst=settings.whatsapp_rate_per_second
-        ),
-    }
+    return pacers_from_settings(runtime.settings)
+
+
+class _InFlight:
+    """Sends past their pacer: first waiting for the platform's answer, then for their record."""
+
+    def __init__(self) -> None:
+        self.unanswered = 0
+        self.unrecorded = 0
+        self.answered = asyncio.Event()
+        self.recorded = asyncio.Event()
+        self.answered.set()
+        self.recorded.set()
+
+    def start(self) -> None:
+        """A send was granted by its pacer."""
+        self.unanswered += 1
+        self.unrecorded += 1
+        self.answered.clear()
+        self.recorded.clear()
+
+    def answer(self) -> None:
+        """The platform answered one send (or the send failed)."""
+        self.unanswered -= 1
+        if not self.unanswered:
+            self.answered.set()
+
+    def finish(self) -> None:
+        """One send's outcome is recorded (or abandoned)."""
+        self.unrecorded -= 1
+        if not self.unrecorded:
+            self.recorded.set()
+
+
+class _SentRecorder:
+    """Records confirmed sends with group commit: one transaction for all that are waiting.
+
+    While one commit runs, the sends confirmed meanwhile queue up and go in the next one, so
+    a busy channel costs a few commits per second instead of one per message (SQLite has a
+    single writer; concurrent commits would mostly wait on its lock).
+    """
+
+    def __init__(self, sender: OutboxSender) -> None:
+        self._sender = sender
+        self._waiting: list[tuple[int, str | None, asyncio.Future[None]]] = []
+        self._lock = asyncio.Lock()
+
+    async def record(self, outbox_id: int, platform_message_id: str | None) -> None:
+        """Mark one row SENT (and its broadcast delivery); returns once committed."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((outbox_id, platform_message_id, done))
+        async with self._lock:
+            if not done.done():
+                await self._commit_waiting()
+        await done
+
+    async def _commit_waiting(self) -> None:
+        batch, self._waiting = self._waiting, []
+        try:
+            async with unit_of_work(self._sender.runtime.sessions) as session:
+                now = self._sender.clock()
+                marked = await outbox_repo.mark_sent_many(
+                    session,
+                    [(outbox_id, platform_id) for outbox_id, platform_id, _ in batch],
+                    now=now,
+                )
+                await outbox_repo.sync_linked_deliveries(
+                    session, marked, OutboxStatus.SENT, now=now
+                )
+        except asyncio.CancelledError:
+            # Marking is idempotent: whoever holds the lock next commits these again.
+            self._waiting = batch + self._waiting
+            raise
+        except Exception as error:
+            for _, _, done in batch:
+                done.set_exception(error)
+            return
+        for _, _, done in batch:
+            done.set_result(None)
 
 
 class OutboxSender:
@@ -64,12 +144,41 @@ class OutboxSender:
         batch_size: int = 100,
         lease: timedelta = timedelta(seconds=60),
         worker_id: str | None = None,
+        clock: WallClock = utcnow,
     ) -> None:
         self.runtime = runtime
         self.pacers = pacers if pacers is not None else default_pacers(runtime)
         self.batch_size = batch_size
         self.lease = lease
         self.worker_id = worker_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.clock = clock
+        self._flight = _InFlight()
+        self._recorder = _SentRecorder(self)
+
+    @property
+    def in_flight(self) -> int:
+        """Sends past their pacer whose outcome is not recorded yet."""
+        return self._flight.unrecorded
+
+    async def answered(self) -> None:
+        """Wait until no send is waiting for the platform's answer."""
+        await self._flight.answered.wait()
+
+    async def settled(self) -> None:
+        """Wait until every started send has its outcome recorded.
+
+        A process stopped at that moment leaves no message that reached the platform
+        without its SENT mark, so nothing is sent twice after a restart.
+        """
+        await self._flight.recorded.wait()
+
+    async def next_due(self) -> datetime | None:
+        """When the next row of this process's channels becomes claimable; None if none."""
+        channels = list(self.runtime.channels)
+        if not channels:
+            return None
+        async with self.runtime.sessions() as session:
+            return await outbox_repo.next_due_at(session, channels)
 
     async def deliver_batch(self) -> int:
         """Claim one batch of due rows and send them; returns how many were claimed."""
@@ -77,13 +186,16 @@ class OutboxSender:
         if not channels:
             return 0
         async with unit_of_work(self.runtime.sessions) as session:
+            now = self.clock()
             rows = await outbox_repo.claim_due(
                 session,
                 worker=self.worker_id,
                 channels=channels,
                 limit=self.batch_size,
                 lease=self.lease,
+                now=now,
             )
+            rows = await self._drop_inactive(session, rows, now)
         if rows:
             await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
@@ -110,6 +222,22 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.runtime.outbox_wakeup.wait(), timeout=poll)
 
+    async def _drop_inactive(
+        self, session: AsyncSession, rows: list[OutboxMessage], now: datetime
+    ) -> list[OutboxMessage]:
+        """Close claimed broadcast rows whose guardian left meanwhile; returns the rest."""
+        unsolicited = [r.id for r in rows if r.kind in UNSOLICITED_KINDS]
+        gone = await outbox_repo.rows_of_inactive_guardians(session, unsolicited, UNSOLICITED_KINDS)
+        if not gone:
+            return rows
+        for row_id in gone:
+            await outbox_repo.close_row(
+                session, row_id, OutboxStatus.UNREACHABLE, INACTIVE_ERROR, now=now
+            )
+        await outbox_repo.sync_linked_deliveries(session, gone, OutboxStatus.UNREACHABLE, now=now)
+        skipped = set(gone)
+        return [r for r in rows if r.id not in skipped]
+
     async def _deliver(self, row: OutboxMessage) -> None:
         channel = self.runtime.channels.get(row.channel)
         if channel is None:
@@ -117,13 +245,37 @@ class OutboxSender:
                 await outbox_repo.reschedule(
                     session,
                     row.id,
-                    at=utcnow() + UNKNOWN_CHANNEL_RETRY,
+                    at=self.clock() + UNKNOWN_CHANNEL_RETRY,
                     error=f"channel {row.channel} not running",
                 )
             return
         pacer = self.pacers.get(row.channel)
         if pacer is not None:
             await pacer.acquire(row.address)
+        # No await between the pacer's grant and this count, so `answered()` and `settled()`
+        # never miss a send that was granted a token.
+        self._flight.start()
+        answered = False
+
+        def answer() -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                self._flight.answer()
+
+        try:
+            await self._send_and_record(row, channel, pacer, answer)
+        finally:
+            answer()  # also when cancelled mid-send
+            self._flight.finish()
+
+    async def _send_and_record(
+        self,
+        row: OutboxMessage,
+        channel: Channel,
+        pacer: ChannelPacer | None,
+        answer: Callable[[], None],
+    ) -> None:
         delivery = Delivery(
             outbox_id=row.id,
             address=row.address,
@@ -133,33 +285,35 @@ class OutboxSender:
             locale=row.locale,
             as_template=row.as_template,
         )
+        failure: SendFailedError | None = None
         try:
             result = await channel.send(delivery)
-        except SendFailedError as failure:
-            await self._record_failure(row, failure, pacer)
-            return
+        except SendFailedError as error:
+            failure = error
         except Exception as error:
             # An adapter bug or an unexpected library error: retry with backoff, keep going.
             logger.exception("send of outbox row %s raised", row.id)
-            await self._record_failure(row, SendFailedError(FailureKind.RETRY, repr(error)), pacer)
+            failure = SendFailedError(FailureKind.RETRY, repr(error))
+        wait = 0.0
+        if failure is not None and failure.kind == FailureKind.RATE_LIMITED:
+            wait = failure.retry_after or backoff_delay(row.attempts)
+            if pacer is not None:
+                # Before anything else may send: the platform told the whole channel to stop.
+                pacer.pause(wait)
+        answer()
+        if failure is not None:
+            await self._record_failure(row, failure, wait)
             return
-        async with unit_of_work(self.runtime.sessions) as session:
-            if await outbox_repo.mark_sent(
-                session, row.id, self.worker_id, result.platform_message_id
-            ):
-                await outbox_repo.sync_linked_deliveries(session, [row.id], OutboxStatus.SENT)
+        await self._recorder.record(row.id, result.platform_message_id)
 
     async def _record_failure(
-        self, row: OutboxMessage, failure: SendFailedError, pacer: ChannelPacer | None
+        self, row: OutboxMessage, failure: SendFailedError, wait: float
     ) -> None:
         settings = self.runtime.settings
-        now = utcnow()
+        now = self.clock()
         async with unit_of_work(self.runtime.sessions) as session:
             match failure.kind:
                 case FailureKind.RATE_LIMITED:
-                    wait = failure.retry_after or backoff_delay(row.attempts)
-                    if pacer is not None:
-                        pacer.pause(wait)
                     await outbox_repo.reschedule(
                         session, row.id, at=now + timedelta(seconds=wait), error=failure.detail
                     )
@@ -175,23 +329,30 @@ class OutboxSender:
                 case FailureKind.UNREACHABLE:
                     closed = [row.id]
                     await outbox_repo.close_row(
-                        session, row.id, OutboxStatus.UNREACHABLE, failure.detail
+                        session, row.id, OutboxStatus.UNREACHABLE, failure.detail, now=now
                     )
                     closed += await outbox_repo.close_pending_for_address(
-                        session, row.channel, row.address, OutboxStatus.UNREACHABLE, failure.detail
+                        session,
+                        row.channel,
+                        row.address,
+                        OutboxStatus.UNREACHABLE,
+                        failure.detail,
+                        now=now,
                     )
                     if row.guardian_id is not None:
                         await guardians_repo.set_guardian_status(
                             session, row.guardian_id, GuardianStatus.UNREACHABLE
                         )
                     await outbox_repo.sync_linked_deliveries(
-                        session, closed, OutboxStatus.UNREACHABLE
+                        session, closed, OutboxStatus.UNREACHABLE, now=now
                     )
                 case _:
                     logger.warning("outbox row %s failed: %s", row.id, failure)
                     await outbox_repo.close_row(
-                        session, row.id, OutboxStatus.FAILED, failure.detail
+                        session, row.id, OutboxStatus.FAILED, failure.detail, now=now
                     )
-                    await outbox_repo.sync_linked_deliveries(session, [row.id], OutboxStatus.FAILED)
+                    await outbox_repo.sync_linked_deliveries(
+                        session, [row.id], OutboxStatus.FAILED, now=now
+                    )
         if failure.kind in (FailureKind.OUTSIDE_WINDOW, FailureKind.RATE_LIMITED):
             self.runtime.outbox_wakeup.set()

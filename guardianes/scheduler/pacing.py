@@ -1,4 +1,8 @@
-"""Token buckets that keep sends under the platforms' rate caps."""
+"""Token buckets that keep sends under the platforms' rate caps.
+
+Clock and sleep are injectable, so tests and benchmarks pace on a virtual clock (the same
+one a fake platform measures its caps with) instead of waiting for real.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from guardianes.config import Settings
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+# Sleep this much longer than the exact refill time: float rounding must never make us a
+# hair early, which a platform counting the same way would answer with a 429.
+SAFETY_MARGIN_SECONDS = 1e-6
+DEFAULT_PER_CHAT_BURST = 3.0
 
 
 class TokenBucket:
@@ -52,7 +63,7 @@ class TokenBucket:
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return
-                await self._sleep((1 - self._tokens) / self.rate)
+                await self._sleep((1 - self._tokens) / self.rate + SAFETY_MARGIN_SECONDS)
 
 
 class ChannelPacer:
@@ -63,7 +74,7 @@ class ChannelPacer:
         rate: float,
         burst: float,
         per_chat_rate: float | None = None,
-        per_chat_burst: float = 3.0,
+        per_chat_burst: float = DEFAULT_PER_CHAT_BURST,
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -102,3 +113,24 @@ class ChannelPacer:
     def pause(self, seconds: float) -> None:
         """Pause the whole channel."""
         self.overall.pause(seconds)
+
+
+def pacers_from_settings(
+    settings: Settings, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+) -> dict[str, ChannelPacer]:
+    """A pacer per platform at its configured cap (Telegram 30/s, 1/s per chat; WhatsApp 80/s)."""
+    return {
+        "telegram": ChannelPacer(
+            settings.telegram_rate_per_second,
+            burst=settings.telegram_rate_per_second,
+            per_chat_rate=settings.telegram_rate_per_chat_per_second,
+            clock=clock,
+            sleep=sleep,
+        ),
+        "whatsapp": ChannelPacer(
+            settings.whatsapp_rate_per_second,
+            burst=settings.whatsapp_rate_per_second,
+            clock=clock,
+            sleep=sleep,
+        ),
+    }

@@ -69,16 +69,17 @@ class ReminderScheduler:
                 session, now=moment, grace=self.grace
             )
         while True:
+            # One transaction per batch: claim, outbox rows and SENT commit together.
             async with unit_of_work(self.runtime.sessions) as session:
-                sent = await reminders_service.send_claimed_batch(
+                claimed = await reminders_service.send_claimed_batch(
                     session,
                     now=moment,
                     worker=self.worker_id,
                     timezone=self.timezone,
                     limit=self.batch_size,
+                    report=report,
                 )
-            report.sent += sent
-            if sent < self.batch_size:
+            if claimed < self.batch_size:
                 break
         if report.sent:
             self.runtime.outbox_wakeup.set()
@@ -161,11 +162,15 @@ class SchedulerHandle:
 
 
 async def start_reminder_scheduler(
-    runtime: Runtime, *, poll_seconds: float = DEFAULT_POLL_SECONDS
+    runtime: Runtime,
+    *,
+    poll_seconds: float = DEFAULT_POLL_SECONDS,
+    clock: Clock = utcnow,
+    worker_id: str | None = None,
 ) -> SchedulerHandle:
     """Start the reminder and broadcast loop in the background; stop it with `handle.stop()`."""
     handle = SchedulerHandle(
-        reminders=ReminderScheduler(runtime),
+        reminders=ReminderScheduler(runtime, clock=clock, worker_id=worker_id),
         dispatcher=BroadcastDispatcher(runtime),
         poll_seconds=poll_seconds,
     )

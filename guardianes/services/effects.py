@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +30,8 @@ from guardianes.storage.models import (
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import submissions as submissions_repo
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class FormDescription:
@@ -49,10 +52,10 @@ class FormDescriber(Protocol):
 
 
 class StaffActionHandler(Protocol):
-    """Carries out a staff command finished in chat (broadcast or visit)."""
+    """Carries out a staff command from chat (broadcast, visit, audience, status) and replies."""
 
     async def __call__(self, session: AsyncSession, staff: Guardian, action: StaffAction) -> None:
-        """Create the broadcast or visit."""
+        """Create the broadcast or visit, or report; queue the answer to the staff member."""
         ...
 
 
@@ -95,12 +98,29 @@ async def apply_effects(
                         completed_at=effect.completed_at,
                     ),
                 )
-            case StaffAction() if guardian is not None and staff_actions is not None:
-                if guardian.role == GuardianRole.STAFF:
-                    await staff_actions(session, guardian, effect)
+            case StaffAction() if guardian is not None:
+                await _staff_action(session, guardian, effect, staff_actions)
             case _:
                 raise ValueError(f"effect {effect!r} needs a registered guardian")
     return guardian
+
+
+async def _staff_action(
+    session: AsyncSession,
+    guardian: Guardian,
+    effect: StaffAction,
+    staff_actions: StaffActionHandler | None,
+) -> None:
+    # The engine offers staff tools only to staff; the role is checked again here because
+    # it is what stands between a chat message and a message to a whole colonia.
+    if guardian.role != GuardianRole.STAFF:
+        logger.warning("guardian %s is not staff: %s refused", guardian.id, effect.action)
+    elif staff_actions is None:
+        logger.warning(
+            "no staff action handler: %s of guardian %s dropped", effect.action, guardian.id
+        )
+    else:
+        await staff_actions(session, guardian, effect)
 
 
 async def _register(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,6 +152,7 @@ async def _advance_conversation(
         privacy_notice_version=runtime.settings.privacy_notice_version,
         gazetteer=runtime.gazetteer,
         guardian=profile,
+        timezone=ZoneInfo(runtime.settings.timezone),
     )
     step = advance(stored.state if stored else None, inbound, context, runtime.catalog)
     guardian = await apply_effects(

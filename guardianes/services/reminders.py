@@ -19,11 +19,12 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.messages import text_prompt
-from guardianes.locales import translator
+from guardianes.locales import DEFAULT_LOCALE, load_messages, translator
 from guardianes.services.broadcasts import format_local
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.storage.models import (
     Guardian,
+    GuardianStatus,
     OccurrenceStatus,
     OutboxKind,
     Reminder,
@@ -43,19 +44,29 @@ DUE_REMINDERS_PER_PASS = 200
 
 
 class InvalidScheduleError(ValueError):
-    """The cron fields are not a schedule CronTrigger understands."""
+    """The cron fields are not a schedule CronTrigger understands (or the message is unknown)."""
 
 
 def build_trigger(cron: dict[str, Any], timezone: ZoneInfo) -> CronTrigger:
     """A CronTrigger in the programme's time zone from stored fields, e.g. `day="1st mon"`."""
+    if not isinstance(cron, dict):
+        # A JSON column can hold anything a migration or a hand edit put there.
+        raise InvalidScheduleError("a schedule is a mapping of cron fields")
     unknown = set(cron) - CRON_FIELDS
     if unknown:
         raise InvalidScheduleError(f"unknown cron fields: {', '.join(sorted(unknown))}")
     if not cron:
         raise InvalidScheduleError("a schedule needs at least one cron field")
-    values = {"second": 0, **cron}  # never "every second" by omission
+    for name, value in cron.items():
+        # CronTrigger silently drops None (a different schedule than staff wrote) and
+        # accepts odd types it later misreads; only integers and cron expressions are valid.
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise InvalidScheduleError(f"cron field {name} must be an integer or an expression")
     try:
-        return CronTrigger(timezone=timezone, **values)
+        # No default for `second`: CronTrigger gives the fields below the least significant
+        # one given their minimum ({"hour": 10} is 10:00:00), but only when nothing below is
+        # set, so adding second=0 would turn {"hour": 10} into every minute from 10:00.
+        return CronTrigger(timezone=timezone, **cron)
     except (ValueError, TypeError) as error:
         raise InvalidScheduleError(str(error)) from error
 
@@ -68,6 +79,12 @@ def first_fire_time(cron: dict[str, Any], timezone: ZoneInfo, now: datetime) -> 
 
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
+
+
+def check_message_key(key: str) -> None:
+    """Refuse a catalog key that does not exist (guardians would get the bare key)."""
+    if key not in load_messages(DEFAULT_LOCALE):
+        raise InvalidScheduleError(f"unknown message key: {key}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +104,7 @@ async def create_reminder(
     session: AsyncSession, spec: ReminderSpec, *, timezone: ZoneInfo, now: datetime
 ) -> Reminder:
     """Store a cron reminder with its first fire time."""
+    check_message_key(spec.message_key)
     next_run = first_fire_time(spec.cron, timezone, now)
     return await repo.add_reminder(
         session,
@@ -115,6 +133,8 @@ async def update_reminder(
     """Apply staff changes; a new schedule or reactivation recomputes the next fire time."""
     if "cron" in changes:
         build_trigger(changes["cron"], timezone)  # refuse a bad schedule before changing
+    if changes.get("message_key") is not None:
+        check_message_key(changes["message_key"])
     for name, value in changes.items():
         setattr(reminder, name, value)
     if {"cron", "active"} & set(changes):
@@ -168,7 +188,7 @@ class TickReport:
 
     scheduled: int = 0  # occurrences written PENDING
     sent: int = 0  # occurrences turned into outbox rows
-    skipped: int = 0  # occurrences missed beyond the grace time
+    skipped: int = 0  # occurrences missed beyond the grace time, or no longer sendable
     skipped_times: list[tuple[int, datetime]] = field(default_factory=list)
 
 
@@ -198,6 +218,9 @@ async def schedule_due(
             await session.flush()
             continue
         recipients = await repo.recipient_ids(session, reminder)
+        if not recipients:
+            # Not an error: a colonia may have no lead yet; the schedule still moves on.
+            logger.info("reminder %s has no recipients (no active lead?)", reminder.id)
         fire: datetime | None = expected
         examined = 0
         while fire is not None and fire <= now and examined < MAX_CATCH_UP:
@@ -269,6 +292,7 @@ async def send_claimed_batch(
     worker: str,
     timezone: ZoneInfo,
     limit: int,
+    report: TickReport,
 ) -> int:
     """Claim due occurrences and write their outbox rows in this transaction; returns how many.
 
@@ -283,13 +307,29 @@ async def send_claimed_batch(
     for item in claimed:
         reminder = reminders.get(item.reminder_id)
         guardian = guardians.get(item.guardian_id)
-        if reminder is None or guardian is None or not reminder.active:
+        if (
+            reminder is None
+            or guardian is None
+            or not reminder.active
+            or guardian.status != GuardianStatus.ACTIVE
+        ):
+            # Switched off (a cancelled visit), deactivated or gone since it was written.
             await repo.finish_occurrence(session, item.occurrence_id, OccurrenceStatus.SKIPPED, now)
+            report.skipped += 1
             continue
-        text = await reminder_text(session, reminder, guardian, timezone)
+        try:
+            text = await reminder_text(session, reminder, guardian, timezone)
+        except (KeyError, IndexError, ValueError):
+            # A catalog text with a placeholder we do not fill must not block every later
+            # occurrence of every reminder: skip this one, loudly.
+            logger.exception("reminder %s: text could not be rendered; skipped", reminder.id)
+            await repo.finish_occurrence(session, item.occurrence_id, OccurrenceStatus.SKIPPED, now)
+            report.skipped += 1
+            continue
         kind = OutboxKind.VISIT if reminder.kind == ReminderKind.VISIT else OutboxKind.REMINDER
         row = await enqueue_to_guardian(session, guardian, text_prompt(text), kind=kind, now=now)
         await repo.finish_occurrence(
             session, item.occurrence_id, OccurrenceStatus.SENT, now, outbox_id=row.id
         )
+        report.sent += 1
     return len(claimed)

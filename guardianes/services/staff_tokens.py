@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,10 +17,13 @@ from guardianes.storage.models import (
     StaffTokenRole,
 )
 from guardianes.storage.repositories import staff as staff_repo
+from guardianes.storage.repositories.catalog import PageRows
 from guardianes.storage.types import utcnow
 
 TOKEN_BYTES = 32  # 256 bits of randomness: guessing is hopeless, so a fast hash is enough
 TOKEN_PREFIX = "gdn_"  # recognisable in logs and secret scanners
+# Last use is recorded to the minute: a write per request would contend with the bot's writes.
+LAST_USE_PRECISION = timedelta(minutes=1)
 _RANK = {StaffTokenRole.VIEWER: 0, StaffTokenRole.STAFF: 1, StaffTokenRole.ADMIN: 2}
 
 
@@ -54,7 +57,8 @@ async def authenticate(
     """The active token matching `token` (its last use recorded), or None."""
     row = await staff_repo.find_active_token(session, hash_token(token))
     if row is not None:
-        await staff_repo.touch_token(session, row.id, now or utcnow())
+        moment = now or utcnow()
+        await staff_repo.touch_token(session, row.id, moment, not_since=moment - LAST_USE_PRECISION)
     return row
 
 
@@ -69,8 +73,13 @@ async def revoke_token(session: AsyncSession, token_id: int, now: datetime | Non
 
 
 async def list_tokens(session: AsyncSession) -> Sequence[StaffToken]:
-    """Every token, newest first (hashes never leave the service layer)."""
+    """Every token, newest first."""
     return await staff_repo.list_tokens(session)
+
+
+async def tokens_page(session: AsyncSession, *, limit: int, offset: int) -> PageRows[StaffToken]:
+    """One page of tokens, newest first, with the total."""
+    return await staff_repo.tokens_page(session, limit=limit, offset=offset)
 
 
 # ---------------------------------------------------------------- guardians
@@ -95,6 +104,20 @@ async def promote_to_lead(session: AsyncSession, guardian_id: int) -> Guardian:
         session, guardian.colonia_id, keep_guardian_id=guardian.id
     )
     guardian.role = GuardianRole.LEAD
+    await session.flush()
+    return guardian
+
+
+async def set_guardian_role(
+    session: AsyncSession, guardian_id: int, role: GuardianRole
+) -> Guardian:
+    """Give a guardian a role; `lead` goes through `promote_to_lead` (one lead per colonia)."""
+    if role == GuardianRole.LEAD:
+        return await promote_to_lead(session, guardian_id)
+    guardian = await staff_repo.get_guardian(session, guardian_id)
+    if guardian is None:
+        raise GuardianNotFoundError(guardian_id)
+    guardian.role = role
     await session.flush()
     return guardian
 

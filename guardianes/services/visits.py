@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -17,6 +18,8 @@ from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.catalog import get_colonia
 from guardianes.storage.types import utcnow
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_REMINDER_HOUR = 18  # local time, the evening before: people plan their next day
 
 
@@ -30,12 +33,26 @@ class VisitNotFoundError(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class VisitCreated:
-    """A new visit, its notice broadcast (with recipient count) and its reminder."""
+    """A new visit, its notice broadcast (with recipient count) and its reminder.
+
+    `reminder` is None when the day-before hour had already passed at creation (a visit
+    announced for today or tomorrow evening): only the notice goes out.
+    """
 
     visit: Visit
     broadcast: Broadcast
     recipients: int
     reminder: Reminder | None
+
+    @property
+    def reminder_at(self) -> datetime | None:
+        """When the day-before reminder fires (UTC), or None when there is none."""
+        return self.reminder.next_run_at if self.reminder is not None else None
+
+    @property
+    def reminder_too_late(self) -> bool:
+        """True when the day-before reminder time was already past, so none was made."""
+        return self.reminder is None
 
 
 def as_aware(moment: datetime, timezone: ZoneInfo) -> datetime:
@@ -87,6 +104,8 @@ async def create_visit(
         timezone=timezone,
         now=moment,
     )
+    if reminder is None:
+        logger.info("visit %s: the day-before reminder time has passed; notice only", visit.id)
     return VisitCreated(visit=visit, broadcast=broadcast, recipients=count, reminder=reminder)
 
 

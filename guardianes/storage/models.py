@@ -497,6 +497,8 @@ class BroadcastDelivery(Base):
     __table_args__ = (
         UniqueConstraint("broadcast_id", "guardian_id"),
         Index("ix_broadcast_deliveries_status", "broadcast_id", "status"),
+        # The sender carries each outbox row's outcome back to its delivery by this key.
+        Index("ix_broadcast_deliveries_outbox_id", "outbox_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -214,13 +214,16 @@ def test_staff_send_a_visit_notice_to_a_colonia(shipped, gazetteer, staff):
     chat.press("Aviso de visita")
     chat.text("cerro cruz")
     chat.press("Cerro de la Cruz")
-    step = chat.text("Visita el sábado 10:00 en el parque")
+    chat.text("Parque de la Cruz")
+    chat.text("el sábado 10:00")
+    step = chat.text("Revisión de la poda")
     assert "Para: Cerro de la Cruz" in step.prompts[0].text
     step = chat.press("Enviar")
     (action,) = step.effects
     assert isinstance(action, StaffAction)
     assert (action.action, action.colonia_id) == ("visit", 3)
-    assert action.text == "Visita el sábado 10:00 en el parque"
+    assert action.text == "Revisión de la poda"
+    assert action.details["place"] == "Parque de la Cruz"
 
 
 def test_staff_command_opens_the_staff_flow_for_staff(shipped, gazetteer, staff):

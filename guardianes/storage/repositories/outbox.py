@@ -6,13 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from guardianes.storage.models import (
     BroadcastDelivery,
     DeliveryStatus,
+    Guardian,
+    GuardianStatus,
     OutboxMessage,
     OutboxStatus,
 )
@@ -54,21 +56,30 @@ async def enqueue(
 
 
 def _due_heads(now: datetime, channels: Sequence[str]) -> Any:
-    """Rows due now that are the oldest unsent row of their chat (keeps per-chat order)."""
+    """Rows due now that are the oldest unsent row of their chat (keeps per-chat order).
+
+    The head test is a correlated `min(id)` over the chat's unsent rows: an index probe on
+    (channel, address, id) per candidate whatever the planner's statistics say. (As a NOT
+    EXISTS anti-join, PostgreSQL planned a fresh, not yet analysed table as a quadratic
+    nested loop: 0.8 s per claim with 2,000 rows queued by a broadcast.)
+    """
     earlier = aliased(OutboxMessage)
-    blocked = exists().where(
-        and_(
+    oldest_unsent = (
+        select(func.min(earlier.id))
+        .where(
             earlier.channel == OutboxMessage.channel,
             earlier.address == OutboxMessage.address,
-            earlier.id < OutboxMessage.id,
             earlier.status.in_(PENDING_STATUSES),
         )
+        .scalar_subquery()
     )
     ready = (OutboxMessage.status == OutboxStatus.QUEUED) & (OutboxMessage.next_attempt_at <= now)
     expired = (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.claimed_until < now)
     return (
         select(OutboxMessage.id)
-        .where(OutboxMessage.channel.in_(channels), ready | expired, ~blocked)
+        .where(
+            OutboxMessage.channel.in_(channels), ready | expired, OutboxMessage.id == oldest_unsent
+        )
         .order_by(OutboxMessage.id)
     )
 
@@ -80,37 +91,39 @@ async def claim_due(
     channels: Sequence[str],
     limit: int,
     lease: timedelta,
+    now: datetime | None = None,
 ) -> list[OutboxMessage]:
-    """Claim up to `limit` due rows for this worker; no two workers ever get the same row."""
-    now = utcnow()
-    candidates = _due_heads(now, channels).limit(limit)
+    """Claim up to `limit` rows due at `now` for this worker; no two workers get the same row."""
+    moment = now or utcnow()
+    candidates = _due_heads(moment, channels).limit(limit)
     if is_postgres(session):
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list((await session.execute(candidates)).scalars().all())
-    claimed: list[int] = []
-    for row_id in ids:
-        # The conditional update is the claim on SQLite (no SKIP LOCKED) and a no-op
-        # safety net on PostgreSQL, where the rows are already locked by this transaction.
-        result = await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row_id,
-                (OutboxMessage.status == OutboxStatus.QUEUED)
-                | (
-                    (OutboxMessage.status == OutboxStatus.SENDING)
-                    & (OutboxMessage.claimed_until < now)
-                ),
-            )
-            .values(
-                status=OutboxStatus.SENDING,
-                claimed_by=worker,
-                claimed_until=now + lease,
-                attempts=OutboxMessage.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
+    if not ids:
+        return []
+    # The conditional update is the claim on SQLite (no SKIP LOCKED) and a no-op safety net
+    # on PostgreSQL, where the rows are already locked by this transaction. Each row is
+    # checked on its own, so one statement claims the batch in one round trip.
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            (OutboxMessage.status == OutboxStatus.QUEUED)
+            | (
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                & (OutboxMessage.claimed_until < moment)
+            ),
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(row_id)
+        .values(
+            status=OutboxStatus.SENDING,
+            claimed_by=worker,
+            claimed_until=moment + lease,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = list(result.scalars().all())
     if not claimed:
         return []
     rows = await session.execute(
@@ -122,11 +135,49 @@ async def claim_due(
     return list(rows.scalars().all())
 
 
+async def next_due_at(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
+    """When the next row becomes claimable (queued and due, or its claim expired); None if none."""
+    queued = select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.channel.in_(channels), OutboxMessage.status == OutboxStatus.QUEUED
+    )
+    leased = select(func.min(OutboxMessage.claimed_until)).where(
+        OutboxMessage.channel.in_(channels), OutboxMessage.status == OutboxStatus.SENDING
+    )
+    moments = [
+        (await session.execute(statement)).scalar_one_or_none() for statement in (queued, leased)
+    ]
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
+
+
+async def rows_of_inactive_guardians(
+    session: AsyncSession, outbox_ids: Sequence[int], kinds: Sequence[str]
+) -> list[int]:
+    """Those of `outbox_ids` of the given kinds whose guardian is no longer ACTIVE."""
+    if not outbox_ids:
+        return []
+    result = await session.execute(
+        select(OutboxMessage.id)
+        .join(Guardian, Guardian.id == OutboxMessage.guardian_id)
+        .where(
+            OutboxMessage.id.in_(list(outbox_ids)),
+            OutboxMessage.kind.in_(list(kinds)),
+            Guardian.status != GuardianStatus.ACTIVE,
+        )
+    )
+    return list(result.scalars().all())
+
+
 async def mark_sent(
-    session: AsyncSession, outbox_id: int, worker: str, platform_message_id: str | None
+    session: AsyncSession,
+    outbox_id: int,
+    worker: str,
+    platform_message_id: str | None,
+    *,
+    now: datetime | None = None,
 ) -> bool:
     """Record a confirmed send; False when the claim was lost meanwhile."""
-    now = utcnow()
+    now = now or utcnow()
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.SENDING)
@@ -141,6 +192,40 @@ async def mark_sent(
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent_many(
+    session: AsyncSession,
+    sent: Sequence[tuple[int, str | None]],
+    *,
+    now: datetime | None = None,
+) -> list[int]:
+    """Record several confirmed sends, (row id, platform message id) pairs, in one statement.
+
+    Returns the ids actually marked: a row whose claim was lost meanwhile is left alone.
+    """
+    if not sent:
+        return []
+    moment = now or utcnow()
+    platform_ids = dict(sent)
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(platform_ids)),
+            OutboxMessage.status == OutboxStatus.SENDING,
+        )
+        .values(
+            status=OutboxStatus.SENT,
+            platform_message_id=case(platform_ids, value=OutboxMessage.id),
+            sent_at=moment,
+            status_at=moment,
+            claimed_until=None,
+            last_error=None,
+        )
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars().all())
 
 
 async def reschedule(
@@ -169,19 +254,32 @@ async def reschedule(
 
 
 async def close_row(
-    session: AsyncSession, outbox_id: int, status: OutboxStatus, error: str
+    session: AsyncSession,
+    outbox_id: int,
+    status: OutboxStatus,
+    error: str,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """End a row that will not be sent (FAILED or UNREACHABLE)."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == outbox_id)
-        .values(status=status, last_error=error[:2000], claimed_until=None, status_at=utcnow())
+        .values(
+            status=status, last_error=error[:2000], claimed_until=None, status_at=now or utcnow()
+        )
         .execution_options(synchronize_session=False)
     )
 
 
 async def close_pending_for_address(
-    session: AsyncSession, channel: str, address: str, status: OutboxStatus, error: str
+    session: AsyncSession,
+    channel: str,
+    address: str,
+    status: OutboxStatus,
+    error: str,
+    *,
+    now: datetime | None = None,
 ) -> list[int]:
     """End every queued row of one chat (the person blocked the bot); returns their ids."""
     result = await session.execute(
@@ -191,7 +289,7 @@ async def close_pending_for_address(
             OutboxMessage.address == address,
             OutboxMessage.status == OutboxStatus.QUEUED,
         )
-        .values(status=status, last_error=error[:2000], status_at=utcnow())
+        .values(status=status, last_error=error[:2000], status_at=now or utcnow())
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
@@ -267,7 +365,11 @@ _DELIVERY_FOR_OUTBOX = {
 
 
 async def sync_linked_deliveries(
-    session: AsyncSession, outbox_ids: Sequence[int], status: OutboxStatus
+    session: AsyncSession,
+    outbox_ids: Sequence[int],
+    status: OutboxStatus,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Carry an outbox outcome over to the broadcast deliveries made from those rows."""
     if not outbox_ids or status not in _DELIVERY_FOR_OUTBOX:
@@ -275,7 +377,7 @@ async def sync_linked_deliveries(
     await session.execute(
         update(BroadcastDelivery)
         .where(BroadcastDelivery.outbox_id.in_(list(outbox_ids)))
-        .values(status=_DELIVERY_FOR_OUTBOX[status], updated_at=utcnow())
+        .values(status=_DELIVERY_FOR_OUTBOX[status], updated_at=now or utcnow())
         .execution_options(synchronize_session=False)
     )
 

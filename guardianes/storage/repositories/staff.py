@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.storage.models import Guardian, GuardianRole, StaffToken
@@ -32,11 +32,16 @@ async def find_active_token(session: AsyncSession, token_hash: str) -> StaffToke
     return result.scalar_one_or_none()
 
 
-async def touch_token(session: AsyncSession, token_id: int, when: datetime) -> None:
-    """Remember when a token was last used."""
+async def touch_token(
+    session: AsyncSession, token_id: int, when: datetime, *, not_since: datetime
+) -> None:
+    """Remember when a token was last used, unless that was recorded after `not_since`."""
     await session.execute(
         update(StaffToken)
-        .where(StaffToken.id == token_id)
+        .where(
+            StaffToken.id == token_id,
+            or_(StaffToken.last_used_at.is_(None), StaffToken.last_used_at < not_since),
+        )
         .values(last_used_at=when)
         .execution_options(synchronize_session=False)
     )
@@ -46,6 +51,12 @@ async def list_tokens(session: AsyncSession) -> Sequence[StaffToken]:
     """Every token, newest first."""
     result = await session.execute(select(StaffToken).order_by(StaffToken.id.desc()))
     return result.scalars().all()
+
+
+async def tokens_page(session: AsyncSession, *, limit: int, offset: int) -> PageRows[StaffToken]:
+    """One page of tokens, newest first."""
+    statement = select(StaffToken).order_by(StaffToken.id.desc())
+    return await paginate(session, statement, limit=limit, offset=offset)
 
 
 async def get_token(session: AsyncSession, token_id: int) -> StaffToken | None:
