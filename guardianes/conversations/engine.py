@@ -105,6 +105,9 @@ def _registered(turn: Turn) -> None:
             if command is Command.STAFF:
                 flows.start_staff(turn)
                 return
+            if command is Command.STATUS:
+                flows.staff_status(turn)
+                return
             flows.show_menu(turn)
             return
     command = _command_of(turn.inbound)
@@ -159,6 +162,8 @@ def _registered_command(turn: Turn, command: Command) -> None:
         else:
             turn.say(turn.t("nothing_to_skip"))
             flows.reask(turn)
+    elif command is Command.STATUS:
+        flows.staff_status(turn)
     elif command is Command.STAFF:
         if turn.is_staff and in_form:
             turn.say(turn.t("form.cancelled"))

@@ -544,6 +544,16 @@ def start_staff(turn: Turn) -> None:
     )
 
 
+def staff_status(turn: Turn) -> None:
+    """Staff only: the delivery status of their notices, then whatever they were doing."""
+    if not turn.is_staff:
+        turn.say(turn.t("staff.refused"))
+    else:
+        # The caller answers with the counts before the question below is sent.
+        turn.effects.append(StaffAction(action=StaffActionKind.STATUS, colonia_id=None, text=""))
+    reask(turn)
+
+
 def on_staff_action(turn: Turn) -> None:
     """Remember the action and ask the colonia, or ask for the delivery status."""
     key = _key(turn)

@@ -34,6 +34,7 @@ class Command(StrEnum):
     BACK = "back"
     SKIP = "skip"
     STAFF = "staff"
+    STATUS = "status"  # staff: delivery status of their latest notices
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,8 @@ COMMAND_WORDS: dict[str, Command] = {
     "skip": Command.SKIP,
     "staff": Command.STAFF,
     "personal": Command.STAFF,
+    "estado": Command.STATUS,
+    "status": Command.STATUS,
 }
 # "I'm done" for photo and multi-select questions (not a Command: it only means something there).
 DONE_WORDS: frozenset[str] = frozenset(

@@ -84,6 +84,9 @@ async def create_broadcast(
             visit_id=visit_id,
             status=BroadcastStatus.PENDING,
             created_by=created_by,
+            # One instant for creation and, with nobody to tell, completion.
+            created_at=moment,
+            updated_at=moment,
         ),
     )
     count = await repo.add_deliveries(session, broadcast.id, recipients, moment)

@@ -132,6 +132,22 @@ def test_status_asks_the_caller_for_the_counts_and_shows_the_staff_question_agai
     assert [e.action for e in step.effects] == [StaffActionKind.STATUS]
 
 
+def test_the_status_command_answers_staff_and_keeps_their_card(staff_chat: Chat) -> None:
+    staff_chat.start_form("tarjeta_parques")
+    question = staff_chat.last.text
+    step = staff_chat.text("/estado")
+    assert [e.action for e in step.effects] == [StaffActionKind.STATUS]
+    assert step.prompts[-1].text == question
+    assert staff_chat.state is not None and staff_chat.state["step"] == "form"
+
+
+def test_the_status_command_refuses_a_plain_guardian(chat: Chat) -> None:
+    chat.command(Command.MENU)
+    step = chat.command(Command.STATUS)
+    assert "solo para el personal" in step.prompts[0].text
+    assert step.effects == []
+
+
 # ---- broadcast ----
 
 
