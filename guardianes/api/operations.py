@@ -35,6 +35,7 @@ from guardianes.api.schemas import (
     TokenPublic,
     VisitCreate,
     VisitPublic,
+    page_of,
 )
 from guardianes.importers import service as importers
 from guardianes.importers.layers import LayerSpec
@@ -106,12 +107,7 @@ async def list_visits(
     page = await broadcasts_repo.list_visits(
         session, colonia_id=colonia_id, starts_from=None, limit=limit, offset=offset
     )
-    return Page(
-        items=[VisitPublic.model_validate(v) for v in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, VisitPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.post("/visits", tags=["visits"], status_code=status.HTTP_201_CREATED)
@@ -183,12 +179,7 @@ async def list_broadcasts(
     page = await broadcasts_repo.list_broadcasts(
         session, status=status_, limit=limit, offset=offset
     )
-    return Page(
-        items=[BroadcastPublic.model_validate(b) for b in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, BroadcastPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.post("/broadcasts", tags=["broadcasts"], status_code=status.HTTP_201_CREATED)
@@ -247,12 +238,7 @@ async def list_reminders(
     page = await reminders_repo.list_reminders(
         session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
     )
-    return Page(
-        items=[ReminderPublic.model_validate(r) for r in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, ReminderPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.post("/reminders", tags=["reminders"], status_code=status.HTTP_201_CREATED)
@@ -328,12 +314,7 @@ async def list_imports(
 ) -> Page[LayerPublic]:
     """Import history: map layers, most recently imported first."""
     page = await catalog.list_layers(session, limit=limit, offset=offset)
-    return Page(
-        items=[LayerPublic.model_validate(layer) for layer in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, LayerPublic.model_validate, limit=limit, offset=offset)
 
 
 async def _run_import(
@@ -424,12 +405,7 @@ async def list_tokens(
 ) -> Page[TokenPublic]:
     """Staff tokens, newest first (never their values)."""
     page = await staff_tokens.tokens_page(session, limit=limit, offset=offset)
-    return Page(
-        items=[TokenPublic.model_validate(t) for t in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, TokenPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.post("/tokens", tags=["tokens"], status_code=status.HTTP_201_CREATED)

@@ -35,6 +35,7 @@ from guardianes.api.schemas import (
     QuizAttemptPublic,
     SpacePublic,
     SubmissionPublic,
+    page_of,
 )
 from guardianes.bot.channel import ChannelName
 from guardianes.services import staff_tokens
@@ -98,12 +99,7 @@ async def list_guardians(
         limit=limit,
         offset=offset,
     )
-    return Page(
-        items=[GuardianPublic.model_validate(g) for g in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, GuardianPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/guardians/{guardian_id}", tags=["guardians"])
@@ -168,9 +164,7 @@ async def list_colonias(
 ) -> Page[ColoniaPublic]:
     """Colonias by name."""
     page = await catalog.list_colonias(session, limit=limit, offset=offset)
-    return Page(
-        items=[_colonia(c) for c in page.items], total=page.total, limit=limit, offset=offset
-    )
+    return page_of(page, _colonia, limit=limit, offset=offset)
 
 
 @router.get("/colonias/{colonia_id}", tags=["colonias"])
@@ -208,12 +202,7 @@ async def list_spaces(
     page = await catalog.list_spaces(
         session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
     )
-    return Page(
-        items=[SpacePublic.model_validate(s) for s in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, SpacePublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/spaces.geojson", tags=["spaces"], response_class=GeoJSONResponse)
@@ -278,12 +267,7 @@ async def list_contracts(
         limit=limit,
         offset=offset,
     )
-    return Page(
-        items=[ContractPublic.model_validate(c) for c in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, ContractPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/contracts/{contract_id}", tags=["contracts"])
@@ -301,12 +285,7 @@ async def list_companies(
 ) -> Page[CompanyPublic]:
     """Companies by name."""
     page = await catalog.list_companies(session, limit=limit, offset=offset)
-    return Page(
-        items=[CompanyPublic.model_validate(c) for c in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, CompanyPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/companies/{company_id}", tags=["companies"])
@@ -382,12 +361,7 @@ async def list_submissions(
     form_ids = await catalog.form_ids_of_definitions(
         session, [s.card_definition_id for s in page.items]
     )
-    return Page(
-        items=[_submission(s, form_ids) for s in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, lambda s: _submission(s, form_ids), limit=limit, offset=offset)
 
 
 @router.get("/submissions/{submission_id}", tags=["submissions"])
@@ -454,9 +428,4 @@ async def list_quiz_attempts(
     page = await catalog.list_quiz_attempts(
         session, guardian_id=guardian_id, form_id=form_id, phase=phase, limit=limit, offset=offset
     )
-    return Page(
-        items=[QuizAttemptPublic.model_validate(q) for q in page.items],
-        total=page.total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(page, QuizAttemptPublic.model_validate, limit=limit, offset=offset)

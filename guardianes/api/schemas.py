@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
@@ -12,6 +13,7 @@ from guardianes.bot.channel import ChannelName
 from guardianes.locales import DEFAULT_LOCALE, load_messages
 from guardianes.services.broadcasts import BroadcastProgress
 from guardianes.storage.models import GuardianRole, StaffTokenRole
+from guardianes.storage.repositories.catalog import PageRows
 
 REMINDER_KEY_PREFIX = "reminders."
 MAX_TEXT = 4000  # under WhatsApp's 4096-character body limit, Telegram allows 4096 too
@@ -39,6 +41,15 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def page_of(
+    rows: PageRows[Any], convert: Callable[[Any], T], *, limit: int, offset: int
+) -> Page[T]:
+    """A repository's page of rows as the API's page of public records."""
+    return Page(
+        items=[convert(row) for row in rows.items], total=rows.total, limit=limit, offset=offset
+    )
 
 
 class Orm(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport, b
 from guardianes.bot.telegram.webhook import router
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage
-from tests.fakes.telegram_server import FakeTelegramServer, UpdateFactory
+from guardianes.scheduler.outbox import OutboxSender
+from guardianes.services.inbound import accept_inbound
+from guardianes.services.runtime import Runtime
+from tests.fakes.telegram_server import ALICE, Call, FakeTelegramServer, TgUser, UpdateFactory
 
 # The smallest JPEG header the media store recognises, plus some bytes.
 JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -172,3 +176,73 @@ async def webhook_http(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@dataclass
+class Live:
+    """One person chatting with the running bot; each step runs until everything is sent."""
+
+    fake: FakeTelegramServer
+    runtime: Runtime
+    transport: TelegramTransport
+    sender: OutboxSender
+    user: TgUser = ALICE
+
+    async def send(self, *updates: dict[str, Any] | list[dict[str, Any]]) -> list[Call]:
+        """Deliver updates, let the pipeline and the outbox finish; returns the new messages."""
+        before = len(self.fake.sent(self.user.id))
+        await self.fake.push(*updates)
+        await self.fake.wait_until_consumed()
+        await self.transport.inbound.albums.flush_all()
+        await self.runtime.drain()
+        await self.sender.run_until_idle()
+        return self.fake.sent(self.user.id)[before:]
+
+    async def redeliver(self, update: dict[str, Any]) -> list[Call]:
+        """Deliver an update again, as a webhook retry or a restart before confirming does."""
+        before = len(self.fake.sent(self.user.id))
+        await self.transport.feed_webhook(update)
+        await self.runtime.drain()
+        await self.sender.run_until_idle()
+        return self.fake.sent(self.user.id)[before:]
+
+    async def text(self, text: str) -> list[Call]:
+        """Type a message."""
+        return await self.send(self.fake.updates.text(self.user, text))
+
+    async def press(self, label: str) -> list[Call]:
+        """Press a button of the latest keyboard."""
+        return await self.send(self.fake.press(self.user, label))
+
+    async def location(self, latitude: float, longitude: float) -> list[Call]:
+        """Share a location."""
+        return await self.send(self.fake.updates.location(self.user, latitude, longitude))
+
+    async def photo(self, data: bytes) -> list[Call]:
+        """Send one photo."""
+        return await self.send(self.fake.updates.photo(self.user, data))
+
+    async def register(self) -> None:
+        """Sign up in Spanish, in the sample colonia Centro."""
+        await self.text("hola")
+        await self.press("Español")
+        await self.press("Sí, acepto")
+        await self.text("Alicia")
+        await self.text("Centro")
+
+
+@pytest.fixture
+async def live(demo_runtime: Runtime, fake: FakeTelegramServer) -> AsyncIterator[Live]:
+    """The bot polling the fake server, storing into a runtime with the sample data."""
+    transport = TelegramTransport(
+        demo_runtime.settings,
+        partial(accept_inbound, demo_runtime),
+        album_window=ALBUM_WINDOW,
+        poll_timeout=1,
+        retry_delay=0.01,
+    )
+    demo_runtime.channels[transport.channel.name] = transport.channel
+    await transport.start()
+    await asyncio.wait_for(transport.ready.wait(), 5)
+    yield Live(fake, demo_runtime, transport, OutboxSender(demo_runtime, pacers={}))
+    await transport.stop()

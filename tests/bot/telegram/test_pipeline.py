@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport, start_telegram
-from guardianes.scheduler.outbox import OutboxSender
-from guardianes.services.inbound import accept_inbound
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import (
     Guardian,
@@ -24,81 +18,11 @@ from guardianes.storage.models import (
     OutboxStatus,
     Submission,
 )
-from tests.fakes.telegram_server import ALICE, Call, FakeTelegramServer, Fault, TgUser
+from tests.fakes.telegram_server import ALICE, Call, FakeTelegramServer, Fault
 
-from .conftest import ALBUM_WINDOW, JPEG_BYTES
+from .conftest import JPEG_BYTES, Live
 
 PARK = (28.6330, -106.0850)  # inside "Parque Demo Lerdo" of the sample data
-
-
-@dataclass
-class Live:
-    """One person chatting with the running bot; each step runs until everything is sent."""
-
-    fake: FakeTelegramServer
-    runtime: Runtime
-    transport: TelegramTransport
-    sender: OutboxSender
-    user: TgUser = ALICE
-
-    async def send(self, *updates: dict[str, Any] | list[dict[str, Any]]) -> list[Call]:
-        """Deliver updates, let the pipeline and the outbox finish; returns the new messages."""
-        before = len(self.fake.sent(self.user.id))
-        await self.fake.push(*updates)
-        await self.fake.wait_until_consumed()
-        await self.transport.inbound.albums.flush_all()
-        await self.runtime.drain()
-        await self.sender.run_until_idle()
-        return self.fake.sent(self.user.id)[before:]
-
-    async def redeliver(self, update: dict[str, Any]) -> list[Call]:
-        """Deliver an update again, as a webhook retry or a restart before confirming does."""
-        before = len(self.fake.sent(self.user.id))
-        await self.transport.feed_webhook(update)
-        await self.runtime.drain()
-        await self.sender.run_until_idle()
-        return self.fake.sent(self.user.id)[before:]
-
-    async def text(self, text: str) -> list[Call]:
-        """Type a message."""
-        return await self.send(self.fake.updates.text(self.user, text))
-
-    async def press(self, label: str) -> list[Call]:
-        """Press a button of the latest keyboard."""
-        return await self.send(self.fake.press(self.user, label))
-
-    async def location(self, latitude: float, longitude: float) -> list[Call]:
-        """Share a location."""
-        return await self.send(self.fake.updates.location(self.user, latitude, longitude))
-
-    async def photo(self, data: bytes) -> list[Call]:
-        """Send one photo."""
-        return await self.send(self.fake.updates.photo(self.user, data))
-
-    async def register(self) -> None:
-        """Sign up in Spanish, in the sample colonia Centro."""
-        await self.text("hola")
-        await self.press("Español")
-        await self.press("Sí, acepto")
-        await self.text("Alicia")
-        await self.text("Centro")
-
-
-@pytest.fixture
-async def live(demo_runtime: Runtime, fake: FakeTelegramServer) -> AsyncIterator[Live]:
-    """The bot polling the fake server, storing into a runtime with the sample data."""
-    transport = TelegramTransport(
-        demo_runtime.settings,
-        partial(accept_inbound, demo_runtime),
-        album_window=ALBUM_WINDOW,
-        poll_timeout=1,
-        retry_delay=0.01,
-    )
-    demo_runtime.channels[transport.channel.name] = transport.channel
-    await transport.start()
-    await asyncio.wait_for(transport.ready.wait(), 5)
-    yield Live(fake, demo_runtime, transport, OutboxSender(demo_runtime, pacers={}))
-    await transport.stop()
 
 
 async def rows(runtime: Runtime, model: Any) -> list[Any]:

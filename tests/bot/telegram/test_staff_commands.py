@@ -3,18 +3,12 @@ the scheduler's broadcast dispatcher and the outbox sender."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
-from functools import partial
 
 import pytest
 from sqlalchemy import select, update
 
-from guardianes.bot.telegram.runner import TelegramTransport
-from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.reminders import BroadcastDispatcher
-from guardianes.services.inbound import accept_inbound
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
@@ -25,32 +19,14 @@ from guardianes.storage.models import (
     GuardianRole,
     Visit,
 )
-from tests.bot.telegram.test_pipeline import Live
-from tests.fakes.telegram_server import ALICE, FakeTelegramServer, TgUser
+from tests.fakes.telegram_server import ALICE, TgUser
 
-from .conftest import ALBUM_WINDOW
+from .conftest import Live
 
 BETO = TgUser(5_100_011, "Beto", language_code="es-MX")
 CARMEN = TgUser(5_100_012, "Carmen", language_code="es-MX")
 DORA = TgUser(5_100_013, "Dora", language_code="es-MX")
 NOTICE = "El sábado hay jornada de limpieza en el parque"
-
-
-@pytest.fixture
-async def live(demo_runtime: Runtime, fake: FakeTelegramServer) -> AsyncIterator[Live]:
-    """The bot polling the fake server, storing into a runtime with the sample data."""
-    transport = TelegramTransport(
-        demo_runtime.settings,
-        partial(accept_inbound, demo_runtime),
-        album_window=ALBUM_WINDOW,
-        poll_timeout=1,
-        retry_delay=0.01,
-    )
-    demo_runtime.channels[transport.channel.name] = transport.channel
-    await transport.start()
-    await asyncio.wait_for(transport.ready.wait(), 5)
-    yield Live(fake, demo_runtime, transport, OutboxSender(demo_runtime, pacers={}))
-    await transport.stop()
 
 
 async def register(live: Live, user: TgUser, colonia: str) -> Live:
