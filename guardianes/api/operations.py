@@ -131,6 +131,7 @@ async def create_visit(
     public = VisitPublic.model_validate(created.visit)
     public.broadcast_id = created.broadcast.id
     public.reminder_id = created.reminder.id if created.reminder else None
+    public.reminder_at = created.reminder_at
     return public
 
 

@@ -204,6 +204,8 @@ class VisitPublic(Orm):
     cancelled_at: datetime | None
     broadcast_id: int | None = None
     reminder_id: int | None = None
+    # On creation: when the day-before reminder fires; null when that hour had already passed.
+    reminder_at: datetime | None = None
 
 
 class BroadcastCreate(BaseModel):

@@ -39,6 +39,8 @@ async def test_a_visit_is_announced_to_its_colonia_and_reminded(
     assert response.status_code == 201
     visit = response.json()
     assert visit["reminder_id"] is not None
+    # The day before at 18:00 in Chihuahua (UTC-6).
+    assert visit["reminder_at"].startswith("2099-03-10T00:00:00")
     notice = (await as_staff.get(f"{BASE}/broadcasts/{visit['broadcast_id']}")).json()
     assert (notice["colonia_id"], notice["progress"]["total"]) == (world.centro, 2)
 
