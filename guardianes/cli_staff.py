@@ -16,6 +16,7 @@ from guardianes.config import Settings
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import staff_tokens
 from guardianes.services.broadcasts import BroadcastNotFoundError, BroadcastProgress
+from guardianes.services.references import UnknownReferenceError
 from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
 from guardianes.storage.models import BroadcastStatus, StaffTokenRole
 from guardianes.storage.repositories.broadcasts import RecipientFilter
@@ -213,4 +214,9 @@ def broadcast_send(
             return await _follow(sessions, broadcast.id)
         return await _progress(sessions, broadcast.id)
 
-    console.print(_report_table(_with_sessions(job)))
+    try:
+        report = _with_sessions(job)
+    except UnknownReferenceError as error:
+        err_console.print(f"[red]{str(error).capitalize()}.[/red]")
+        raise typer.Exit(EXIT_NOT_FOUND) from None
+    console.print(_report_table(report))

@@ -147,3 +147,11 @@ def test_an_unknown_broadcast_is_an_error(cli_database: str) -> None:
     code, output = _status("999", "--no-watch")
     assert code == cli_staff.EXIT_NOT_FOUND
     assert "No broadcast 999" in output
+
+
+def test_a_broadcast_to_an_unknown_colonia_is_refused(cli_database: str) -> None:
+    result = CliRunner().invoke(
+        cli_staff.broadcast_app, ["send", "--text", "Hola", "--colonia", "404", "--no-watch"]
+    )
+    assert result.exit_code == cli_staff.EXIT_NOT_FOUND
+    assert "Unknown colonia 404" in result.output

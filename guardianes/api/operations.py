@@ -45,6 +45,7 @@ from guardianes.services import reminders as reminders_service
 from guardianes.services import staff_tokens
 from guardianes.services import visits as visits_service
 from guardianes.services.bootstrap import reload_gazetteer
+from guardianes.services.references import UnknownReferenceError
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
     Broadcast,
@@ -56,7 +57,6 @@ from guardianes.storage.models import (
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import reminders as reminders_repo
-from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
@@ -80,16 +80,6 @@ def _unprocessable(detail: str) -> HTTPException:
 def _who(token: StaffToken) -> str:
     # created_by holds 200 characters; a token's name alone may fill them.
     return f"token:{token.id}:{token.name}"[:CREATED_BY_LENGTH]
-
-
-async def _check_references(
-    session: SessionDep, *, colonia_id: int | None = None, guardian_id: int | None = None
-) -> None:
-    """422 for a colonia or guardian that does not exist (not a foreign-key error later)."""
-    if colonia_id is not None and await catalog.get_colonia(session, colonia_id) is None:
-        raise _unprocessable(f"unknown colonia {colonia_id}")
-    if guardian_id is not None and await staff_repo.get_guardian(session, guardian_id) is None:
-        raise _unprocessable(f"unknown guardian {guardian_id}")
 
 
 # ---------------------------------------------------------------- visits
@@ -126,7 +116,7 @@ async def create_visit(
             timezone=ZoneInfo(runtime.settings.timezone),
             reminder_hour=body.reminder_hour,
         )
-    except visits_service.ColoniaNotFoundError as error:
+    except UnknownReferenceError as error:
         raise _unprocessable("unknown colonia") from error
     public = VisitPublic.model_validate(created.visit)
     public.broadcast_id = created.broadcast.id
@@ -188,15 +178,17 @@ async def create_broadcast(
     session: SessionDep, token: StaffDep, body: BroadcastCreate
 ) -> BroadcastPublic:
     """Send a message to every active guardian matching the filters (sent in the background)."""
-    await _check_references(session, colonia_id=body.colonia_id)
-    broadcast, _count = await broadcasts_service.create_broadcast(
-        session,
-        text=body.text,
-        recipients=RecipientFilter(
-            colonia_id=body.colonia_id, role=body.role, channel=body.channel
-        ),
-        created_by=_who(token),
-    )
+    try:
+        broadcast, _count = await broadcasts_service.create_broadcast(
+            session,
+            text=body.text,
+            recipients=RecipientFilter(
+                colonia_id=body.colonia_id, role=body.role, channel=body.channel
+            ),
+            created_by=_who(token),
+        )
+    except UnknownReferenceError as error:
+        raise _unprocessable(str(error)) from error
     return await _with_progress(session, broadcast)
 
 
@@ -247,7 +239,6 @@ async def create_reminder(
     session: SessionDep, runtime: RuntimeDep, _: StaffDep, body: ReminderCreate
 ) -> ReminderPublic:
     """A recurring reminder to a colonia's lead (or one guardian), in GUARDIANES_TIMEZONE."""
-    await _check_references(session, colonia_id=body.colonia_id, guardian_id=body.guardian_id)
     spec = reminders_service.ReminderSpec(**body.model_dump())
     try:
         reminder = await reminders_service.create_reminder(
@@ -255,6 +246,8 @@ async def create_reminder(
         )
     except reminders_service.InvalidScheduleError as error:
         raise _unprocessable(f"invalid schedule: {error}") from error
+    except UnknownReferenceError as error:
+        raise _unprocessable(str(error)) from error
     return ReminderPublic.model_validate(reminder)
 
 
@@ -280,7 +273,6 @@ async def update_reminder(
     reminder = await reminders_repo.get_reminder(session, reminder_id)
     if reminder is None:
         raise _not_found("reminder")
-    await _check_references(session, colonia_id=body.colonia_id, guardian_id=body.guardian_id)
     try:
         await reminders_service.update_reminder(
             session,
@@ -291,6 +283,8 @@ async def update_reminder(
         )
     except reminders_service.InvalidScheduleError as error:
         raise _unprocessable(f"invalid schedule: {error}") from error
+    except UnknownReferenceError as error:
+        raise _unprocessable(str(error)) from error
     return ReminderPublic.model_validate(reminder)
 
 

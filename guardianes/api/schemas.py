@@ -10,12 +10,11 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from guardianes.bot.channel import ChannelName
-from guardianes.locales import DEFAULT_LOCALE, load_messages
 from guardianes.services.broadcasts import BroadcastProgress
+from guardianes.services.reminders import InvalidScheduleError, check_message_key
 from guardianes.storage.models import GuardianRole, StaffTokenRole
 from guardianes.storage.repositories.catalog import PageRows
 
-REMINDER_KEY_PREFIX = "reminders."
 MAX_TEXT = 4000  # under WhatsApp's 4096-character body limit, Telegram allows 4096 too
 
 T = TypeVar("T")
@@ -306,12 +305,11 @@ class ReminderUpdate(BaseModel):
 
 
 def _reminder_key(key: str) -> str:
-    """A message key reminders may use: a `reminders.*` key of the catalogs."""
-    if not key.startswith(REMINDER_KEY_PREFIX) or key not in load_messages(DEFAULT_LOCALE):
-        known = sorted(
-            k for k in load_messages(DEFAULT_LOCALE) if k.startswith(REMINDER_KEY_PREFIX)
-        )
-        raise ValueError(f"unknown reminder message; one of {', '.join(known)}")
+    """A message key reminders may use (the service's rule, reported as a validation error)."""
+    try:
+        check_message_key(key)
+    except InvalidScheduleError as error:
+        raise ValueError(str(error)) from error
     return key
 
 

@@ -9,9 +9,10 @@ A date without a year is the next one to come. The result is naive local time.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+
+from guardianes.conversations.text import normalize
 
 MONTHS: dict[str, int] = {
     "enero": 1,
@@ -120,11 +121,6 @@ class _Found:
     rest: str
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _blank(text: str, match: re.Match[str]) -> str:
     return text[: match.start()] + " " + text[match.end() :]
 
@@ -204,7 +200,7 @@ def _find_time(text: str) -> tuple[time, str] | None:
 
 def parse_local_datetime(text: str, today: date) -> datetime | None:
     """The date and time a message names (naive, local), or None when it names no exact one."""
-    folded = _fold(text)
+    folded = normalize(text)
     for pattern, replacement in _HALF_DAY_WORDS:
         folded = pattern.sub(replacement, folded)
     found = _find_date(folded, today)

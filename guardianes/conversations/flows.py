@@ -561,9 +561,7 @@ def on_staff_action(turn: Turn) -> None:
         turn.data["staff_action"] = key
         ask_colonia(turn, "staff")
     elif key == StaffActionKind.STATUS:
-        # The caller answers with the counts before the question below is sent.
-        turn.effects.append(StaffAction(action=StaffActionKind.STATUS, colonia_id=None, text=""))
-        start_staff(turn)
+        staff_status(turn)
     elif key == "menu":
         show_menu(turn)
     elif key is None:

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.conversations.dates import format_local_datetime
 from guardianes.conversations.messages import text_prompt
 from guardianes.locales import translator
 from guardianes.services.outbox import needs_template
+from guardianes.services.references import check_references
 from guardianes.storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -34,7 +36,6 @@ from guardianes.storage.repositories.catalog import get_colonia
 from guardianes.storage.types import utcnow
 
 DEFAULT_BATCH_SIZE = 500
-LOCAL_TIME_FORMAT = "%d/%m/%Y %H:%M"
 
 
 class BroadcastNotFoundError(LookupError):
@@ -72,6 +73,7 @@ async def create_broadcast(
     now: datetime | None = None,
 ) -> tuple[Broadcast, int]:
     """Write a broadcast and one PENDING delivery per recipient; returns it and the count."""
+    await check_references(session, colonia_id=recipients.colonia_id)
     moment = now or utcnow()
     broadcast = await repo.add_broadcast(
         session,
@@ -106,7 +108,7 @@ async def create_broadcast(
 
 def format_local(moment: datetime, timezone: ZoneInfo) -> str:
     """A UTC time as people in the programme's time zone read it."""
-    return moment.astimezone(timezone).strftime(LOCAL_TIME_FORMAT)
+    return format_local_datetime(moment.astimezone(timezone))
 
 
 def _message_for(

@@ -22,6 +22,7 @@ from guardianes.conversations.messages import text_prompt
 from guardianes.locales import DEFAULT_LOCALE, load_messages, translator
 from guardianes.services.broadcasts import format_local
 from guardianes.services.outbox import enqueue_to_guardian
+from guardianes.services.references import check_references
 from guardianes.storage.models import (
     Guardian,
     GuardianStatus,
@@ -37,6 +38,7 @@ from guardianes.storage.repositories.catalog import get_colonia
 logger = logging.getLogger(__name__)
 
 CRON_FIELDS = frozenset({"year", "month", "day", "week", "day_of_week", "hour", "minute", "second"})
+MESSAGE_KEY_PREFIX = "reminders."
 DEFAULT_MESSAGE_KEY = "reminders.fill_card"
 VISIT_MESSAGE_KEY = "reminders.visit_tomorrow"
 MAX_CATCH_UP = 100  # fire times examined per reminder per pass (a long outage stays bounded)
@@ -82,9 +84,11 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def check_message_key(key: str) -> None:
-    """Refuse a catalog key that does not exist (guardians would get the bare key)."""
-    if key not in load_messages(DEFAULT_LOCALE):
-        raise InvalidScheduleError(f"unknown message key: {key}")
+    """Refuse a key that is not a reminder text of the catalogs (guardians would get the key)."""
+    messages = load_messages(DEFAULT_LOCALE)
+    if not key.startswith(MESSAGE_KEY_PREFIX) or key not in messages:
+        known = sorted(k for k in messages if k.startswith(MESSAGE_KEY_PREFIX))
+        raise InvalidScheduleError(f"unknown message key: {key}; one of {', '.join(known)}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,7 @@ async def create_reminder(
 ) -> Reminder:
     """Store a cron reminder with its first fire time."""
     check_message_key(spec.message_key)
+    await check_references(session, colonia_id=spec.colonia_id, guardian_id=spec.guardian_id)
     next_run = first_fire_time(spec.cron, timezone, now)
     return await repo.add_reminder(
         session,
@@ -135,6 +140,9 @@ async def update_reminder(
         build_trigger(changes["cron"], timezone)  # refuse a bad schedule before changing
     if changes.get("message_key") is not None:
         check_message_key(changes["message_key"])
+    await check_references(
+        session, colonia_id=changes.get("colonia_id"), guardian_id=changes.get("guardian_id")
+    )
     for name, value in changes.items():
         setattr(reminder, name, value)
     if {"cron", "active"} & set(changes):

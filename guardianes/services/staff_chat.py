@@ -7,8 +7,8 @@ member. Its reply is queued before the engine's own prompts of the same turn, so
 question and a "status" report precedes the staff menu shown again.
 
 Visit details: `place`, `starts_at` (ISO 8601; without an offset it is local time in
-GUARDIANES_TIMEZONE) and `description`. Status details: optional `broadcast_id`; without
-it, the latest notices this staff member sent.
+GUARDIANES_TIMEZONE) and `description`. Status lists the latest notices this staff
+member sent, with their delivery counts.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from guardianes.conversations.messages import text_prompt
 from guardianes.locales import Translator, translator
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import visits as visits_service
-from guardianes.services.broadcasts import BroadcastNotFoundError, BroadcastProgress, format_local
+from guardianes.services.broadcasts import BroadcastProgress, format_local
 from guardianes.services.outbox import enqueue_to_guardian
-from guardianes.storage.models import Broadcast, Guardian, GuardianStatus, OutboxKind
+from guardianes.services.references import UnknownReferenceError
+from guardianes.storage.models import Broadcast, Guardian, OutboxKind
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
-from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.catalog import get_colonia
 from guardianes.storage.types import utcnow
@@ -37,8 +37,6 @@ from guardianes.storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 STATUS_LATEST = 5  # notices listed by "status of my notices": enough for a phone screen
-STATUS_SCAN_PAGE = 100
-STATUS_SCAN_LIMIT = 500  # broadcasts looked through for the staff member's own, newest first
 SNIPPET_LENGTH = 60
 
 
@@ -85,7 +83,7 @@ class StaffChatHandler:
             case StaffActionKind.AUDIENCE:
                 reply = await self._audience(session, t, action.colonia_id, colonia_name)
             case StaffActionKind.STATUS:
-                reply = await self._status(session, staff, action)
+                reply = await self._status(session, staff)
             case _:
                 logger.warning("unknown staff action %r", action.action)
                 reply = t("staff_chat.unknown_action")
@@ -96,19 +94,12 @@ class StaffChatHandler:
     async def _audience(
         self, session: AsyncSession, t: Translator, colonia_id: int | None, colonia_name: str
     ) -> str:
-        # The same people `add_deliveries` will pick: active guardians of the colonia.
-        page = await staff_repo.list_guardians(
-            session,
-            colonia_id=colonia_id,
-            role=None,
-            channel=None,
-            status=GuardianStatus.ACTIVE,
-            limit=1,
-            offset=0,
+        count = await broadcasts_repo.count_recipients(
+            session, RecipientFilter(colonia_id=colonia_id)
         )
-        if page.total == 0:
+        if count == 0:
             return t("staff_chat.audience_none", colonia=colonia_name)
-        return t("staff_chat.audience", count=page.total, colonia=colonia_name)
+        return t("staff_chat.audience", count=count, colonia=colonia_name)
 
     async def _visit(
         self,
@@ -142,7 +133,7 @@ class StaffChatHandler:
                 reminder_hour=self.reminder_hour,
                 now=now,
             )
-        except visits_service.ColoniaNotFoundError:
+        except UnknownReferenceError:
             return t("staff_chat.visit_invalid")
         key = "staff_chat.visit_created" if created.reminder else "staff_chat.visit_created_soon"
         return t(
@@ -154,24 +145,12 @@ class StaffChatHandler:
             broadcast_id=created.broadcast.id,
         )
 
-    async def _status(self, session: AsyncSession, staff: Guardian, action: StaffAction) -> str:
+    async def _status(self, session: AsyncSession, staff: Guardian) -> str:
         t = translator(staff.locale)
-        if "broadcast_id" in action.details:
-            try:
-                broadcast_id = int(action.details["broadcast_id"])
-                report = await broadcasts_service.progress(session, broadcast_id)
-            except (ValueError, TypeError, BroadcastNotFoundError):
-                return t("staff_chat.status_unknown")
-            return t(
-                "staff_chat.status",
-                broadcast_id=report.broadcast_id,
-                total=report.total,
-                sent=report.sent,
-                queued=report.queued + report.pending,
-                failed=report.failed,
-                unreachable=report.unreachable,
-            )
-        mine = await _latest_of(session, staff)
+        page = await broadcasts_repo.list_broadcasts(
+            session, status=None, limit=STATUS_LATEST, offset=0, created_by=created_by(staff)
+        )
+        mine = page.items
         if not mine:
             return t("staff_chat.status_none")
         lines = [t("staff_chat.status_title")]
@@ -201,17 +180,3 @@ class StaffChatHandler:
             failed=report.failed,
             unreachable=report.unreachable,
         )
-
-
-async def _latest_of(session: AsyncSession, staff: Guardian) -> list[Broadcast]:
-    """The staff member's newest broadcasts and visit notices, newest first."""
-    author = created_by(staff)
-    found: list[Broadcast] = []
-    for offset in range(0, STATUS_SCAN_LIMIT, STATUS_SCAN_PAGE):
-        page = await broadcasts_repo.list_broadcasts(
-            session, status=None, limit=STATUS_SCAN_PAGE, offset=offset
-        )
-        found.extend(b for b in page.items if b.created_by == author)
-        if len(found) >= STATUS_LATEST or offset + STATUS_SCAN_PAGE >= page.total:
-            break
-    return found[:STATUS_LATEST]

@@ -10,21 +10,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.services.broadcasts import create_broadcast
+from guardianes.services.references import check_references
 from guardianes.services.reminders import create_visit_reminder
 from guardianes.storage.models import Broadcast, OutboxKind, Reminder, Visit
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
-from guardianes.storage.repositories.catalog import get_colonia
 from guardianes.storage.types import utcnow
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REMINDER_HOUR = 18  # local time, the evening before: people plan their next day
-
-
-class ColoniaNotFoundError(LookupError):
-    """No colonia with that id."""
 
 
 class VisitNotFoundError(LookupError):
@@ -49,11 +45,6 @@ class VisitCreated:
         """When the day-before reminder fires (UTC), or None when there is none."""
         return self.reminder.next_run_at if self.reminder is not None else None
 
-    @property
-    def reminder_too_late(self) -> bool:
-        """True when the day-before reminder time was already past, so none was made."""
-        return self.reminder is None
-
 
 def as_aware(moment: datetime, timezone: ZoneInfo) -> datetime:
     """A naive time is local time in the programme's zone."""
@@ -74,8 +65,7 @@ async def create_visit(
 ) -> VisitCreated:
     """Record a visit, announce it to the colonia's guardians and remind them the day before."""
     moment = now or utcnow()
-    if await get_colonia(session, colonia_id) is None:
-        raise ColoniaNotFoundError(colonia_id)
+    await check_references(session, colonia_id=colonia_id)
     visit = await broadcasts_repo.add_visit(
         session,
         Visit(

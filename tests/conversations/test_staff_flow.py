@@ -257,23 +257,27 @@ def test_an_english_speaking_staff_member_is_asked_again_in_english(
     assert step.prompts[-1].text.startswith("Type a short description")
 
 
+@dataclass
+class ZonedChat(Chat):
+    """A chat whose engine knows the programme's zone, as the service gives it."""
+
+    def ctx(self) -> EngineContext:
+        return replace(super().ctx(), timezone=CHIHUAHUA)
+
+
+def _visit_at_17_utc(chat: Chat) -> Chat:
+    """The staff member opens a visit notice at 17:00 UTC on 20 November 2026."""
+    chat.now = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+    chat.command(Command.MENU)
+    open_visit(chat)
+    return chat
+
+
 def test_past_dates_are_judged_in_the_programme_time_zone(
     shipped: FormCatalog, gazetteer: FakeGazetteer, staff: GuardianProfile
 ) -> None:
-    @dataclass
-    class ZonedChat(Chat):
-        def ctx(self) -> EngineContext:
-            return replace(super().ctx(), timezone=CHIHUAHUA)
-
     # 17:00 UTC is 11:00 in Chihuahua.
-    chat = ZonedChat(
-        catalog=shipped,
-        gazetteer=gazetteer,
-        guardian=staff,
-        now=datetime(2026, 11, 20, 17, 0, tzinfo=UTC),
-    )
-    chat.command(Command.MENU)
-    open_visit(chat)
+    chat = _visit_at_17_utc(ZonedChat(catalog=shipped, gazetteer=gazetteer, guardian=staff))
     step = chat.text("hoy 10:45")
     assert "ya pasó" in step.prompts[0].text
     chat.text("hoy 11:15")
@@ -284,14 +288,7 @@ def test_without_a_zone_only_times_past_everywhere_are_refused(
     shipped: FormCatalog, gazetteer: FakeGazetteer, staff: GuardianProfile
 ) -> None:
     # 17:00 UTC; 16:00 is still ahead in Chihuahua, so the engine must not refuse it.
-    chat = Chat(
-        catalog=shipped,
-        gazetteer=gazetteer,
-        guardian=staff,
-        now=datetime(2026, 11, 20, 17, 0, tzinfo=UTC),
-    )
-    chat.command(Command.MENU)
-    open_visit(chat)
+    chat = _visit_at_17_utc(Chat(catalog=shipped, gazetteer=gazetteer, guardian=staff))
     step = chat.text("19/11/2026 10:00")
     assert "ya pasó" in step.prompts[0].text
     chat.text("hoy 16:00")

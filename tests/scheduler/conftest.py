@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from guardianes.scheduler.pacing import pacers_from_settings
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.broadcasts import BroadcastProgress
+from guardianes.services.reminders import TickReport, schedule_due
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
 from guardianes.storage.models import (
@@ -300,3 +302,14 @@ async def other_process_sessions(
     engine = create_engine(database_url)
     yield create_session_factory(engine)
     await engine.dispose()
+
+
+async def write_occurrences(session: AsyncSession, now: datetime) -> None:
+    """What a scheduler's first step does at `now` (one hour of grace), without queueing."""
+    await schedule_due(
+        session,
+        now=now,
+        timezone=ZoneInfo("America/Chihuahua"),
+        grace=timedelta(hours=1),
+        report=TickReport(),
+    )

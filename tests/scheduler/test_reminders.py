@@ -34,6 +34,7 @@ from tests.scheduler.conftest import (
     make_runtime,
     make_runtime_in_zone,
     queued_messages,
+    write_occurrences,
 )
 
 CHIHUAHUA = ZoneInfo("America/Chihuahua")
@@ -262,13 +263,7 @@ async def test_occurrences_written_before_a_crash_are_skipped_after_the_grace_ti
     await _create(runtime, ReminderSpec("cards", EVERY_MONDAY_10, colonia_id=centro))
     # The process wrote the occurrences at 10:00, then died before queueing them.
     async with unit_of_work(session_factory) as session:
-        await reminders_service.schedule_due(
-            session,
-            now=MONDAY_10,
-            timezone=CHIHUAHUA,
-            grace=timedelta(hours=1),
-            report=reminders_service.TickReport(),
-        )
+        await write_occurrences(session, MONDAY_10)
     restarted = ReminderScheduler(make_runtime(other_process_sessions, tmp_path))
 
     with caplog.at_level(logging.WARNING, logger="guardianes.services.reminders"):
@@ -286,13 +281,7 @@ async def test_occurrences_written_before_a_crash_are_sent_within_the_grace_time
     centro, _ = await _centro_with_leads(session_factory)
     await _create(runtime, ReminderSpec("cards", EVERY_MONDAY_10, colonia_id=centro))
     async with unit_of_work(session_factory) as session:
-        await reminders_service.schedule_due(
-            session,
-            now=MONDAY_10,
-            timezone=CHIHUAHUA,
-            grace=timedelta(hours=1),
-            report=reminders_service.TickReport(),
-        )
+        await write_occurrences(session, MONDAY_10)
     restarted = ReminderScheduler(make_runtime(other_process_sessions, tmp_path))
 
     assert (await restarted.tick(MONDAY_10 + timedelta(minutes=10))).sent == 2

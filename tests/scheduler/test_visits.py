@@ -11,12 +11,18 @@ from sqlalchemy import func, select
 from guardianes.locales import translator
 from guardianes.scheduler.reminders import BroadcastDispatcher, ReminderScheduler
 from guardianes.services import visits as visits_service
-from guardianes.services.reminders import TickReport, schedule_due
+from guardianes.services.references import UnknownReferenceError
 from guardianes.services.runtime import Runtime
 from guardianes.services.visits import VisitCreated
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import BroadcastDelivery, GuardianRole, OutboxKind, Reminder
-from tests.scheduler.conftest import add_colonia, add_guardians, make_runtime, queued_messages
+from tests.scheduler.conftest import (
+    add_colonia,
+    add_guardians,
+    make_runtime,
+    queued_messages,
+    write_occurrences,
+)
 
 CHIHUAHUA = ZoneInfo("America/Chihuahua")
 SET_UP_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -104,7 +110,7 @@ async def test_a_visit_reminder_is_set_for_the_day_before_at_the_local_hour(
 
     assert created.visit.starts_at == datetime(2026, 3, 12, 17, tzinfo=UTC)  # naive = local
     assert created.reminder_at == REMINDER_AT
-    assert created.reminder_too_late is False
+    assert created.reminder is not None
 
 
 async def test_the_visit_reminder_fires_then_in_each_guardian_language(
@@ -150,13 +156,7 @@ async def test_a_visit_cancelled_after_its_reminder_was_written_sends_nothing(
     created = await _create_visit(runtime, centro)
     async with unit_of_work(session_factory) as session:
         # Another scheduler wrote the occurrences at 18:00 and has not queued them yet.
-        await schedule_due(
-            session,
-            now=REMINDER_AT,
-            timezone=CHIHUAHUA,
-            grace=timedelta(hours=1),
-            report=TickReport(),
-        )
+        await write_occurrences(session, REMINDER_AT)
         await visits_service.cancel_visit(session, created.visit.id, now=REMINDER_AT)
 
     report = await ReminderScheduler(runtime).tick(REMINDER_AT + timedelta(seconds=1))
@@ -175,7 +175,6 @@ async def test_a_visit_whose_day_before_has_passed_gets_only_the_notice(
     created = await _create_visit(runtime, centro, now=announced_late)
 
     assert created.reminder is None
-    assert created.reminder_too_late is True
     assert created.reminder_at is None
     assert created.recipients == 2  # the notice still goes out
     async with runtime.sessions() as session:
@@ -195,5 +194,5 @@ async def test_a_visit_time_with_an_offset_is_kept_as_given(session_factory, tmp
 async def test_a_visit_to_an_unknown_colonia_is_refused(session_factory, tmp_path) -> None:
     runtime = make_runtime(session_factory, tmp_path)
 
-    with pytest.raises(visits_service.ColoniaNotFoundError):
+    with pytest.raises(UnknownReferenceError, match="unknown colonia 404"):
         await _create_visit(runtime, 404)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.storage.models import (
@@ -69,6 +69,26 @@ async def add_broadcast(session: AsyncSession, broadcast: Broadcast) -> Broadcas
     return broadcast
 
 
+def _recipients_where(recipients: RecipientFilter) -> list[ColumnElement[bool]]:
+    """Who a broadcast reaches: active guardians matching every filter given."""
+    conditions: list[ColumnElement[bool]] = [Guardian.status == GuardianStatus.ACTIVE]
+    if recipients.colonia_id is not None:
+        conditions.append(Guardian.colonia_id == recipients.colonia_id)
+    if recipients.role is not None:
+        conditions.append(Guardian.role == recipients.role)
+    if recipients.channel is not None:
+        conditions.append(Guardian.channel == recipients.channel)
+    return conditions
+
+
+async def count_recipients(session: AsyncSession, recipients: RecipientFilter) -> int:
+    """How many guardians a broadcast with these filters would reach now."""
+    result = await session.execute(
+        select(func.count(Guardian.id)).where(*_recipients_where(recipients))
+    )
+    return int(result.scalar_one())
+
+
 async def add_deliveries(
     session: AsyncSession, broadcast_id: int, recipients: RecipientFilter, now: datetime
 ) -> int:
@@ -78,13 +98,7 @@ async def add_deliveries(
         Guardian.id,
         literal(DeliveryStatus.PENDING.value),
         literal(now, UTCDateTime()),
-    ).where(Guardian.status == GuardianStatus.ACTIVE)
-    if recipients.colonia_id is not None:
-        chosen = chosen.where(Guardian.colonia_id == recipients.colonia_id)
-    if recipients.role is not None:
-        chosen = chosen.where(Guardian.role == recipients.role)
-    if recipients.channel is not None:
-        chosen = chosen.where(Guardian.channel == recipients.channel)
+    ).where(*_recipients_where(recipients))
     result = await session.execute(
         insert(BroadcastDelivery).from_select(
             ["broadcast_id", "guardian_id", "status", "updated_at"], chosen.order_by(Guardian.id)
@@ -99,12 +113,19 @@ async def get_broadcast(session: AsyncSession, broadcast_id: int) -> Broadcast |
 
 
 async def list_broadcasts(
-    session: AsyncSession, *, status: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    status: str | None,
+    limit: int,
+    offset: int,
+    created_by: str | None = None,
 ) -> PageRows[Broadcast]:
-    """Broadcasts, newest first."""
+    """Broadcasts, newest first, optionally only those of one status or one author."""
     statement = select(Broadcast).order_by(Broadcast.id.desc())
     if status is not None:
         statement = statement.where(Broadcast.status == status)
+    if created_by is not None:
+        statement = statement.where(Broadcast.created_by == created_by)
     return await paginate(session, statement, limit=limit, offset=offset)
 
 

@@ -168,32 +168,6 @@ async def rows_of_inactive_guardians(
     return list(result.scalars().all())
 
 
-async def mark_sent(
-    session: AsyncSession,
-    outbox_id: int,
-    worker: str,
-    platform_message_id: str | None,
-    *,
-    now: datetime | None = None,
-) -> bool:
-    """Record a confirmed send; False when the claim was lost meanwhile."""
-    now = now or utcnow()
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == outbox_id, OutboxMessage.status == OutboxStatus.SENDING)
-        .values(
-            status=OutboxStatus.SENT,
-            platform_message_id=platform_message_id,
-            sent_at=now,
-            status_at=now,
-            claimed_until=None,
-            last_error=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
 async def mark_sent_many(
     session: AsyncSession,
     sent: Sequence[tuple[int, str | None]],
