@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     # Outbox and scheduler
     outbox_poll_seconds: float = 0.5
     outbox_max_attempts: int = 8
+    outbox_stop_grace_seconds: float = 10.0  # on shutdown, time for sends under way to finish
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
 

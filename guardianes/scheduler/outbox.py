@@ -154,6 +154,9 @@ class OutboxSender:
         self.clock = clock
         self._flight = _InFlight()
         self._recorder = _SentRecorder(self)
+        self._draining = False
+        self._released: list[int] = []
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def in_flight(self) -> int:
@@ -180,10 +183,37 @@ class OutboxSender:
         async with self.runtime.sessions() as session:
             return await outbox_repo.next_due_at(session, channels)
 
+    def start(self) -> None:
+        """Run `run_forever` in the background until `stop`."""
+        self._task = asyncio.create_task(self.run_forever(), name="outbox")
+
+    def drain(self) -> None:
+        """From now on claim nothing and start no send; sends under way still finish."""
+        self._draining = True
+        self.runtime.outbox_wakeup.set()
+
+    async def stop(self, *, grace: float) -> None:
+        """Drain, let sends under way be recorded (up to `grace` seconds), then end the loop.
+
+        A send cut off mid-flight would be sent again after its lease (the platform may
+        already have it); one recorded before stopping never is.
+        """
+        self.drain()
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            logger.warning("outbox sender still busy after %.0f s; stopping it", grace)
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
     async def deliver_batch(self) -> int:
         """Claim one batch of due rows and send them; returns how many were claimed."""
         channels = list(self.runtime.channels)
-        if not channels:
+        if not channels or self._draining:
             return 0
         async with unit_of_work(self.runtime.sessions) as session:
             now = self.clock()
@@ -198,6 +228,10 @@ class OutboxSender:
             rows = await self._drop_inactive(session, rows, now)
         if rows:
             await asyncio.gather(*(self._deliver(row) for row in rows))
+        if self._released:
+            released, self._released = self._released, []
+            async with unit_of_work(self.runtime.sessions) as session:
+                await outbox_repo.release_claims(session, released, worker=self.worker_id)
         return len(rows)
 
     async def run_until_idle(self) -> int:
@@ -210,7 +244,7 @@ class OutboxSender:
     async def run_forever(self) -> None:
         """Deliver continuously, waking on new rows or every poll interval."""
         poll = self.runtime.settings.outbox_poll_seconds
-        while True:
+        while not self._draining:
             try:
                 claimed = await self.deliver_batch()
             except Exception:
@@ -252,6 +286,10 @@ class OutboxSender:
         pacer = self.pacers.get(row.channel)
         if pacer is not None:
             await pacer.acquire(row.address)
+        if self._draining:
+            # Stopping: a row not yet sent goes back to the queue for the next process.
+            self._released.append(row.id)
+            return
         # No await between the pacer's grant and this count, so `answered()` and `settled()`
         # never miss a send that was granted a token.
         self._flight.start()

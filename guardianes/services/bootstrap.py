@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,7 +118,11 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
     recovered = await recover_unprocessed(runtime)
     if recovered:
         logger.info("processed %d messages left by the previous run", recovered)
-    services.tasks.append(asyncio.create_task(services.sender.run_forever(), name="outbox"))
+    services.sender.start()
+    # Stopped before the channels (stoppers run in reverse): sends under way get recorded.
+    services.stoppers.append(
+        partial(services.sender.stop, grace=settings.outbox_stop_grace_seconds)
+    )
     if settings.scheduler_enabled:
         stopper = await _start_scheduler(runtime)
         if stopper is not None:

@@ -15,6 +15,7 @@ from guardianes.bot.channel import Delivery, FailureKind, SendFailedError, SendR
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
 from guardianes.scheduler.outbox import OutboxSender
+from guardianes.scheduler.pacing import ChannelPacer
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian, GuardianStatus, OutboxMessage, OutboxStatus
@@ -186,3 +187,82 @@ async def test_concurrent_senders_never_send_a_row_twice(outbox_runtime) -> None
     assert len(channel.sent) == 80
     assert len(set(channel.sent)) == 80
     assert await _statuses(runtime) == ["sent"] * 80
+
+
+@dataclass
+class GatedChannel:
+    """A channel whose sends wait until the test opens the gate, as a slow network would."""
+
+    name: str = "telegram"
+    sent: list[str] = field(default_factory=list)
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        self.entered.set()
+        await self.gate.wait()
+        self.sent.append(delivery.prompt.text)
+        return SendResult(platform_message_id=str(len(self.sent)))
+
+
+class _StillClock:
+    """Monotonic seconds that move only when the held pacer lets a sleeper go."""
+
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _held_pacer(released: asyncio.Event) -> ChannelPacer:
+    """One token, and the next only once `released` is set (time stands still meanwhile)."""
+    clock = _StillClock()
+
+    async def sleep(_seconds: float) -> None:
+        await released.wait()
+        clock.now += 1.0
+
+    return ChannelPacer(1.0, burst=1.0, clock=clock, sleep=sleep)
+
+
+async def _attempts(runtime: Runtime) -> list[tuple[str, int]]:
+    async with runtime.sessions() as session:
+        result = await session.execute(
+            select(OutboxMessage.status, OutboxMessage.attempts).order_by(OutboxMessage.id)
+        )
+        return [(status, attempts) for status, attempts in result.all()]
+
+
+async def test_stopping_records_the_send_under_way_and_gives_back_the_rest(
+    outbox_runtime,
+) -> None:
+    runtime, _ = outbox_runtime
+    channel = GatedChannel()
+    runtime.channels["telegram"] = channel
+    await _queue(runtime, "1", "under way")
+    await _queue(runtime, "2", "not yet sent")
+    await _queue(runtime, "3", "not yet claimed")
+    token_released = asyncio.Event()
+    sender = OutboxSender(runtime, pacers={"telegram": _held_pacer(token_released)}, batch_size=2)
+    sender.start()
+    await asyncio.wait_for(channel.entered.wait(), 5)  # "1" is with the platform
+
+    sender.drain()
+    stopping = asyncio.create_task(sender.stop(grace=5))
+    token_released.set()  # "2" gets its token only after the stop began
+    channel.gate.set()
+    await stopping
+
+    assert channel.sent == ["under way"]
+    # Sent and recorded; given back untouched (its claim undone); never claimed.
+    assert await _attempts(runtime) == [("sent", 1), ("queued", 0), ("queued", 0)]
+
+
+async def test_a_stopped_sender_leaves_the_rest_to_the_next_process(outbox_runtime) -> None:
+    runtime, channel = outbox_runtime
+    await _queue(runtime, "1", "a")
+    first = _sender(runtime)
+    first.drain()
+    assert await first.run_until_idle() == 0
+    await _sender(runtime).run_until_idle()
+    assert channel.sent == [("1", "a")]

@@ -202,6 +202,25 @@ async def mark_sent_many(
     return list(result.scalars().all())
 
 
+async def release_claims(session: AsyncSession, outbox_ids: Sequence[int], *, worker: str) -> None:
+    """Give back rows this worker claimed but never sent: claimable again at once."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(list(outbox_ids)),
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == worker,
+        )
+        # The claim counted an attempt; nothing was attempted.
+        .values(
+            status=OutboxStatus.QUEUED,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts - 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def reschedule(
     session: AsyncSession,
     outbox_id: int,
