@@ -454,8 +454,10 @@ _QUIZ = [
         ],
         topic="gobierno",
         why=(
-            "La presidenta o el presidente municipal encabeza la administración del municipio; el gobernador encabeza el estado.",
-            "The municipal president heads the municipal administration; the governor heads the state.",
+            "La presidenta o el presidente municipal encabeza la administración del municipio; "
+            "el gobernador encabeza el estado.",
+            "The municipal president heads the municipal administration; the governor heads the "
+            "state.",
         ),
     ),
     _quiz_question(
@@ -488,8 +490,10 @@ _QUIZ = [
         ],
         topic="sindicatura",
         why=(
-            "La Sindicatura vigila el uso del dinero y los bienes del municipio; no presta los servicios.",
-            "The Sindicatura oversees the use of municipal money and property; it does not deliver services.",
+            "La Sindicatura vigila el uso del dinero y los bienes del municipio; no presta los "
+            "servicios.",
+            "The Sindicatura oversees the use of municipal money and property; it does not "
+            "deliver services.",
         ),
     ),
     _quiz_question(
@@ -503,7 +507,8 @@ _QUIZ = [
         ],
         topic="gobierno",
         why=(
-            "Parques y alumbrado son servicios públicos municipales (artículo 115 de la Constitución).",
+            "Parques y alumbrado son servicios públicos municipales (artículo 115 de la "
+            "Constitución).",
             "Parks and lighting are municipal public services (article 115 of the Constitution).",
         ),
     ),
@@ -522,7 +527,8 @@ _QUIZ = [
         ],
         topic="compras",
         why=(
-            "En la licitación pública la convocatoria es abierta: participa cualquier empresa que cumpla los requisitos.",
+            "En la licitación pública la convocatoria es abierta: participa cualquier empresa "
+            "que cumpla los requisitos.",
             "In a public tender the call is open: any company meeting the requirements may bid.",
         ),
     ),
@@ -560,7 +566,8 @@ _QUIZ = [
         ],
         topic="compras",
         why=(
-            "La adjudicación directa no tiene concurso y solo se permite en los casos que marca la ley.",
+            "La adjudicación directa no tiene concurso y solo se permite en los casos que marca "
+            "la ley.",
             "A direct award has no competition and is only allowed in the cases the law sets.",
         ),
     ),
@@ -575,8 +582,10 @@ _QUIZ = [
         ],
         topic="compras",
         why=(
-            "La Constitución (artículo 134) hace de la licitación pública la regla; IR y AD son excepciones.",
-            "The Constitution (article 134) makes the public tender the rule; IR and AD are exceptions.",
+            "La Constitución (artículo 134) hace de la licitación pública la regla; IR y AD son "
+            "excepciones.",
+            "The Constitution (article 134) makes the public tender the rule; IR and AD are "
+            "exceptions.",
         ),
     ),
     _quiz_question(
@@ -609,8 +618,10 @@ _QUIZ = [
         ],
         topic="contratos",
         why=(
-            "El contrato prevé penas convencionales, retención de pagos y hasta la rescisión si no se cumple.",
-            "The contract provides penalties, withheld payments and even termination for non-compliance.",
+            "El contrato prevé penas convencionales, retención de pagos y hasta la rescisión si "
+            "no se cumple.",
+            "The contract provides penalties, withheld payments and even termination for "
+            "non-compliance.",
         ),
     ),
     _quiz_question(
@@ -625,7 +636,8 @@ _QUIZ = [
         ],
         topic="servicios",
         why=(
-            "Ubicación, fecha y fotos permiten verificar la falla; las opiniones políticas no ayudan.",
+            "Ubicación, fecha y fotos permiten verificar la falla; las opiniones políticas no "
+            "ayudan.",
             "Location, date and photos make the problem checkable; political opinions don't help.",
         ),
         multiple=True,
@@ -664,8 +676,10 @@ _QUIZ = [
         ],
         topic="contratos",
         why=(
-            "Las leyes de transparencia obligan a publicar los contratos en el portal y en la Plataforma Nacional de Transparencia.",
-            "Transparency laws require contracts to be published on the portal and the National Transparency Platform.",
+            "Las leyes de transparencia obligan a publicar los contratos en el portal y en la "
+            "Plataforma Nacional de Transparencia.",
+            "Transparency laws require contracts to be published on the portal and the National "
+            "Transparency Platform.",
         ),
     ),
     _quiz_question(
@@ -683,7 +697,8 @@ _QUIZ = [
         ],
         topic="sindicatura",
         why=(
-            "La contraloría social es la vigilancia ciudadana de los servicios y recursos públicos.",
+            "La contraloría social es la vigilancia ciudadana de los servicios y recursos "
+            "públicos.",
             "Social comptrollership is citizens overseeing public services and funds.",
         ),
     ),
