@@ -2,9 +2,8 @@
 
 ```mermaid
 stateDiagram-v2
-    colonia.pick --> course.offer: registered (a course is installed)
-    course.offer --> form: pre quiz
-    course.offer --> menu: later
+    colonia.pick --> menu: registered, invited to the course (its menu entry starts it)
+    menu --> form: pre quiz
     form --> course.lesson: pre quiz saved
     course.lesson --> course.lesson: next / repeat (SaveCourseProgress)
     course.lesson --> menu: later (progress kept)
@@ -98,30 +97,23 @@ def menu_label(turn: Turn) -> str:
 
 
 def offer_after_registration(turn: Turn) -> bool:
-    """Offer the pre quiz right after registration; False when no course is installed."""
+    """Right after registration: invite to the course, whose first step is the pre quiz.
+
+    The invitation comes with the menu, whose course entry starts it: a guardian who would
+    rather fill a card first is not held up by a question.
+    """
     course = course_of(turn)
     if course is None:
         return False
-    turn.goto("course.offer")
-    turn.ask(
-        scope=f"course.offer:{course.course_id}",
-        text=turn.t("training.offer", course=course.title(turn.locale)),
-        options=[("start", turn.t("training.start_now")), ("later", turn.t("training.later"))],
+    turn.say(
+        turn.t(
+            "training.offer",
+            course=course.title(turn.locale),
+            entry=turn.t("training.menu.pre"),
+        )
     )
+    flows.show_menu(turn)
     return True
-
-
-def on_offer(turn: Turn) -> None:
-    """Start the course now, or go to the menu."""
-    key = turn.choice_or_typed()
-    if key == "start":
-        start(turn)
-    elif key == "later":
-        turn.say(turn.t("training.find_in_menu"))
-        flows.show_menu(turn)
-    else:
-        turn.say(turn.t("expect.choice"))
-        flows.reask(turn)
 
 
 def start(turn: Turn) -> None:
@@ -394,11 +386,6 @@ def _reask_lesson(turn: Turn) -> None:
     show_lesson(turn, course, *position, review=bool(turn.data.get("review")), save=False)
 
 
-def _reask_offer(turn: Turn) -> None:
-    if not offer_after_registration(turn):
-        flows.show_menu(turn)
-
-
 def _reask_post_offer(turn: Turn) -> None:
     course = course_of(turn)
     if course is None:
@@ -421,13 +408,11 @@ def _reask_review(turn: Turn) -> None:
 
 
 HANDLERS: dict[str, Callable[[Turn], None]] = {
-    "course.offer": on_offer,
     "course.lesson": on_lesson,
     "course.post_offer": on_post_offer,
     "course.review": on_review,
 }
 REASKERS: dict[str, Callable[[Turn], None]] = {
-    "course.offer": _reask_offer,
     "course.lesson": _reask_lesson,
     "course.post_offer": _reask_post_offer,
     "course.review": _reask_review,

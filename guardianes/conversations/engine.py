@@ -15,7 +15,6 @@ stateDiagram-v2
     menu --> cards --> form
     menu --> form: quiz (pre/post)
     form --> menu: SaveSubmission / SaveQuizAttempt
-    colonia.pick --> course.offer: a course is installed (see course_flow)
     form --> course.lesson: pre quiz saved (see course_flow)
     form --> complain.reported: a card reports a failure (see complaints_flow)
     menu --> complain.service: where to complain
