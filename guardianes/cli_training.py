@@ -23,6 +23,11 @@ course_app = typer.Typer(help="Check the training course's lessons.", no_args_is
 console = Console()
 
 
+@course_app.callback()
+def course() -> None:
+    """Check the training course's lessons."""
+
+
 @course_app.command("check")
 def check(
     folder: Path = typer.Argument(
