@@ -36,6 +36,7 @@ from guardianes.conversations.context import (
     SaveCourseProgress,
 )
 from guardianes.conversations.filling import answer_is_right
+from guardianes.conversations.xlsform import Question
 from guardianes.services.references import check_references
 from guardianes.storage.models import Guardian, Reminder
 from guardianes.storage.models_training import MunicipalReport
@@ -260,24 +261,28 @@ def _shares(
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     topics: dict[tuple[str, str], str | None] = {}
     labels: dict[tuple[str, str], str | None] = {}
+    scored: dict[str, list[Question]] = {}
     for attempt in attempts:
-        form = catalog.get(attempt.form_id)
-        if form is None:
-            continue  # a quiz no longer installed: its questions can't be scored
+        if attempt.form_id not in scored:
+            form = catalog.get(attempt.form_id)
+            # A quiz no longer installed: its questions can't be scored.
+            scored[attempt.form_id] = [q for q in form.questions if q.scored] if form else []
+            for question in scored[attempt.form_id]:
+                assert form is not None
+                key = (attempt.form_id, question.name)
+                topics[key] = question.topic
+                labels[key] = form.text(question.labels, form.default_language)
         offset = 0 if attempt.phase == QuizPhase.PRE.value else 2
-        for question in form.questions:
-            if not question.scored or question.name not in attempt.answers:
+        for question in scored[attempt.form_id]:
+            if question.name not in attempt.answers:
                 continue
-            key = (attempt.form_id, question.name)
-            topics[key] = question.topic
-            labels[key] = form.text(question.labels, form.default_language)
-            counts[key][offset] += 1
-            counts[key][offset + 1] += int(
-                answer_is_right(question, attempt.answers[question.name])
-            )
+            tally = counts[(attempt.form_id, question.name)]
+            tally[offset] += 1
+            tally[offset + 1] += int(answer_is_right(question, attempt.answers[question.name]))
+    one_quiz = len({form_id for form_id, _ in counts}) == 1
     questions = [
         ShareCorrect(
-            key=name if len({f for f, _ in counts}) == 1 else f"{form_id}:{name}",
+            key=name if one_quiz else f"{form_id}:{name}",
             topic=topics[(form_id, name)],
             label=labels[(form_id, name)],
             pre_attempts=c[0],

@@ -313,3 +313,22 @@ def test_a_card_without_failures_goes_back_to_the_menu(learner):
     learner.command(Command.SKIP)  # no comment
     assert "¿Ya lo reportaste" not in learner.texts()
     assert learner.state["step"] == "menu"
+
+
+def test_lessons_in_english(learner):
+    learner.guardian = replace(
+        learner.guardian, locale="en", quiz_phases_done=frozenset({QuizPhase.PRE})
+    )
+    learner.text("hello")
+    learner.press("Course: lessons")
+    assert learner.last.text.startswith("Lesson 1 of 6 · What does the Syndic's office do? (1/3)")
+    assert [c.label for c in learner.last.choices] == ["Next", "Repeat", "Later"]
+
+
+def test_a_lesson_staff_removed_meanwhile_sends_the_guardian_to_the_menu(learner):
+    learner.guardian = replace(learner.guardian, quiz_phases_done=frozenset({QuizPhase.PRE}))
+    learner.text("hola")
+    learner.press("Curso")
+    learner.state["data"]["lesson"] = "borrada"
+    learner.text("siguiente")
+    assert "El curso cambió" in learner.texts() and learner.state["step"] == "menu"

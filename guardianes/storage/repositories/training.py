@@ -141,9 +141,17 @@ async def attempts_for_gains(
 ) -> list[AttemptRow]:
     """Every attempt of the guardians who completed one in the period (both phases kept, so
     a pair is never split by the period's edge), optionally of one colonia and quiz."""
-    statement = select(QuizAttempt, Guardian.colonia_id).join(
-        Guardian, Guardian.id == QuizAttempt.guardian_id
-    )
+    # Plain columns, not entities: a report reads thousands of attempts once.
+    statement = select(
+        QuizAttempt.guardian_id,
+        Guardian.colonia_id,
+        QuizAttempt.form_id,
+        QuizAttempt.phase,
+        QuizAttempt.score,
+        QuizAttempt.max_score,
+        QuizAttempt.answers,
+        QuizAttempt.completed_at,
+    ).join(Guardian, Guardian.id == QuizAttempt.guardian_id)
     if form_id is not None:
         statement = statement.where(QuizAttempt.form_id == form_id)
     if colonia_id is not None:
@@ -160,16 +168,16 @@ async def attempts_for_gains(
     result = await session.execute(statement.order_by(QuizAttempt.guardian_id, QuizAttempt.id))
     return [
         AttemptRow(
-            guardian_id=attempt.guardian_id,
-            colonia_id=colonia,
-            form_id=attempt.form_id,
-            phase=attempt.phase,
-            score=attempt.score,
-            max_score=attempt.max_score,
-            answers=dict(attempt.answers or {}),
-            completed_at=attempt.completed_at,
+            guardian_id=row.guardian_id,
+            colonia_id=row.colonia_id,
+            form_id=row.form_id,
+            phase=row.phase,
+            score=row.score,
+            max_score=row.max_score,
+            answers=dict(row.answers or {}),
+            completed_at=row.completed_at,
         )
-        for attempt, colonia in result.all()
+        for row in result.all()
     ]
 
 
