@@ -208,3 +208,20 @@ async def test_a_guardian_who_finished_the_lessons_is_not_nudged(chat: ChatDrive
         )
         recipients = await training.course_idle_recipients(session, reminder, now=now, idle_days=3)
     assert recipients == []
+
+
+async def test_a_refused_course_leaves_the_bot_running_without_lessons(
+    settings: Settings, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = tmp_path / "curso"
+    broken.mkdir()
+    (broken / "course.toml").write_text('id = "x"\n', encoding="utf-8")
+    runtime = await build_runtime(settings.model_copy(update={"course_dir": broken}))
+    try:
+        assert runtime.catalog.course is None
+        assert runtime.catalog.quizzes()
+    finally:
+        await runtime.close()
+    assert "course refused: course.toml: quiz (the form id of the pre/post quiz) is required" in (
+        caplog.text
+    )
