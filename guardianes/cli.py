@@ -39,12 +39,15 @@ def _mount_subcommands() -> None:
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
     from guardianes.cli_staff import broadcast_app, staff_app
+    from guardianes.cli_training import course_app, import_complaint_channels
 
     app.add_typer(import_app, name="import", help="Import public data (KML, CSV).")
     app.add_typer(forms_app, name="forms", help="Check and list XLSForm cards and quizzes.")
     app.add_typer(staff_app, name="staff", help="Staff API tokens.")
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to guardians.")
     app.command("chat", help="Chat with the bot in this terminal.")(chat_command)
+    app.add_typer(course_app, name="course", help="Check the training course's lessons.")
+    import_app.command("complaint-channels")(import_complaint_channels)
 
 
 @app.command()

@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
 
+    # Training (issue 14): the course between the pre and post quiz, and its reminder
+    course_dir: Path | None = None  # a course folder; unset: the shipped Chihuahua course
+    course_idle_days: int = Field(default=3, ge=1)  # "course in progress, idle N days"
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         """Outside development a webhook without its secret is an open door."""

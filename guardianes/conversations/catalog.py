@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from guardianes.conversations.course import Course
 from guardianes.conversations.xlsform import (
     FORM_SUFFIXES,
     Form,
@@ -38,6 +39,7 @@ class FormCatalog:
     forms: dict[str, Form]
     problems: tuple[FormProblem, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    course: Course | None = None  # the training course between the pre and post quiz
 
     @classmethod
     def of(cls, forms: Iterable[Form]) -> FormCatalog:

@@ -87,6 +87,37 @@ class Gazetteer(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class CourseProgress:
+    """How far a guardian got in a course (stored, so it survives restarts and days away)."""
+
+    course_id: str
+    lesson_id: str | None  # the lesson in progress; None before the first one
+    lessons_done: tuple[str, ...] = ()
+    completed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class QuizScore:
+    """A stored quiz score (the pre-test's, to show the gain after the post-test)."""
+
+    score: int
+    max_score: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintChannelRef:
+    """An official channel where the municipality takes complaints about a service."""
+
+    kind: str  # phone | app | web | office | whatsapp | email
+    name: str
+    contact: str  # the number, address or link
+    service: str | None = None  # None: every service
+    hours: str | None = None
+    notes: str | None = None
+    confirmed: bool = False  # staff checked it; sample data is not
+
+
+@dataclass(frozen=True, slots=True)
 class GuardianProfile:
     """The registered person behind a conversation."""
 
@@ -97,6 +128,8 @@ class GuardianProfile:
     colonia: ColoniaRef | None
     training_date: date | None = None  # staff set it per colonia or per guardian
     quiz_phases_done: frozenset[QuizPhase] = frozenset()
+    course_progress: CourseProgress | None = None
+    pre_quiz: QuizScore | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +146,7 @@ class EngineContext:
     # None the engine refuses only times past in every zone (the staff service re-checks);
     # a naive `now` is taken as local time already.
     timezone: tzinfo | None = None
+    complaint_channels: tuple[ComplaintChannelRef, ...] = ()
 
 
 # ---- effects: what the caller must persist, in the same transaction as the new state ----
@@ -181,4 +215,37 @@ class StaffAction:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Effect = RegisterGuardian | UpdateGuardian | SaveSubmission | SaveQuizAttempt | StaffAction
+@dataclass(frozen=True, slots=True)
+class SaveCourseProgress:
+    """The guardian moved in the course: the lesson now in progress and the lessons done."""
+
+    course_id: str
+    lesson_id: str | None
+    lessons_done: tuple[str, ...]
+    completed: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMunicipalReport:
+    """The guardian says they reported a problem to the municipality ("ya lo reporté").
+
+    `form_id` and `submission_completed_at` name the card that showed the failure (the
+    caller finds its submission); both are None when it came from the menu.
+    """
+
+    service: str | None
+    reported_at: datetime
+    form_id: str | None = None
+    submission_completed_at: datetime | None = None
+
+
+Effect = (
+    RegisterGuardian
+    | UpdateGuardian
+    | SaveSubmission
+    | SaveQuizAttempt
+    | StaffAction
+    | SaveCourseProgress
+    | RecordMunicipalReport
+)

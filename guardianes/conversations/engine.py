@@ -15,6 +15,9 @@ stateDiagram-v2
     menu --> cards --> form
     menu --> form: quiz (pre/post)
     form --> menu: SaveSubmission / SaveQuizAttempt
+    form --> course.lesson: pre quiz saved (see course_flow)
+    form --> complain.reported: a card reports a failure (see complaints_flow)
+    menu --> complain.service: where to complain
     menu --> resp --> menu
     menu --> mydata --> menu: UpdateGuardian
     menu --> staff.action: staff only (others are refused)
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guardianes.conversations import filling, flows
+from guardianes.conversations import complaints_flow, course_flow, filling, flows
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import EngineContext
 from guardianes.conversations.messages import Command, InboundKind, InboundMessage
@@ -124,13 +127,13 @@ def _registered(turn: Turn) -> None:
             turn.say(turn.t("form.changed"))
             flows.show_menu(turn)
         elif filling.handle_input(turn, form):
-            flows.show_menu(turn)
+            course_flow.after_form(turn)
         return
     if turn.inbound.kind is InboundKind.UNSUPPORTED:
         turn.say(turn.t("unsupported_kind"))
         flows.reask(turn)
         return
-    flows.HANDLERS[turn.step](turn)
+    _HANDLERS[turn.step](turn)
 
 
 def _registered_command(turn: Turn, command: Command) -> None:
@@ -158,7 +161,7 @@ def _registered_command(turn: Turn, command: Command) -> None:
     elif command is Command.SKIP:
         if form is not None:
             if filling.skip(turn, form):
-                flows.show_menu(turn)
+                course_flow.after_form(turn)
         else:
             turn.say(turn.t("nothing_to_skip"))
             flows.reask(turn)
@@ -170,4 +173,5 @@ def _registered_command(turn: Turn, command: Command) -> None:
         flows.start_staff(turn)
 
 
-_STEPS = frozenset(flows.HANDLERS) | {"form"}
+_HANDLERS = {**flows.HANDLERS, **course_flow.HANDLERS, **complaints_flow.HANDLERS}
+_STEPS = frozenset(_HANDLERS) | {"form"}

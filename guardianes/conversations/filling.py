@@ -122,14 +122,16 @@ def score_quiz(form: Form, answers: dict[str, Any], today: date) -> tuple[int, i
         if not question.scored or not is_relevant(form, question, answers, today):
             continue
         total += 1
-        correct = {c.name for c in question.choices if c.correct}
-        answer = answers.get(question.name)
-        if question.type is QuestionType.SELECT_MULTIPLE:
-            right = isinstance(answer, list) and set(answer) == correct
-        else:
-            right = answer in correct
-        score += int(right)
+        score += int(answer_is_right(question, answers.get(question.name)))
     return score, total
+
+
+def answer_is_right(question: Question, answer: Any) -> bool:
+    """A quiz answer is right when it picks exactly the choices marked correct."""
+    correct = {c.name for c in question.choices if c.correct}
+    if question.type is QuestionType.SELECT_MULTIPLE:
+        return isinstance(answer, list) and set(answer) == correct
+    return answer in correct
 
 
 # ---- the form session ----
@@ -590,7 +592,10 @@ def _finish(turn: Turn, form: Form) -> None:
                 completed_at=turn.ctx.now,
             )
         )
-        turn.say(turn.t(f"quiz.finished.{phase.value}", score=score, total=total))
+        course = turn.catalog.course
+        in_course = course is not None and course.quiz_form_id == form.form_id
+        prefix = "training.quiz_finished" if in_course else "quiz.finished"
+        turn.say(turn.t(f"{prefix}.{phase.value}", score=score, total=total))
         return
     photos: list[StoredMedia] = []
     location = None

@@ -266,7 +266,10 @@ def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
         )
         turn.registered_now = True
         turn.say(turn.t("reg.done", name=name))
-        show_menu(turn)
+        from guardianes.conversations import course_flow  # it builds on this module
+
+        if not course_flow.offer_after_registration(turn):
+            show_menu(turn)
     elif purpose == "staff" and colonia is not None:
         staff_colonia_chosen(turn, colonia)
     elif colonia is not None:
@@ -282,13 +285,16 @@ def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
 
 def show_menu(turn: Turn) -> None:
     """The main menu."""
+    from guardianes.conversations import course_flow  # it builds on this module
+
     turn.goto("menu")
     turn.state.pop("data", None)
     turn.state.pop("form", None)
     options = [
         ("card", turn.t("menu.card")),
         ("resp", turn.t("menu.responsible")),
-        ("quiz", turn.t("menu.quiz")),
+        ("quiz", course_flow.menu_label(turn)),
+        ("complain", turn.t("training.menu.complain")),
         ("data", turn.t("menu.my_data")),
         ("help", turn.t("menu.help")),
     ]
@@ -299,13 +305,17 @@ def show_menu(turn: Turn) -> None:
 
 def on_menu(turn: Turn) -> None:
     """Route a menu choice."""
+    from guardianes.conversations import complaints_flow, course_flow  # they build on this
+
     key = _key(turn)
     if key == "card":
         ask_card(turn)
     elif key == "resp":
         ask_responsible(turn)
     elif key == "quiz":
-        start_quiz(turn)
+        course_flow.start(turn)
+    elif key == "complain":
+        complaints_flow.ask_service(turn)
     elif key == "data":
         show_my_data(turn)
     elif key == "help":
@@ -810,4 +820,7 @@ REASKERS: dict[str, Callable[[Turn], None]] = {
 
 def reask(turn: Turn) -> None:
     """Ask the current step's question again."""
-    REASKERS.get(turn.step, show_menu)(turn)
+    from guardianes.conversations import complaints_flow, course_flow  # they build on this
+
+    reaskers = {**REASKERS, **course_flow.REASKERS, **complaints_flow.REASKERS}
+    reaskers.get(turn.step, show_menu)(turn)

@@ -10,7 +10,10 @@ Guardianes conventions on top of standard XLSForm (pyxform keeps unknown columns
   which the guardian then confirms;
 - survey `max_photos`: how many photos an `image` question accepts (1-10, default 1);
   pyxform validates `parameters` and refuses unknown keys there, hence a column;
-- choices `correct`: `yes` on every right answer of a quiz question.
+- choices `correct`: `yes` on every right answer of a quiz question;
+- survey `explanation` (translatable): the one-line reason of a quiz question's right
+  answer, shown with the answers after the post quiz; survey `topic`: the course topic a
+  question checks (learning gains are also reported per topic).
 """
 
 from __future__ import annotations
@@ -35,13 +38,15 @@ DEFAULT_LANGUAGE_KEY = "default"
 MAX_PHOTOS_LIMIT = 10  # a Telegram album holds at most 10 photos
 FIRST_DATA_ROW = 2  # row 1 of every sheet holds the column headers
 
-_TRANSLATABLE = frozenset({"label", "hint", "required_message", "constraint_message"})
+_TRANSLATABLE = frozenset(
+    {"label", "hint", "required_message", "constraint_message", "explanation"}
+)
 _SURVEY_COLUMNS = (
     _TRANSLATABLE
     | frozenset(
         {"type", "name", "required", "constraint", "relevant", "calculation", "choice_filter"}
     )
-    | frozenset({"max_photos"})
+    | frozenset({"max_photos", "topic"})
 )
 _SETTINGS_COLUMNS = frozenset(
     {"form_id", "version", "default_language", "form_title", "kind", "service", "space_question"}
@@ -162,6 +167,8 @@ class Question:
     choices: tuple[FormChoice, ...] = ()
     choice_filter: Expression | None = None
     max_photos: int = 1
+    explanations: Texts = field(default_factory=dict)  # why the right answer is right
+    topic: str | None = None  # the course topic the question checks
 
     @property
     def scored(self) -> bool:
@@ -426,6 +433,8 @@ class _Loader:
             choices=choices,
             choice_filter=choice_filter,
             max_photos=int(str(node.get("max_photos") or 1)),
+            explanations=self.texts(node.get("explanation")),
+            topic=str(node.get("topic") or "").strip() or None,
         )
 
     def check_references(self, questions: list[Question]) -> None:

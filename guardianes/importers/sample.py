@@ -7,13 +7,21 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.importers import service
+from guardianes.importers.complaint_channels import (
+    import_complaint_channels,
+    parse_complaint_channels,
+)
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 async def load_sample_data(session: AsyncSession, sample_dir: Path = SAMPLE_DIR) -> None:
-    """Import the sample colonias, contracts, layers and complaints (idempotent; no commit)."""
+    """Import the sample colonias, contracts, layers, complaints and complaint channels
+    (idempotent; no commit)."""
     await service.import_colonias(session, sample_dir / "colonias_muestra.kml")
     await service.import_contracts(session, sample_dir / "contratos_muestra.csv")
     await service.import_layers_csv(session, sample_dir / "layers.csv", derive_colonias=False)
     await service.import_complaints(session, sample_dir / "quejas_muestra.csv")
+    await import_complaint_channels(
+        session, parse_complaint_channels(sample_dir / "canales_queja_muestra.csv")
+    )

@@ -62,7 +62,12 @@ class ReminderScheduler:
         report = TickReport()
         async with unit_of_work(self.runtime.sessions) as session:
             await reminders_service.schedule_due(
-                session, now=moment, timezone=self.timezone, grace=self.grace, report=report
+                session,
+                now=moment,
+                timezone=self.timezone,
+                grace=self.grace,
+                report=report,
+                course_idle_days=self.runtime.settings.course_idle_days,
             )
         async with unit_of_work(self.runtime.sessions) as session:
             report.skipped += await reminders_service.skip_stale(

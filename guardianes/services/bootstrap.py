@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
+from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
 from guardianes.geo.loader import load_gazetteer
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
@@ -50,6 +51,24 @@ class CatalogFormDescriber:
         )
 
 
+def with_course(catalog: FormCatalog, course_dir: Path | None) -> FormCatalog:
+    """The catalog with the course loaded; a refused course is logged and left out, so the
+    bot still runs (quizzes work without lessons)."""
+    folder = course_dir or DEFAULT_COURSE_DIR
+    try:
+        course = load_course(folder)
+    except CourseError as error:
+        for problem in error.problems:
+            logger.error("course refused: %s", problem)
+        return catalog
+    if catalog.get(course.quiz_form_id) is None:
+        logger.error(
+            "course %s names the quiz %s, which is not installed", folder, course.quiz_form_id
+        )
+        return catalog
+    return replace(catalog, course=course)
+
+
 async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> Runtime:
     """Open the database (migrating SQLite), load forms and geography."""
     engine = create_engine(settings.database_url)
@@ -62,6 +81,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
     catalog = FormCatalog.load(settings.forms_dir)
     for problem in catalog.problems:
         logger.warning("form refused: %s", problem)
+    catalog = with_course(catalog, settings.course_dir)
     async with unit_of_work(sessions) as session:
         gazetteer = await load_gazetteer(session, settings.max_space_distance_m)
     return Runtime(

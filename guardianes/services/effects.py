@@ -11,13 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.context import (
     Effect,
+    RecordMunicipalReport,
     RegisterGuardian,
+    SaveCourseProgress,
     SaveQuizAttempt,
     SaveSubmission,
     StaffAction,
     UpdateGuardian,
 )
 from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.services import training
 from guardianes.storage.models import (
     FormKind,
     Guardian,
@@ -100,6 +103,10 @@ async def apply_effects(
                 )
             case StaffAction() if guardian is not None:
                 await _staff_action(session, guardian, effect, staff_actions)
+            case SaveCourseProgress() if guardian is not None:
+                await training.save_course_progress(session, guardian, effect)
+            case RecordMunicipalReport() if guardian is not None:
+                await training.record_municipal_report(session, guardian, effect)
             case _:
                 raise ValueError(f"effect {effect!r} needs a registered guardian")
     return guardian

@@ -9,14 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.context import (
     ColoniaRef,
+    ComplaintChannelRef,
+    CourseProgress,
     EngineContext,
     GuardianProfile,
     QuizPhase,
+    QuizScore,
     Role,
 )
 from guardianes.conversations.engine import advance
 from guardianes.conversations.messages import InboundMessage, text_prompt
 from guardianes.locales import translator
+from guardianes.services import training
 from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
 from guardianes.services.runtime import Runtime
@@ -123,7 +127,12 @@ async def _process_next(runtime: Runtime, key: str) -> bool:
         return True
 
 
-def _profile(guardian: Guardian, phases_done: set[str]) -> GuardianProfile:
+def _profile(
+    guardian: Guardian,
+    phases_done: set[str],
+    progress: CourseProgress | None = None,
+    pre_quiz: QuizScore | None = None,
+) -> GuardianProfile:
     colonia = guardian.colonia
     training = guardian.training_date or (colonia.training_date if colonia else None)
     return GuardianProfile(
@@ -134,6 +143,8 @@ def _profile(guardian: Guardian, phases_done: set[str]) -> GuardianProfile:
         colonia=ColoniaRef(colonia.id, colonia.name) if colonia else None,
         training_date=training,
         quiz_phases_done=frozenset(QuizPhase(p) for p in phases_done),
+        course_progress=progress,
+        pre_quiz=pre_quiz,
     )
 
 
@@ -143,9 +154,13 @@ async def _advance_conversation(
     guardian = await guardians_repo.find_guardian(session, inbound.channel, inbound.user_id)
     stored = await guardians_repo.load_state(session, inbound.channel, inbound.user_id)
     profile = None
+    channels: tuple[ComplaintChannelRef, ...] = ()
     if guardian is not None:
         phases = await guardians_repo.quiz_phases_done(session, guardian.id)
-        profile = _profile(guardian, phases)
+        progress, pre_quiz = await training.training_profile(session, guardian.id, runtime.catalog)
+        profile = _profile(guardian, phases, progress, pre_quiz)
+        # A handful of rows, read per message so an import shows at once in every process.
+        channels = await training.complaint_channel_refs(session)
     context = EngineContext(
         now=utcnow(),
         default_locale=runtime.settings.default_locale,
@@ -153,6 +168,7 @@ async def _advance_conversation(
         gazetteer=runtime.gazetteer,
         guardian=profile,
         timezone=ZoneInfo(runtime.settings.timezone),
+        complaint_channels=channels,
     )
     step = advance(stored.state if stored else None, inbound, context, runtime.catalog)
     guardian = await apply_effects(

@@ -23,6 +23,7 @@ from guardianes.locales import DEFAULT_LOCALE, load_messages, translator
 from guardianes.services.broadcasts import format_local
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.services.references import check_references
+from guardianes.services.training import COURSE_IDLE_MESSAGE_KEY, course_idle_recipients
 from guardianes.storage.models import (
     Guardian,
     GuardianStatus,
@@ -207,6 +208,7 @@ async def schedule_due(
     timezone: ZoneInfo,
     grace: timedelta,
     report: TickReport,
+    course_idle_days: int = 3,
 ) -> None:
     """Write occurrences for every fire time of due reminders and move their next run on.
 
@@ -225,7 +227,13 @@ async def schedule_due(
             reminder.active = False
             await session.flush()
             continue
-        recipients = await repo.recipient_ids(session, reminder)
+        if reminder.message_key == COURSE_IDLE_MESSAGE_KEY:
+            # Not the colonia's leads: whoever stopped halfway through the course.
+            recipients = await course_idle_recipients(
+                session, reminder, now=now, idle_days=course_idle_days
+            )
+        else:
+            recipients = await repo.recipient_ids(session, reminder)
         if not recipients:
             # Not an error: a colonia may have no lead yet; the schedule still moves on.
             logger.info("reminder %s has no recipients (no active lead?)", reminder.id)

@@ -617,4 +617,7 @@ class OutboxMessage(Base):
 
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
-from guardianes.storage import models_whatsapp  # noqa: E402, F401
+from guardianes.storage import (  # noqa: E402
+    models_training,  # noqa: F401
+    models_whatsapp,  # noqa: F401
+)

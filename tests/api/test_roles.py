@@ -54,6 +54,10 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/tokens"): ADMIN,
     ("POST", "/tokens"): ADMIN,
     ("DELETE", "/tokens/{token_id}"): ADMIN,
+    ("GET", "/reports/learning-gains"): VIEWER,
+    ("GET", "/reports/learning-gains.csv"): VIEWER,
+    ("GET", "/reports/reported-to-municipality"): VIEWER,
+    ("GET", "/complaint-channels"): VIEWER,
 }
 
 

@@ -36,6 +36,8 @@ SURVEY_COLUMNS = (
     "choice_filter",
     "max_photos",
 )
+# The quiz also carries, per question, the reason of its right answer and its course topic.
+QUIZ_SURVEY_COLUMNS = (*SURVEY_COLUMNS, f"explanation::{ES}", f"explanation::{EN}", "topic")
 CHOICE_COLUMNS = ("list_name", "name", f"label::{ES}", f"label::{EN}", "correct")
 SETTINGS_COLUMNS = (
     "form_id",
@@ -424,11 +426,18 @@ LIGHTING: dict[str, Any] = {
 
 
 def _quiz_question(
-    number: int, es: str, en: str, options: list[tuple[str, str, bool]], *, multiple: bool = False
+    number: int,
+    es: str,
+    en: str,
+    options: list[tuple[str, str, bool]],
+    *,
+    topic: str,
+    why: tuple[str, str],
+    multiple: bool = False,
 ) -> tuple[Row, list[Row]]:
     name = f"p{number:02d}"
     kind = "select_multiple" if multiple else "select_one"
-    row = q(f"{kind} {name}", name, es, en, required="yes")
+    row = q(f"{kind} {name}", name, es, en, required="yes", explanation=why, topic=topic)
     items = [(chr(ord("a") + i), o_es, o_en, ok) for i, (o_es, o_en, ok) in enumerate(options)]
     return row, choices(name, *items)
 
@@ -443,6 +452,13 @@ _QUIZ = [
             ("La presidenta o presidente municipal", "The municipal president (mayor)", True),
             ("El síndico", "The syndic (síndico)", False),
         ],
+        topic="gobierno",
+        why=(
+            "La presidenta o el presidente municipal encabeza la administración del municipio; "
+            "el gobernador encabeza el estado.",
+            "The municipal president heads the municipal administration; the governor heads the "
+            "state.",
+        ),
     ),
     _quiz_question(
         2,
@@ -453,6 +469,11 @@ _QUIZ = [
             ("El Congreso de la Unión", "The federal Congress", False),
             ("Cada dirección por su cuenta", "Each directorate on its own", False),
         ],
+        topic="gobierno",
+        why=(
+            "El Ayuntamiento aprueba el presupuesto de egresos en sesión de Cabildo.",
+            "The Town Council approves the spending budget in a council session.",
+        ),
     ),
     _quiz_question(
         3,
@@ -467,6 +488,13 @@ _QUIZ = [
             ("Recoge la basura", "Collects garbage", False),
             ("Cobra el predial", "Collects property tax", False),
         ],
+        topic="sindicatura",
+        why=(
+            "La Sindicatura vigila el uso del dinero y los bienes del municipio; no presta los "
+            "servicios.",
+            "The Sindicatura oversees the use of municipal money and property; it does not "
+            "deliver services.",
+        ),
     ),
     _quiz_question(
         4,
@@ -477,6 +505,12 @@ _QUIZ = [
             ("Seguridad Pública", "Public Security", False),
             ("El DIF", "DIF (family services)", False),
         ],
+        topic="gobierno",
+        why=(
+            "Parques y alumbrado son servicios públicos municipales (artículo 115 de la "
+            "Constitución).",
+            "Parks and lighting are municipal public services (article 115 of the Constitution).",
+        ),
     ),
     _quiz_question(
         5,
@@ -491,6 +525,12 @@ _QUIZ = [
             ("Invitar a tres empresas conocidas", "Inviting three known companies", False),
             ("Dar el contrato a una empresa sin concurso", "Awarding without competition", False),
         ],
+        topic="compras",
+        why=(
+            "En la licitación pública la convocatoria es abierta: participa cualquier empresa "
+            "que cumpla los requisitos.",
+            "In a public tender the call is open: any company meeting the requirements may bid.",
+        ),
     ),
     _quiz_question(
         6,
@@ -505,6 +545,11 @@ _QUIZ = [
             ("Un concurso abierto a todos", "A competition open to all", False),
             ("Una compra sin contrato", "A purchase without a contract", False),
         ],
+        topic="compras",
+        why=(
+            "En la invitación restringida se invita a cuando menos tres proveedores, no a todos.",
+            "In a restricted invitation at least three suppliers are invited, not everyone.",
+        ),
     ),
     _quiz_question(
         7,
@@ -519,6 +564,12 @@ _QUIZ = [
             ("Un concurso abierto", "An open competition", False),
             ("Una donación al municipio", "A donation to the municipality", False),
         ],
+        topic="compras",
+        why=(
+            "La adjudicación directa no tiene concurso y solo se permite en los casos que marca "
+            "la ley.",
+            "A direct award has no competition and is only allowed in the cases the law sets.",
+        ),
     ),
     _quiz_question(
         8,
@@ -529,6 +580,13 @@ _QUIZ = [
             ("Invitación restringida (IR)", "Restricted invitation (IR)", False),
             ("Adjudicación directa (AD)", "Direct award (AD)", False),
         ],
+        topic="compras",
+        why=(
+            "La Constitución (artículo 134) hace de la licitación pública la regla; IR y AD son "
+            "excepciones.",
+            "The Constitution (article 134) makes the public tender the rule; IR and AD are "
+            "exceptions.",
+        ),
     ),
     _quiz_question(
         9,
@@ -539,6 +597,11 @@ _QUIZ = [
             ("En el periódico", "In the newspaper", False),
             ("En ningún lado", "Nowhere", False),
         ],
+        topic="contratos",
+        why=(
+            "Las obligaciones y su frecuencia están en el contrato y su anexo técnico.",
+            "The obligations and how often they apply are in the contract and its technical annex.",
+        ),
     ),
     _quiz_question(
         10,
@@ -553,6 +616,13 @@ _QUIZ = [
             ("Nada, ya firmó", "Nothing, it is signed", False),
             ("Pagarle más", "Pay it more", False),
         ],
+        topic="contratos",
+        why=(
+            "El contrato prevé penas convencionales, retención de pagos y hasta la rescisión si "
+            "no se cumple.",
+            "The contract provides penalties, withheld payments and even termination for "
+            "non-compliance.",
+        ),
     ),
     _quiz_question(
         11,
@@ -564,6 +634,12 @@ _QUIZ = [
             ("Fotos del problema", "Photos of the problem", True),
             ("Tu opinión sobre los partidos", "Your opinion of the parties", False),
         ],
+        topic="servicios",
+        why=(
+            "Ubicación, fecha y fotos permiten verificar la falla; las opiniones políticas no "
+            "ayudan.",
+            "Location, date and photos make the problem checkable; political opinions don't help.",
+        ),
         multiple=True,
     ),
     _quiz_question(
@@ -579,6 +655,11 @@ _QUIZ = [
             ("Publicándolo solo en redes sociales", "Only by posting it on social media", False),
             ("No se puede reportar", "It can't be reported", False),
         ],
+        topic="quejas",
+        why=(
+            "Las tarjetas de vigilancia de este chat llegan a la Sindicatura como evidencia.",
+            "The surveillance cards in this chat reach the Sindicatura as evidence.",
+        ),
     ),
     _quiz_question(
         13,
@@ -593,6 +674,13 @@ _QUIZ = [
             ("Solo pidiéndolos a la empresa", "Only by asking the company", False),
             ("Son secretos", "They are secret", False),
         ],
+        topic="contratos",
+        why=(
+            "Las leyes de transparencia obligan a publicar los contratos en el portal y en la "
+            "Plataforma Nacional de Transparencia.",
+            "Transparency laws require contracts to be published on the portal and the National "
+            "Transparency Platform.",
+        ),
     ),
     _quiz_question(
         14,
@@ -607,14 +695,21 @@ _QUIZ = [
             ("Una oficina que cobra multas", "An office that issues fines", False),
             ("Un partido político", "A political party", False),
         ],
+        topic="sindicatura",
+        why=(
+            "La contraloría social es la vigilancia ciudadana de los servicios y recursos "
+            "públicos.",
+            "Social comptrollership is citizens overseeing public services and funds.",
+        ),
     ),
 ]
 
 QUIZ: dict[str, Any] = {
     "file": "cuestionario_capacitacion.xlsx",
+    "survey_columns": QUIZ_SURVEY_COLUMNS,
     "settings": {
         "form_id": "cuestionario_capacitacion",
-        "version": "2026.11.1",
+        "version": "2026.11.2",
         "form_title": "Cuestionario de capacitación",
         "title_en": "Training quiz",
         "default_language": DEFAULT_LANGUAGE,
@@ -652,7 +747,7 @@ def write_form(definition: dict[str, Any], folder: Path = FORMS_DIR) -> Path:
     workbook.properties.modified = _FIXED_TIME
     workbook.properties.creator = "guardianes"
     sheets = (
-        ("survey", SURVEY_COLUMNS, definition["survey"]),
+        ("survey", definition.get("survey_columns", SURVEY_COLUMNS), definition["survey"]),
         ("choices", CHOICE_COLUMNS, definition["choices"]),
         ("settings", SETTINGS_COLUMNS, [definition["settings"]]),
     )
