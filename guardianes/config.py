@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,6 +88,12 @@ class Settings(BaseSettings):
     outbox_stop_grace_seconds: float = 10.0  # on shutdown, time for sends under way to finish
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
+
+    # Operations (issue 11b): logs, metrics
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
+    # Who may read /metrics: with a token, whoever sends it as a Bearer; without one,
+    # only clients on this machine's loopback that came through no proxy.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
