@@ -34,6 +34,7 @@ console = Console()
 
 
 def _mount_subcommands() -> None:
+    from guardianes.cli_backup import register_backup_commands
     from guardianes.cli_chat import chat_command
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
@@ -44,6 +45,7 @@ def _mount_subcommands() -> None:
     app.add_typer(staff_app, name="staff", help="Staff API tokens.")
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to guardians.")
     app.command("chat", help="Chat with the bot in this terminal.")(chat_command)
+    register_backup_commands(app)
 
 
 @app.command()
