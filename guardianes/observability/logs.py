@@ -37,7 +37,7 @@ _SENSITIVE_NAME = re.compile(r"token|secret|key|passw|pwd|signature|sig$|auth|ha
 _QUERY_PARAMETER = re.compile(r"(?P<lead>[?&;](?P<name>[^=&;\s\"'#?]+)=)(?P<value>[^&;\s\"'#]*)")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+")
 _AUTHORIZATION = re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n,}]+")
-_TELEGRAM_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}")
+_TELEGRAM_TOKEN = re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{30,}")
 
 
 class Redactor:

@@ -113,6 +113,7 @@ async def _process_next(runtime: Runtime, key: str) -> bool:
             event_id = event.id
             set_update(event.channel, event.external_id)
             inbound = InboundMessage.from_json(event.payload)
+            logger.debug("processing a %s message", inbound.kind.value)
             replies = await _advance_conversation(runtime, session, inbound)
             await inbound_repo.mark_processed(session, event_id)
         metrics.count_replies(inbound.channel, replies)

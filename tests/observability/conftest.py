@@ -10,14 +10,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from prometheus_client.parser import text_string_to_metric_families
 
+from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.observability.logs import configure_logging
 
@@ -121,3 +124,31 @@ def capture_logs() -> Iterator[Callable[[Settings], io.StringIO]]:
     yield configure
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, *, client: tuple[str, int] = ("127.0.0.1", 50000), demo: bool = True
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The whole app with its lifespan, and an HTTP client connecting from `client`."""
+    app = create_app(settings, demo=demo)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=client)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ops.test") as http:
+            yield app, http
+
+
+@pytest.fixture
+async def ops_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app on the sample data, scraped from loopback."""
+    async with running_app(settings) as started:
+        yield started
+
+
+def sample(exposition: str, name: str, **labels: str) -> float | None:
+    """The value of one sample of a Prometheus text exposition, or None when absent."""
+    for family in text_string_to_metric_families(exposition):
+        for found in family.samples:
+            if found.name == name and found.labels == labels:
+                return float(found.value)
+    return None
