@@ -18,7 +18,9 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from guardianes import __version__
 from guardianes.config import Settings
@@ -37,6 +39,9 @@ from guardianes.storage.backup import (
 )
 from guardianes.storage.db import create_engine, current_revision, head_revision
 from guardianes.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MANIFEST = "manifest.json"
 MEDIA_FOLDER = "media"
@@ -213,11 +218,16 @@ async def create_backup(
     """Back up the configured database and media folder into the new or empty `folder`."""
     if postgres_format is DumpFormat.SQLITE:
         raise BackupError("a PostgreSQL dump is either custom or plain")
+    if settings.is_sqlite and not sqlite_path(settings.database_url).is_file():
+        # Connecting would create an empty database, and back that up.
+        raise BackupError(
+            f"the SQLite database {sqlite_path(settings.database_url)} does not exist"
+        )
     _prepare_folder(folder)
     started = utcnow()
     engine = create_engine(settings.database_url)
     try:
-        revision = await current_revision(engine)
+        revision = await _reachable_revision(engine)
         kind = engine.dialect.name
         if kind == "sqlite":
             dump_format = DumpFormat.SQLITE
@@ -246,6 +256,13 @@ async def create_backup(
     )
     _write_manifest(folder, manifest)
     return BackupReport(folder, manifest)
+
+
+async def _reachable_revision(engine: AsyncEngine) -> str | None:
+    try:
+        return await current_revision(engine)
+    except (SQLAlchemyError, OSError) as error:
+        raise BackupError(f"the configured database cannot be reached: {error}") from error
 
 
 def _iso(moment: datetime) -> str:
@@ -294,6 +311,7 @@ async def restore_backup(settings: Settings, folder: Path) -> BackupReport:
                 f"the backup holds a {manifest.database_kind} database and "
                 f"GUARDIANES_DATABASE_URL points at {kind}: restore into the same kind"
             )
+        await _reachable_revision(engine)
         existing = await table_names(engine)
         if existing:
             raise BackupError(

@@ -253,3 +253,38 @@ def test_the_commands_back_up_and_restore(tmp_path: Path) -> None:
     assert again.returncode == 1
     assert "not empty" in again.stderr
     assert read_manifest(tmp_path / "backup").database_format is DumpFormat.SQLITE
+
+
+async def test_a_missing_sqlite_database_is_not_backed_up_as_an_empty_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    missing = _site(settings, f"sqlite+aiosqlite:///{tmp_path / 'typo.db'}", tmp_path / "m")
+    with pytest.raises(BackupError, match="does not exist"):
+        await create_backup(missing.settings, tmp_path / "backup")
+    assert not (tmp_path / "typo.db").exists()
+
+
+@pytest.mark.postgres
+async def test_restore_into_a_database_that_cannot_be_reached_says_so(
+    settings: Settings, new_postgres_url: str, tmp_path: Path
+) -> None:
+    source = _site(settings, new_postgres_url, tmp_path / "m1")
+    await _migrate(new_postgres_url)
+    await create_backup(source.settings, tmp_path / "backup")
+    nowhere = _site(settings, f"{new_postgres_url}_never_created", tmp_path / "m2")
+    with pytest.raises(BackupError, match="cannot be reached"):
+        await restore_backup(nowhere.settings, tmp_path / "backup")
+
+
+async def test_restore_never_overwrites_a_different_photo_of_the_same_name(
+    populated: Runtime, sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    source, target = sites
+    report = await create_backup(source.settings, tmp_path / "backup")
+    clash = target.media / report.manifest.media_files[0].path.removeprefix("media/")
+    clash.parent.mkdir(parents=True)
+    clash.write_bytes(b"another photo")
+
+    with pytest.raises(BackupError, match="differ from the backup"):
+        await restore_backup(target.settings, tmp_path / "backup")
+    assert clash.read_bytes() == b"another photo"
