@@ -9,6 +9,7 @@ inbound events by status, broadcast progress) is read from the database at scrap
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from guardianes.storage.types import utcnow
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+SCRAPE_TIMEOUT_SECONDS = 5.0
 
 # This process's metrics live in a registry of their own, not prometheus_client's global
 # one, so importing a library that registers there cannot change what we expose.
@@ -120,7 +122,8 @@ async def read_snapshot(
     """Read the database state; an unreachable database gives `reachable=False`, not an error."""
     channels = list(channels)
     try:
-        async with sessions() as session:
+        # A scrape must answer even when the database hangs: it then says database_up 0.
+        async with asyncio.timeout(SCRAPE_TIMEOUT_SECONDS), sessions() as session:
             backlog = await monitoring.outbox_backlog(session)
             closed = await monitoring.outbox_closed_unsent(session)
             inbound = await monitoring.inbound_by_status(session)

@@ -16,12 +16,12 @@ import asyncio
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from guardianes.bot.telegram.runner import STATE_ATTRIBUTE as TELEGRAM_STATE
+from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.bot.whatsapp.webhook import STATE_ATTRIBUTE as WHATSAPP_STATE
 from guardianes.config import Settings
 from guardianes.observability.metrics import CONTENT_TYPE, read_snapshot, render
@@ -66,7 +66,7 @@ def _channel_checks(request: Request, runtime: Runtime) -> list[Check]:
     webchat = "webchat" in runtime.channels
     checks = [Check("webchat", webchat, "registered" if webchat else "not registered")]
     if settings.telegram_enabled:
-        transport: Any = getattr(state, TELEGRAM_STATE, None)
+        transport: TelegramTransport | None = getattr(state, TELEGRAM_STATE, None)
         if transport is None or "telegram" not in runtime.channels:
             checks.append(Check("telegram", False, "not started"))
         elif not transport.is_ready:

@@ -14,12 +14,12 @@ from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundKind, InboundMessage, text_prompt
-from guardianes.observability.metrics import REGISTRY
+from guardianes.observability.metrics import REGISTRY, read_snapshot, render
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.broadcasts import create_broadcast
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.runtime import Runtime
-from guardianes.storage.db import unit_of_work
+from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
 from guardianes.storage.models import Guardian, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
@@ -198,3 +198,14 @@ async def test_with_a_metrics_token_only_its_bearer_may_read(settings: Settings)
     assert wrong.status_code == 401
     assert right.status_code == 200
     assert "guardianes_database_up 1.0" in right.text
+
+
+async def test_a_scrape_with_the_database_down_still_answers_and_says_so() -> None:
+    engine = create_engine("postgresql+asyncpg://postgres@127.0.0.1:5432/guardianes_never_made")
+    try:
+        snapshot = await read_snapshot(create_session_factory(engine), ["webchat"])
+    finally:
+        await engine.dispose()
+    exposition = render(snapshot).decode()
+    assert sample(exposition, "guardianes_database_up") == 0
+    assert "guardianes_outbox_backlog" not in exposition
