@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 request_id: ContextVar[str | None] = ContextVar("guardianes_request_id", default=None)
@@ -20,17 +18,6 @@ def new_request_id(offered: str | None = None) -> str:
     if offered and _ACCEPTABLE_REQUEST_ID.fullmatch(offered):
         return offered
     return uuid.uuid4().hex
-
-
-@contextmanager
-def bound_update(channel: str, external_id: str) -> Iterator[str]:
-    """Tag the log lines written inside the block with `channel:external_id`."""
-    value = f"{channel}:{external_id}"
-    token = update_id.set(value)
-    try:
-        yield value
-    finally:
-        update_id.reset(token)
 
 
 def set_update(channel: str, external_id: str) -> None:

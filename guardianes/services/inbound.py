@@ -18,7 +18,7 @@ from guardianes.conversations.engine import advance
 from guardianes.conversations.messages import InboundMessage, text_prompt
 from guardianes.locales import translator
 from guardianes.observability import metrics
-from guardianes.observability.context import bound_update, set_update, update_id
+from guardianes.observability.context import set_update, update_id
 from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
 from guardianes.services.runtime import Runtime
@@ -41,18 +41,14 @@ async def store_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
     key = conversation_key(inbound.channel, inbound.user_id)
     # Events are processed in storage order; this FIFO lock makes storage order the order
     # in which this process received them, even when inserts race on the database.
-    with bound_update(inbound.channel, inbound.external_id):
-        async with (
-            runtime.locks.hold(f"arrival:{key}"),
-            unit_of_work(runtime.sessions) as session,
-        ):
-            event_id = await inbound_repo.record_event(
-                session,
-                channel=inbound.channel,
-                external_id=inbound.external_id,
-                conversation_key=key,
-                payload=inbound.to_json(),
-            )
+    async with runtime.locks.hold(f"arrival:{key}"), unit_of_work(runtime.sessions) as session:
+        event_id = await inbound_repo.record_event(
+            session,
+            channel=inbound.channel,
+            external_id=inbound.external_id,
+            conversation_key=key,
+            payload=inbound.to_json(),
+        )
     if event_id is None:
         metrics.count_duplicate_update(inbound.channel)
         return False
