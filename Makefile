@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint typecheck pytest browser clean
+.PHONY: run test lint typecheck pytest browser pgtools clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ browser:
 	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 	    (sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null); }
 
+# pg_dump, pg_restore and psql for the PostgreSQL backup tests (guardianes backup/restore).
+pgtools:
+	@command -v pg_dump >/dev/null 2>&1 || \
+	  { echo "Installing the PostgreSQL client tools for the backup tests"; \
+	    (apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null) || \
+	    (sudo apt-get update -qq && sudo apt-get install -y -qq postgresql-client >/dev/null); }
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check guardianes tests bench
 	$(BIN)/ruff check guardianes tests bench
@@ -29,7 +36,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy guardianes
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser pgtools
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

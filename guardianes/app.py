@@ -14,6 +14,7 @@ from guardianes import __version__
 from guardianes.config import Settings
 from guardianes.services.bootstrap import Services, start_services, stop_services
 from guardianes.web import health
+from guardianes.web.middleware import RequestIdMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
         lifespan=lifespan,
     )
     app.include_router(health.router)
+    app.add_middleware(RequestIdMiddleware)
     _include_optional_routers(app)
     return app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
 import typer
@@ -35,6 +34,7 @@ console = Console()
 
 
 def _mount_subcommands() -> None:
+    from guardianes.cli_backup import register_backup_commands
     from guardianes.cli_chat import chat_command
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
@@ -48,6 +48,7 @@ def _mount_subcommands() -> None:
     app.command("chat", help="Chat with the bot in this terminal.")(chat_command)
     app.add_typer(course_app, name="course", help="Check the training course's lessons.")
     import_app.command("complaint-channels")(import_complaint_channels)
+    register_backup_commands(app)
 
 
 @app.command()
@@ -60,17 +61,12 @@ def serve(
     import uvicorn
 
     from guardianes.app import create_app
+    from guardianes.observability.logs import configure_logging
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     if not settings.is_sqlite:
-        engine = create_engine(settings.database_url)
-        try:
-            current = asyncio.run(current_revision(engine))
-        finally:
-            asyncio.run(engine.dispose())
+        current = asyncio.run(_database_revision(settings.database_url))
         if current != head_revision():
             console.print(
                 f"[red]The database schema is at {current or 'nothing'}, the code needs "
@@ -83,10 +79,28 @@ def serve(
     bind_port = port or settings.port
     console.print(f"Guardianes on [bold]http://{bind_host}:{bind_port}/chat[/bold]")
     try:
-        uvicorn.run(application, host=bind_host, port=bind_port, log_level="info")
+        # log_config=None: uvicorn's loggers propagate to our redacting handler (access log
+        # query strings included) instead of getting handlers of their own.
+        uvicorn.run(
+            application,
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+        )
     except SchemaOutdatedError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from error
+
+
+async def _database_revision(url: str) -> str | None:
+    # The engine's pooled connections belong to the event loop that opened them: query and
+    # dispose in one loop, or disposing from another raises "Event loop is closed".
+    engine = create_engine(url)
+    try:
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +92,11 @@ class Settings(BaseSettings):
     # Training (issue 14): the course between the pre and post quiz, and its reminder
     course_dir: Path | None = None  # a course folder; unset: the shipped Chihuahua course
     course_idle_days: int = Field(default=3, ge=1)  # "course in progress, idle N days"
+    # Operations (issue 11b): logs, metrics
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
+    # Who may read /metrics: with a token, whoever sends it as a Bearer; without one,
+    # only clients on this machine's loopback that came through no proxy.
+    metrics_token: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -159,3 +160,32 @@ async def demo_runtime(runtime: Runtime) -> Runtime:
 
     await load_demo_data_once(runtime)
     return runtime
+
+
+@contextmanager
+def _scratch_postgres(prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_create_database(name))
+    except (OSError, asyncpg.PostgresError) as error:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true: {error}")
+        pytest.skip(f"PostgreSQL not reachable: {error}")
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(_drop_database(name))
+
+
+@pytest.fixture
+def new_postgres_url() -> Iterator[str]:
+    """A new PostgreSQL database with no schema for one test, dropped after it."""
+    with _scratch_postgres("guardianes_new") as url:
+        yield url
+
+
+@pytest.fixture
+def other_postgres_url() -> Iterator[str]:
+    """A second new PostgreSQL database with no schema (e.g. a restore target)."""
+    with _scratch_postgres("guardianes_other") as url:
+        yield url

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.bot.channel import Channel, Delivery, FailureKind, SendFailedError
 from guardianes.conversations.messages import Prompt
+from guardianes.observability.metrics import count_rate_limited
 from guardianes.scheduler.pacing import ChannelPacer, pacers_from_settings
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
@@ -334,6 +335,7 @@ class OutboxSender:
             failure = SendFailedError(FailureKind.RETRY, repr(error))
         wait = 0.0
         if failure is not None and failure.kind == FailureKind.RATE_LIMITED:
+            count_rate_limited(row.channel)
             wait = failure.retry_after or backoff_delay(row.attempts)
             if pacer is not None:
                 # Before anything else may send: the platform told the whole channel to stop.

@@ -20,6 +20,8 @@ from guardianes.conversations.context import (
 from guardianes.conversations.engine import advance
 from guardianes.conversations.messages import InboundMessage, text_prompt
 from guardianes.locales import translator
+from guardianes.observability import metrics
+from guardianes.observability.context import set_update, update_id
 from guardianes.services import training
 from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
@@ -51,7 +53,11 @@ async def store_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
             conversation_key=key,
             payload=inbound.to_json(),
         )
-    return event_id is not None
+    if event_id is None:
+        metrics.count_duplicate_update(inbound.channel)
+        return False
+    metrics.count_update(inbound.channel, inbound.kind.value)
+    return True
 
 
 async def handle_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
@@ -74,9 +80,14 @@ async def accept_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
 async def process_conversation(runtime: Runtime, key: str) -> int:
     """Process every stored event of one conversation, oldest first; returns how many."""
     processed = 0
-    async with runtime.locks.hold(key):
-        while await _process_next(runtime, key):
-            processed += 1
+    # Each event's log lines carry its update id; whoever called us gets theirs back.
+    context = update_id.set(None)
+    try:
+        async with runtime.locks.hold(key):
+            while await _process_next(runtime, key):
+                processed += 1
+    finally:
+        update_id.reset(context)
     if processed:
         runtime.outbox_wakeup.set()
     return processed
@@ -100,14 +111,18 @@ async def _process_next(runtime: Runtime, key: str) -> bool:
             if event is None or event.payload is None:
                 return False
             event_id = event.id
+            set_update(event.channel, event.external_id)
             inbound = InboundMessage.from_json(event.payload)
-            await _advance_conversation(runtime, session, inbound)
+            logger.debug("processing a %s message", inbound.kind.value)
+            replies = await _advance_conversation(runtime, session, inbound)
             await inbound_repo.mark_processed(session, event_id)
+        metrics.count_replies(inbound.channel, replies)
         return True
     except Exception as error:
         # A bug must not lose the message silently nor wedge the conversation: record the
         # failure, apologise to the person, and move on to their next message.
         logger.exception("processing %s failed", key)
+        metrics.count_processing_failure(key.partition(":")[0])
         async with unit_of_work(runtime.sessions) as session:
             event = await inbound_repo.next_unprocessed_for(session, key)
             if event is None or event.payload is None:
@@ -150,7 +165,8 @@ def _profile(
 
 async def _advance_conversation(
     runtime: Runtime, session: AsyncSession, inbound: InboundMessage
-) -> None:
+) -> int:
+    """Advance one conversation by one message; returns how many replies were queued."""
     guardian = await guardians_repo.find_guardian(session, inbound.channel, inbound.user_id)
     stored = await guardians_repo.load_state(session, inbound.channel, inbound.user_id)
     profile = None
@@ -192,7 +208,7 @@ async def _advance_conversation(
         existing=stored,
     )
     locale = guardian.locale if guardian else _state_locale(step.state, inbound)
-    await enqueue_prompts(
+    rows = await enqueue_prompts(
         session,
         channel=inbound.channel,
         address=inbound.address or inbound.user_id,
@@ -201,6 +217,7 @@ async def _advance_conversation(
         locale=locale,
         source_message_id=inbound.source_message_id,
     )
+    return len(rows)
 
 
 def _state_locale(state: dict[str, object] | None, inbound: InboundMessage) -> str:

@@ -15,7 +15,7 @@ router = APIRouter()
 
 @router.get("/healthz", tags=["health"])
 async def health(runtime: RuntimeDep) -> dict[str, Any]:
-    """Liveness and readiness: database reachable and schema current, channels running."""
+    """Liveness: the process answers (readiness with reasons is `/readyz`)."""
     return {
         "status": "ok",
         "version": __version__,

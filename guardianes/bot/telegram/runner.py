@@ -123,6 +123,13 @@ class TelegramTransport:
         """ "webhook" or "polling"."""
         return "webhook" if self.webhook_url else "polling"
 
+    @property
+    def is_ready(self) -> bool:
+        """The webhook is registered, or polling began and is still running."""
+        if not self.ready.is_set():
+            return False
+        return self.mode == "webhook" or (self._task is not None and not self._task.done())
+
     async def start(self) -> None:
         """Register commands and the webhook, or start polling, in the background."""
         self._stopping.clear()

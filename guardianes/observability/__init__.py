@@ -1,0 +1,1 @@
+"""Operations: log context and redaction, Prometheus metrics, readiness."""
