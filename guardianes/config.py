@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     forms_dir: Path | None = None  # extra forms staff drop in; shipped forms always load
     default_locale: str = "es"
     timezone: str = "America/Chihuahua"
-    privacy_notice_version: str = "2026-11"
+    privacy_notice_version: str = "2026-11-28"  # bump on every change: guardians accept again
     log_level: str = "INFO"
 
     # Media and geography
@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     outbox_stop_grace_seconds: float = 10.0  # on shutdown, time for sends under way to finish
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
+
+    # Privacy (issue 11a): photo retention, "my data" export files, the job that enforces both.
+    media_retention_days: int = Field(default=365, ge=1)  # photos of cards older than this go
+    privacy_export_retention_hours: int = Field(default=24, ge=1)  # "my data" files on disk
+    privacy_job_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

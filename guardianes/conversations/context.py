@@ -97,6 +97,8 @@ class GuardianProfile:
     colonia: ColoniaRef | None
     training_date: date | None = None  # staff set it per colonia or per guardian
     quiz_phases_done: frozenset[QuizPhase] = frozenset()
+    consent_version: str | None = None  # the notice version last accepted; None = unknown
+    active: bool = True  # False once staff deactivated them: no cards, no quizzes
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,4 +183,41 @@ class StaffAction:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Effect = RegisterGuardian | UpdateGuardian | SaveSubmission | SaveQuizAttempt | StaffAction
+class ErasureKind(StrEnum):
+    """Why a person's data is erased: cancellation («borrar mis datos») or opposition."""
+
+    CANCELLATION = "cancellation"
+    OPPOSITION = "opposition"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    """The guardian accepted (or declined) the current privacy notice version."""
+
+    accepted: bool
+    notice_version: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExportMyData:
+    """ARCO access: the caller sends everything stored about the guardian (JSON and photos)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EraseMyData:
+    """ARCO cancellation or opposition: the caller deletes the person's data, confirmed."""
+
+    kind: ErasureKind
+
+
+Effect = (
+    RegisterGuardian
+    | UpdateGuardian
+    | SaveSubmission
+    | SaveQuizAttempt
+    | StaffAction
+    | RecordConsent
+    | ExportMyData
+    | EraseMyData
+)
