@@ -18,6 +18,7 @@ from guardianes.geo.loader import load_gazetteer
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
+from guardianes.services.privacy import PrivacyService
 from guardianes.services.runtime import Runtime
 from guardianes.services.staff_chat import StaffChatHandler
 from guardianes.storage.db import (
@@ -72,6 +73,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
         forms=CatalogFormDescriber(catalog),
         gazetteer=gazetteer,
         staff_actions=StaffChatHandler(ZoneInfo(settings.timezone)),
+        privacy=PrivacyService(settings.media_dir, catalog, settings.privacy_notice_version),
     )
 
 
