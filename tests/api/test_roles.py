@@ -54,6 +54,10 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/tokens"): ADMIN,
     ("POST", "/tokens"): ADMIN,
     ("DELETE", "/tokens/{token_id}"): ADMIN,
+    ("GET", "/privacy/requests"): VIEWER,
+    ("GET", "/guardians/{guardian_id}/consents"): VIEWER,
+    ("POST", "/guardians/{guardian_id}/erase"): ADMIN,
+    ("GET", "/audit"): ADMIN,
 }
 
 
