@@ -159,8 +159,15 @@ def _channel_starters() -> list[Any]:
 
 
 async def _start_scheduler(runtime: Runtime) -> Any:
+    from guardianes.scheduler.privacy import start_privacy_job
     from guardianes.scheduler.reminders import start_reminder_scheduler
 
     handle = await start_reminder_scheduler(runtime)
-    logger.info("scheduler running: reminders and broadcasts")
-    return handle.stop
+    privacy_job = await start_privacy_job(runtime)
+    logger.info("scheduler running: reminders, broadcasts, media retention")
+
+    async def stop() -> None:
+        await privacy_job.stop()
+        await handle.stop()
+
+    return stop
