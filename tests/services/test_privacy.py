@@ -1,4 +1,4 @@
-"""ARCO rights, consent and retention through the real inbound pipeline, on SQLite and PostgreSQL."""
+"""ARCO rights, consent and retention through the real inbound pipeline (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ import json
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from guardianes.config import Settings
-from guardianes.conversations.context import ErasureKind, SaveSubmission
-from guardianes.conversations.messages import GeoPoint, InboundKind, InboundMessage, PromptKind
+from guardianes.conversations.context import ErasureKind
+from guardianes.conversations.messages import PromptKind
 from guardianes.services import privacy, staff_tokens
 from guardianes.services.bootstrap import build_runtime, load_demo_data_once
-from guardianes.services.effects import apply_effects
-from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
@@ -34,9 +31,7 @@ from guardianes.storage.models_privacy import ConsentEvent, PrivacyRequest
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.types import utcnow
 from tests.chat_driver import ChatDriver
-
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-PARK = GeoPoint(28.6355, -106.089)
+from tests.privacy_helpers import JPEG, file_card
 
 
 @pytest.fixture
@@ -75,45 +70,6 @@ async def _rows(runtime: Runtime, model: type) -> list:  # type: ignore[type-arg
 async def _count(runtime: Runtime, model: type) -> int:
     async with runtime.sessions() as session:
         return int((await session.execute(select(func.count()).select_from(model))).scalar_one())
-
-
-async def file_card(
-    runtime: Runtime, chat: ChatDriver, photo: bytes = JPEG, *, age: timedelta = timedelta(0)
-) -> tuple[int, Path]:
-    """A parks card with one photo and a free-text comment, filed by the chat's guardian."""
-    stored = await store_media(runtime.settings.media_dir, photo, max_bytes=1_000_000)
-    completed = utcnow() - age
-    effect = SaveSubmission(
-        form_id="tarjeta_parques",
-        form_version="2026.11.1",
-        answers={
-            "ubicacion": "28.6355 -106.089",
-            "poda": "si",
-            "arboles_cuantos": 2,
-            "fotos": [stored.path],
-            "comentario": "Mi vecino Juan Pérez, de la casa 12, tira basura",
-        },
-        location=PARK,
-        space_id=None,
-        photos=(stored,),
-        started_at=completed,
-        completed_at=completed,
-    )
-    inbound = InboundMessage(
-        channel=chat.channel, user_id=chat.user_id, external_id="seed", kind=InboundKind.TEXT
-    )
-    async with unit_of_work(runtime.sessions) as session:
-        guardian = await guardians_repo.find_guardian(session, chat.channel, chat.user_id)
-        await apply_effects(
-            session,
-            inbound=inbound,
-            guardian=guardian,
-            effects=[effect],
-            forms=runtime.forms,
-            staff_actions=None,
-        )
-    submission_id = max(s.id for s in await _rows(runtime, Submission))
-    return submission_id, runtime.settings.media_dir / stored.path
 
 
 # ---------------------------------------------------------------- consent
@@ -174,7 +130,7 @@ async def test_declining_a_new_notice_is_recorded_and_keeps_the_old_acceptance(
 async def test_my_data_sends_a_json_file_with_everything_then_the_photos(
     arco: Runtime, ana: ChatDriver
 ) -> None:
-    submission_id, photo = await file_card(arco, ana)
+    submission_id, photo = await file_card(arco, ana.channel, ana.user_id)
     replies = await ana.text("mis datos")
     document, image = replies[0], replies[1]
     assert (document.kind, image.kind) == (PromptKind.DOCUMENT, PromptKind.IMAGE)
@@ -214,7 +170,7 @@ async def test_correcting_the_name_changes_it_and_logs_a_rectification(
 async def test_erasing_deletes_the_person_and_keeps_only_an_anonymous_card(
     arco: Runtime, ana: ChatDriver
 ) -> None:
-    submission_id, photo = await file_card(arco, ana)
+    submission_id, photo = await file_card(arco, ana.channel, ana.user_id)
     await ana.text("borrar mis datos")
     goodbye = await ana.press("Sí, borrar todo")
 
@@ -250,7 +206,7 @@ async def test_erasing_cancels_unsent_messages_and_empties_sent_ones(
 
 
 async def test_erasure_is_idempotent(arco: Runtime, ana: ChatDriver) -> None:
-    await file_card(arco, ana)
+    await file_card(arco, ana.channel, ana.user_id)
     guardian = await _guardian(arco, ana)
     assert guardian is not None
     outcomes = []
@@ -301,8 +257,8 @@ async def test_a_photo_another_card_shares_stays_on_disk(arco: Runtime, ana: Cha
     await beto.press("Sí, acepto")
     await beto.text("Beto")
     await beto.text("Centro")
-    await file_card(arco, beto)
-    _, photo = await file_card(arco, ana)  # the very same bytes: one file
+    await file_card(arco, beto.channel, beto.user_id)
+    _, photo = await file_card(arco, ana.channel, ana.user_id)  # the very same bytes: one file
     await ana.text("borrar mis datos")
     await ana.press("Sí, borrar todo")
     assert photo.exists()
@@ -333,8 +289,12 @@ async def test_a_deactivated_guardian_is_told_and_cannot_file_a_card(
 async def test_retention_deletes_photos_older_than_the_setting_and_keeps_newer_ones(
     arco: Runtime, ana: ChatDriver
 ) -> None:
-    old_id, old_photo = await file_card(arco, ana, JPEG + b"old", age=timedelta(days=400))
-    new_id, new_photo = await file_card(arco, ana, JPEG + b"new", age=timedelta(days=10))
+    old_id, old_photo = await file_card(
+        arco, ana.channel, ana.user_id, JPEG + b"old", age=timedelta(days=400)
+    )
+    new_id, new_photo = await file_card(
+        arco, ana.channel, ana.user_id, JPEG + b"new", age=timedelta(days=10)
+    )
     report = await privacy.run_retention(
         arco.sessions,
         media_dir=arco.settings.media_dir,
@@ -358,7 +318,7 @@ async def test_retention_deletes_photos_older_than_the_setting_and_keeps_newer_o
 async def test_retention_removes_a_file_a_crash_left_after_marking_it_deleted(
     arco: Runtime, ana: ChatDriver
 ) -> None:
-    _, photo = await file_card(arco, ana, age=timedelta(days=400))
+    _, photo = await file_card(arco, ana.channel, ana.user_id, age=timedelta(days=400))
     content = photo.read_bytes()
     await privacy.run_retention(
         arco.sessions,
