@@ -29,7 +29,7 @@ async def file_card(
     *,
     age: timedelta = timedelta(0),
 ) -> tuple[int, Path]:
-    """A parks card with one photo and a free-text comment, filed by the guardian of a channel identity."""
+    """A parks card with one photo and a free-text comment, filed by that identity's guardian."""
     stored = await store_media(runtime.settings.media_dir, photo, max_bytes=1_000_000)
     completed = utcnow() - age
     effect = SaveSubmission(
