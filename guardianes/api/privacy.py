@@ -43,7 +43,7 @@ class PrivacyRequestPublic(Orm):
 
 
 class ConsentEventPublic(Orm):
-    """One acceptance, refusal or withdrawal of a privacy notice version."""
+    """One acceptance or refusal of a privacy notice version."""
 
     action: str
     notice_version: str

@@ -1,7 +1,7 @@
 """Privacy records under Mexico's LFPDPPP: consent history, the ARCO request log, staff reads.
 
-- `ConsentEvent`: every acceptance, refusal and withdrawal of the privacy notice, with the
-  notice version and the time. Deleted with the person (it is their data too); the ARCO log
+- `ConsentEvent`: every acceptance and refusal of a privacy notice version, with the time.
+  Withdrawing consent is opposition («no quiero que usen mis datos»): the data goes. Deleted with the person (it is their data too); the ARCO log
   keeps the fact that a deletion happened.
 - `PrivacyRequest`: one row per exercise of an ARCO right (access, rectification,
   cancellation, opposition). It holds no personal data: no guardian id, name or address,
@@ -24,11 +24,10 @@ from guardianes.storage.types import utcnow
 
 
 class ConsentAction(StrEnum):
-    """ACCEPTED (sign-up or a new notice) | DECLINED (a new notice) | WITHDRAWN (opposition)."""
+    """ACCEPTED (at sign-up or a new notice) | DECLINED (a new notice: no cards until accepted)."""
 
     ACCEPTED = "accepted"
     DECLINED = "declined"
-    WITHDRAWN = "withdrawn"
 
 
 class PrivacyRequestKind(StrEnum):
@@ -55,7 +54,7 @@ class PrivacyRequestSource(StrEnum):
 
 
 class ConsentEvent(Base):
-    """One acceptance, refusal or withdrawal of a version of the privacy notice."""
+    """One acceptance or refusal of a version of the privacy notice."""
 
     __tablename__ = "consent_events"
 
