@@ -1,8 +1,8 @@
 """Privacy records under Mexico's LFPDPPP: consent history, the ARCO request log, staff reads.
 
 - `ConsentEvent`: every acceptance and refusal of a privacy notice version, with the time.
-  Withdrawing consent is opposition («no quiero que usen mis datos»): the data goes. Deleted with the person (it is their data too); the ARCO log
-  keeps the fact that a deletion happened.
+  Withdrawing consent is opposition («no quiero que usen mis datos»): the data goes. The
+  history is deleted with the person (it is their data too); the ARCO log keeps the fact.
 - `PrivacyRequest`: one row per exercise of an ARCO right (access, rectification,
   cancellation, opposition). It holds no personal data: no guardian id, name or address,
   only the kind, the channel, the time, the outcome and anonymous counts.
