@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from guardianes.services.privacy import RetentionReport, run_retention
@@ -36,6 +36,9 @@ class PrivacyJob:
 
     runtime: Runtime
     task: asyncio.Task[Any] | None = None
+    passes: int = 0
+    # Set after every pass, successful or not (tests and shutdown wait on it, never sleep).
+    pass_done: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run_forever(self) -> None:
         """A pass now, then one every interval; a failed pass is logged and retried later."""
@@ -44,6 +47,8 @@ class PrivacyJob:
                 await retention_pass(self.runtime)
             except Exception:
                 logger.exception("privacy retention pass failed")
+            self.passes += 1
+            self.pass_done.set()
             await asyncio.sleep(self.runtime.settings.privacy_job_interval_seconds)
 
     def start(self) -> None:
