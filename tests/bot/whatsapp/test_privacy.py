@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from guardianes.config import Settings
+from guardianes.services import staff_tokens
+from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian
 from guardianes.storage.models_whatsapp import WhatsAppIdentity
+from guardianes.storage.repositories import guardians as guardians_repo
 from tests.bot.whatsapp.test_end_to_end import RunningApp, WhatsAppUser, _running
 from tests.fakes.graph_server import BOTH, FakeGraphServer
 from tests.privacy_helpers import JPEG, file_card
@@ -50,3 +53,17 @@ async def test_erasing_deletes_the_whatsapp_identities_too(app: RunningApp) -> N
     replies = await ana.press("Sí, borrar todo")
     assert "borramos tus datos" in replies[-1].text
     assert (await app.count(Guardian), await app.count(WhatsAppIdentity)) == (0, 0)
+
+
+async def test_a_deactivated_guardian_is_told_on_whatsapp_and_cannot_open_cards(
+    app: RunningApp,
+) -> None:
+    ana = WhatsAppUser(app)
+    await ana.register()
+    async with unit_of_work(app.runtime.sessions) as session:
+        guardian = await guardians_repo.find_guardian(session, "whatsapp", "5216141234567")
+        assert guardian is not None
+        await staff_tokens.deactivate_guardian(session, guardian.id)
+    replies = await ana.text("menú")
+    assert [r.type for r in replies] == ["text"]
+    assert "desactivada" in replies[0].text
