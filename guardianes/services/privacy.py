@@ -328,7 +328,7 @@ async def export_personal_data(
     target = media_file(media_dir, relative)
     assert target is not None
     body = json.dumps(data.document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-    _write_file(target, body)
+    await asyncio.to_thread(_write_file, target, body)
     t = translator(guardian.locale)
     photos = [
         (media, submission, path)
