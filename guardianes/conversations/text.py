@@ -38,7 +38,8 @@ COMMAND_WORDS: dict[str, Command] = {
     "personal": Command.STAFF,
     "estado": Command.STATUS,
     "status": Command.STATUS,
-    # ARCO rights: what a person types to see, erase or stop the use of their data.
+    # ARCO rights: what a person types to see, erase or stop the use of their data. Only
+    # phrases no card answer is likely to be ("alto" is a grass height, so it is not here).
     "mis datos": Command.MY_DATA,
     "misdatos": Command.MY_DATA,
     "my data": Command.MY_DATA,
@@ -54,7 +55,6 @@ COMMAND_WORDS: dict[str, Command] = {
     "no quiero que usen mis datos": Command.OPPOSE,
     "oposicion": Command.OPPOSE,
     "stop": Command.OPPOSE,
-    "alto": Command.OPPOSE,
     "don't use my data": Command.OPPOSE,
     "do not use my data": Command.OPPOSE,
     "dontusemydata": Command.OPPOSE,
