@@ -38,6 +38,7 @@ def _mount_subcommands() -> None:
     from guardianes.cli_chat import chat_command
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
+    from guardianes.cli_privacy import privacy_app
     from guardianes.cli_staff import broadcast_app, staff_app
     from guardianes.cli_training import course_app, import_complaint_channels
 
@@ -45,6 +46,7 @@ def _mount_subcommands() -> None:
     app.add_typer(forms_app, name="forms", help="Check and list XLSForm cards and quizzes.")
     app.add_typer(staff_app, name="staff", help="Staff API tokens.")
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to guardians.")
+    app.add_typer(privacy_app, name="privacy", help="Privacy: retention and ARCO requests.")
     app.command("chat", help="Chat with the bot in this terminal.")(chat_command)
     app.add_typer(course_app, name="course", help="Check the training course's lessons.")
     import_app.command("complaint-channels")(import_complaint_channels)

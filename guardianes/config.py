@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     forms_dir: Path | None = None  # extra forms staff drop in; shipped forms always load
     default_locale: str = "es"
     timezone: str = "America/Chihuahua"
-    privacy_notice_version: str = "2026-11"
+    privacy_notice_version: str = "2026-11-28"  # bump on every change: guardians accept again
     log_level: str = "INFO"
 
     # Media and geography
@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     # Who may read /metrics: with a token, whoever sends it as a Bearer; without one,
     # only clients on this machine's loopback that came through no proxy.
     metrics_token: SecretStr | None = None
+    # Privacy (issue 11a): photo retention, "my data" export files, the job that enforces both.
+    media_retention_days: int = Field(default=365, ge=1)  # photos of cards older than this go
+    privacy_export_retention_hours: int = Field(default=24, ge=1)  # "my data" files on disk
+    privacy_job_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -20,6 +20,7 @@ EXPECTED_COMMANDS = (
     "staff",
     "broadcast",
     "locales",
+    "privacy",
 )
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import FileResponse, JSONResponse
 
+from guardianes.api.audit import AuditDep
 from guardianes.api.auth import (
     DEFAULT_PAGE,
     MAX_TEXT_QUERY,
@@ -82,6 +83,7 @@ async def list_guardians(
     *,
     session: SessionDep,
     _: ViewerDep,
+    audit: AuditDep,
     colonia_id: IdQuery = None,
     role: GuardianRole | None = None,
     channel: ChannelName | None = None,
@@ -99,15 +101,19 @@ async def list_guardians(
         limit=limit,
         offset=offset,
     )
+    await audit.read(g.id for g in page.items)
     return page_of(page, GuardianPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/guardians/{guardian_id}", tags=["guardians"])
-async def get_guardian(session: SessionDep, _: ViewerDep, guardian_id: IdPath) -> GuardianPublic:
+async def get_guardian(
+    session: SessionDep, _: ViewerDep, audit: AuditDep, guardian_id: IdPath
+) -> GuardianPublic:
     """One guardian."""
     guardian = await staff_repo.get_guardian(session, guardian_id)
     if guardian is None:
         raise _not_found("guardian")
+    await audit.read([guardian.id])
     return GuardianPublic.model_validate(guardian)
 
 
@@ -310,6 +316,7 @@ def _submission(submission: Submission, form_ids: dict[int, str]) -> SubmissionP
             mime_type=m.mime_type,
             size=m.size,
             url=f"{PREFIX}/submissions/{submission.id}/media/{m.id}",
+            deleted_at=m.deleted_at,
         )
         for m in submission.media
     ]
@@ -322,6 +329,7 @@ async def list_submissions(
     session: SessionDep,
     runtime: RuntimeDep,
     _: ViewerDep,
+    audit: AuditDep,
     completed_from: Annotated[
         datetime | None, Query(description="From this time on; without offset, local time.")
     ] = None,
@@ -358,6 +366,7 @@ async def list_submissions(
         guardian_id=guardian_id,
     )
     page = await catalog.list_submissions(session, filters, limit=limit, offset=offset)
+    await audit.read(s.guardian_id for s in page.items)
     form_ids = await catalog.form_ids_of_definitions(
         session, [s.card_definition_id for s in page.items]
     )
@@ -366,12 +375,13 @@ async def list_submissions(
 
 @router.get("/submissions/{submission_id}", tags=["submissions"])
 async def get_submission(
-    session: SessionDep, _: ViewerDep, submission_id: IdPath
+    session: SessionDep, _: ViewerDep, audit: AuditDep, submission_id: IdPath
 ) -> SubmissionPublic:
     """One submission with links to its photos."""
     submission = await catalog.get_submission(session, submission_id)
     if submission is None:
         raise _not_found("submission")
+    await audit.read([submission.guardian_id])
     form_ids = await catalog.form_ids_of_definitions(session, [submission.card_definition_id])
     return _submission(submission, form_ids)
 
@@ -395,6 +405,7 @@ async def get_submission_media(
     session: SessionDep,
     runtime: RuntimeDep,
     _: ViewerDep,
+    audit: AuditDep,
     submission_id: IdPath,
     media_id: IdPath,
 ) -> FileResponse:
@@ -402,6 +413,13 @@ async def get_submission_media(
     media = await catalog.get_media(session, submission_id, media_id)
     if media is None:
         raise _not_found("photo")
+    if media.deleted_at is not None:
+        raise HTTPException(
+            status.HTTP_410_GONE,
+            detail=f"photo deleted ({media.deletion_reason}) at {media.deleted_at.isoformat()}",
+        )
+    submission = await catalog.get_submission(session, submission_id)
+    await audit.read([submission.guardian_id if submission else None])
     path = _media_file(Path(runtime.settings.media_dir), media.path)
     if path is None:
         raise _not_found("photo file")
@@ -418,6 +436,7 @@ async def list_quiz_attempts(
     *,
     session: SessionDep,
     _: ViewerDep,
+    audit: AuditDep,
     guardian_id: IdQuery = None,
     form_id: TextQuery = None,
     phase: QuizPhase | None = None,
@@ -428,4 +447,5 @@ async def list_quiz_attempts(
     page = await catalog.list_quiz_attempts(
         session, guardian_id=guardian_id, form_id=form_id, phase=phase, limit=limit, offset=offset
     )
+    await audit.read(q.guardian_id for q in page.items)
     return page_of(page, QuizAttemptPublic.model_validate, limit=limit, offset=offset)

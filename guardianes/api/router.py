@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from guardianes.api import operations, reference, training
+from guardianes.api import operations, privacy, reference, training
 
 
 def api_routers() -> list[APIRouter]:
     """Every `/api/v1` router."""
-    return [reference.router, operations.router, training.router]
+    return [reference.router, operations.router, training.router, privacy.router]

@@ -146,13 +146,14 @@ class MediaPublic(Orm):
     mime_type: str
     size: int
     url: str = ""
+    deleted_at: datetime | None = None  # by retention or erasure: the url answers 410
 
 
 class SubmissionPublic(Orm):
-    """A finished surveillance card."""
+    """A finished surveillance card; `guardian_id` is None once its author erased their data."""
 
     id: int
-    guardian_id: int
+    guardian_id: int | None
     form_id: str | None = None
     card_definition_id: int
     channel: str

@@ -108,7 +108,7 @@ class ConsoleChannel:
         """Print one message; a question becomes the one the next line answers."""
         self.locale = delivery.locale
         self._print(delivery.prompt, translator(delivery.locale))
-        if delivery.prompt.kind != PromptKind.TEXT:
+        if delivery.prompt.kind not in {PromptKind.TEXT, PromptKind.DOCUMENT, PromptKind.IMAGE}:
             self.active = delivery
             self.asked += 1
         self.printed.append(delivery.outbox_id)
@@ -129,6 +129,14 @@ class ConsoleChannel:
             self.console.print(f"[dim]{escape(t('web.console.choose_many', done=done))}[/]")
         elif options:
             self.console.print(f"[dim]{escape(t('web.console.choose'))}[/]")
+        if prompt.attachment is not None:
+            # The terminal shows where the file is; the media folder is on this machine.
+            file = t(
+                "privacy.console.file",
+                name=prompt.attachment.file_name,
+                path=prompt.attachment.path,
+            )
+            self.console.print(f"[dim]{escape(file)}[/]")
         if prompt.kind == PromptKind.LOCATION:
             self.console.print(f"[dim]{escape(t('web.console.location_hint'))}[/]")
         elif prompt.kind == PromptKind.PHOTO:

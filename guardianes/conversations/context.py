@@ -130,6 +130,8 @@ class GuardianProfile:
     quiz_phases_done: frozenset[QuizPhase] = frozenset()
     course_progress: CourseProgress | None = None
     pre_quiz: QuizScore | None = None
+    consent_version: str | None = None  # the notice version last accepted; None = unknown
+    active: bool = True  # False once staff deactivated them: no cards, no quizzes
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +228,22 @@ class SaveCourseProgress:
     at: datetime
 
 
+class ErasureKind(StrEnum):
+    """Why a person's data is erased: cancellation («borrar mis datos») or opposition."""
+
+    CANCELLATION = "cancellation"
+    OPPOSITION = "opposition"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordConsent:
+    """The guardian accepted (or declined) the current privacy notice version."""
+
+    accepted: bool
+    notice_version: str
+    at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class RecordMunicipalReport:
     """The guardian says they reported a problem to the municipality ("ya lo reporté").
@@ -240,6 +258,18 @@ class RecordMunicipalReport:
     submission_completed_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExportMyData:
+    """ARCO access: the caller sends everything stored about the guardian (JSON and photos)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EraseMyData:
+    """ARCO cancellation or opposition: the caller deletes the person's data, confirmed."""
+
+    kind: ErasureKind
+
+
 Effect = (
     RegisterGuardian
     | UpdateGuardian
@@ -248,4 +278,7 @@ Effect = (
     | StaffAction
     | SaveCourseProgress
     | RecordMunicipalReport
+    | RecordConsent
+    | ExportMyData
+    | EraseMyData
 )

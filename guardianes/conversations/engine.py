@@ -19,7 +19,15 @@ stateDiagram-v2
     form --> complain.reported: a card reports a failure (see complaints_flow)
     menu --> complain.service: where to complain
     menu --> resp --> menu
-    menu --> mydata --> menu: UpdateGuardian
+    menu --> mydata --> menu: ExportMyData, then UpdateGuardian
+    menu --> privacy.consent: card or quiz under an older notice
+    privacy.consent --> cards: RecordConsent accepted
+    privacy.consent --> privacy.declined: RecordConsent declined
+    privacy.declined --> privacy.erase
+    mydata --> privacy.erase: also «borrar mis datos» / opposition from anywhere
+    privacy.erase --> [*]: EraseMyData (state None)
+    privacy.erase --> menu: kept
+    menu --> deactivated: staff deactivated the guardian
     menu --> staff.action: staff only (others are refused)
     staff.action --> staff.action: status (StaffAction status)
     staff.action --> colonia: broadcast / visit
@@ -70,10 +78,14 @@ def advance(
 
 
 def _unregistered(turn: Turn) -> None:
+    command = _command_of(turn.inbound)
+    if command in flows.PRIVACY_COMMANDS:
+        assert command is not None
+        flows.unregistered_privacy_command(turn, command)
+        return
     if not turn.state or not flows.in_registration(turn):
         flows.first_contact(turn)
         return
-    command = _command_of(turn.inbound)
     if turn.inbound.kind is InboundKind.COMMAND and command is None:
         turn.say(turn.t("unsupported_kind"))
         flows.reask(turn)
@@ -97,6 +109,14 @@ def _unregistered(turn: Turn) -> None:
 
 
 def _registered(turn: Turn) -> None:
+    command = _command_of(turn.inbound)
+    if command in flows.PRIVACY_COMMANDS:
+        assert command is not None
+        flows.privacy_command(turn, command)
+        return
+    if not flows.guardian_active(turn) and not _in_privacy_step(turn):
+        flows.tell_deactivated(turn)
+        return
     if not turn.state or flows.in_registration(turn) or turn.step not in _STEPS:
         # No conversation yet (or one from before registration): the menu is home.
         if turn.inbound.kind is InboundKind.CHOICE:
@@ -146,8 +166,10 @@ def _registered_command(turn: Turn, command: Command) -> None:
             turn.say(turn.t("cancelled"))
         flows.show_menu(turn)
     elif command is Command.HELP:
-        area = "form" if in_form else "menu"
-        turn.say(turn.t(f"help.{area}"))
+        if in_form:
+            turn.say(turn.t("help.form"))
+        else:
+            flows.say_help(turn)
         flows.reask(turn)
     elif command is Command.BACK:
         if form is not None:
@@ -171,6 +193,13 @@ def _registered_command(turn: Turn, command: Command) -> None:
         if turn.is_staff and in_form:
             turn.say(turn.t("form.cancelled"))
         flows.start_staff(turn)
+
+
+def _in_privacy_step(turn: Turn) -> bool:
+    """Steps of the ARCO rights, open to a deactivated guardian too."""
+    if turn.step in flows.PRIVACY_STEPS:
+        return True
+    return turn.step.startswith("colonia") and turn.data.get("colonia_for") == "update"
 
 
 _HANDLERS = {**flows.HANDLERS, **course_flow.HANDLERS, **complaints_flow.HANDLERS}

@@ -15,7 +15,11 @@ from typing import Any
 from guardianes.conversations import filling
 from guardianes.conversations.context import (
     ColoniaRef,
+    EraseMyData,
+    ErasureKind,
+    ExportMyData,
     QuizPhase,
+    RecordConsent,
     RegisterGuardian,
     SpaceMatch,
     StaffAction,
@@ -23,7 +27,7 @@ from guardianes.conversations.context import (
     UpdateGuardian,
 )
 from guardianes.conversations.dates import format_local_datetime, parse_local_datetime
-from guardianes.conversations.messages import GeoPoint, InboundKind, Prompt, PromptKind
+from guardianes.conversations.messages import Command, GeoPoint, InboundKind, Prompt, PromptKind
 from guardianes.conversations.text import match_colonias, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import Form
@@ -36,6 +40,9 @@ MAX_STAFF_TEXT_LENGTH = 1000
 MAX_PLACE_LENGTH = 300  # the visits table's column
 EARLIEST_UTC_OFFSET = timedelta(hours=-12)  # no inhabited zone is further behind UTC
 REGISTRATION_STEPS = frozenset({"reg.language", "reg.consent", "reg.name"})
+PRIVACY_COMMANDS = frozenset({Command.MY_DATA, Command.ERASE, Command.OPPOSE})
+# Steps a deactivated guardian may still be in: their ARCO rights do not end with the programme.
+PRIVACY_STEPS = frozenset({"privacy.erase", "mydata", "mydata.lang", "mydata.name"})
 
 
 @cache
@@ -284,9 +291,12 @@ def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
 
 
 def show_menu(turn: Turn) -> None:
-    """The main menu."""
+    """The main menu (a deactivated guardian is told why there is none)."""
     from guardianes.conversations import course_flow  # it builds on this module
 
+    if not guardian_active(turn):
+        tell_deactivated(turn)
+        return
     turn.goto("menu")
     turn.state.pop("data", None)
     turn.state.pop("form", None)
@@ -308,7 +318,9 @@ def on_menu(turn: Turn) -> None:
     from guardianes.conversations import complaints_flow, course_flow  # they build on this
 
     key = _key(turn)
-    if key == "card":
+    if key in {"card", "quiz"} and needs_consent(turn):
+        ask_reconsent(turn, str(key))
+    elif key == "card":
         ask_card(turn)
     elif key == "resp":
         ask_responsible(turn)
@@ -317,9 +329,9 @@ def on_menu(turn: Turn) -> None:
     elif key == "complain":
         complaints_flow.ask_service(turn)
     elif key == "data":
-        show_my_data(turn)
+        show_my_data(turn, export=True)
     elif key == "help":
-        turn.say(turn.t("help.menu"))
+        say_help(turn)
         show_menu(turn)
     elif key == "staff":
         start_staff(turn)
@@ -453,9 +465,12 @@ def describe_space(turn: Turn, match: SpaceMatch | None, point: GeoPoint) -> str
 # ---- my data ----
 
 
-def show_my_data(turn: Turn) -> None:
-    """Show what we keep about the guardian and offer changes."""
+def show_my_data(turn: Turn, *, export: bool = False) -> None:
+    """Show what we keep about the guardian and offer changes; `export` sends it all first."""
     guardian = turn.ctx.guardian
+    if export and guardian is not None:
+        # The caller sends the JSON file and the photos before the prompts below.
+        turn.effects.append(ExportMyData())
     turn.goto("mydata")
     if guardian is not None:
         colonia = guardian.colonia.name if guardian.colonia else turn.t("mydata.no_colonia")
@@ -474,6 +489,7 @@ def show_my_data(turn: Turn) -> None:
             ("lang", turn.t("mydata.change_language")),
             ("colonia", turn.t("mydata.change_colonia")),
             ("name", turn.t("mydata.change_name")),
+            ("erase", turn.t("privacy.erase.option")),
             ("menu", turn.t("menu.back")),
         ],
     )
@@ -482,7 +498,9 @@ def show_my_data(turn: Turn) -> None:
 def on_my_data(turn: Turn) -> None:
     """Route a "my data" choice."""
     key = _key(turn)
-    if key == "lang":
+    if key == "erase":
+        ask_erase(turn, ErasureKind.CANCELLATION)
+    elif key == "lang":
         ask_my_language(turn)
     elif key == "colonia":
         ask_colonia(turn, "update")
@@ -527,6 +545,165 @@ def on_my_name(turn: Turn) -> None:
     turn.effects.append(UpdateGuardian(display_name=name))
     turn.say(turn.t("mydata.name_changed", name=name))
     show_menu(turn)
+
+
+# ---- privacy: ARCO rights, a new notice version, deactivated guardians ----
+
+
+def say_help(turn: Turn) -> None:
+    """The menu's help, naming the privacy commands."""
+    turn.say(turn.t("help.menu") + "\n\n" + turn.t("privacy.help"))
+
+
+def guardian_active(turn: Turn) -> bool:
+    """False once staff deactivated the guardian."""
+    guardian = turn.ctx.guardian
+    return guardian is None or guardian.active
+
+
+def tell_deactivated(turn: Turn) -> None:
+    """Say, politely, that the guardian can no longer take part (their data rights remain)."""
+    turn.goto("deactivated")
+    turn.say(turn.t("privacy.deactivated"))
+
+
+def needs_consent(turn: Turn) -> bool:
+    """True when the guardian accepted an older version of the privacy notice."""
+    guardian = turn.ctx.guardian
+    if guardian is None or guardian.consent_version is None:
+        return False
+    if turn.state.get("consented") == turn.ctx.privacy_notice_version:
+        return False  # accepted earlier in this very conversation
+    return guardian.consent_version != turn.ctx.privacy_notice_version
+
+
+def privacy_command(turn: Turn, command: Command) -> None:
+    """«mis datos», «borrar mis datos» and opposition work from anywhere, on every channel."""
+    if turn.step == "form":
+        turn.say(turn.t("form.cancelled"))
+    if command is Command.MY_DATA:
+        show_my_data(turn, export=True)
+    elif command is Command.ERASE:
+        ask_erase(turn, ErasureKind.CANCELLATION)
+    else:
+        ask_erase(turn, ErasureKind.OPPOSITION)
+
+
+def unregistered_privacy_command(turn: Turn, command: Command) -> None:
+    """Before registration nothing is stored: say so; erasing drops a half-done sign-up too."""
+    if command is Command.MY_DATA:
+        turn.say(turn.t("privacy.nothing_stored"))
+        if turn.state and in_registration(turn):
+            reask(turn)
+        else:
+            first_contact(turn)
+        return
+    turn.forget = True
+    turn.prompts.append(Prompt(kind=PromptKind.DONE, text=turn.t("privacy.nothing_stored")))
+
+
+def ask_reconsent(turn: Turn, then: str) -> None:
+    """Show the new privacy notice and ask to accept it before a card or quiz."""
+    turn.goto("privacy.consent")
+    turn.data["then"] = then
+    turn.say(turn.t("privacy.notice_changed"))
+    turn.say(privacy_notice(turn.locale, turn.ctx.privacy_notice_version))
+    turn.ask(
+        scope=f"reconsent@{turn.ctx.privacy_notice_version}",
+        text=turn.t("privacy.consent_question"),
+        options=[("yes", turn.t("reg.accept")), ("no", turn.t("reg.decline"))],
+    )
+
+
+def on_reconsent(turn: Turn) -> None:
+    """Accept: go on to what was asked. Decline: no cards, and deletion is offered."""
+    key = _key(turn)
+    version = turn.ctx.privacy_notice_version
+    if key in {"yes", "no"}:
+        turn.effects.append(
+            RecordConsent(accepted=key == "yes", notice_version=version, at=turn.ctx.now)
+        )
+    if key == "yes":
+        then = turn.data.get("then")
+        turn.state["consented"] = version
+        turn.say(turn.t("privacy.consent_thanks"))
+        if then == "quiz":
+            start_quiz(turn)
+        else:
+            ask_card(turn)
+    elif key == "no":
+        ask_after_decline(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def ask_after_decline(turn: Turn) -> None:
+    """Without consent no cards: offer deletion, or the menu."""
+    turn.goto("privacy.declined")
+    turn.ask(
+        scope="privacy.declined",
+        text=turn.t("privacy.consent_declined"),
+        options=[
+            ("erase", turn.t("privacy.erase.option")),
+            ("menu", turn.t("menu.back")),
+        ],
+    )
+
+
+def on_after_decline(turn: Turn) -> None:
+    """Deletion or back to the menu."""
+    key = _key(turn)
+    if key == "erase":
+        ask_erase(turn, ErasureKind.CANCELLATION)
+    elif key == "menu":
+        show_menu(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def ask_erase(turn: Turn, kind: ErasureKind) -> None:
+    """Say what deletion removes and keeps, and ask for confirmation."""
+    turn.state.pop("form", None)
+    turn.goto("privacy.erase")
+    turn.data["erase_kind"] = kind.value
+    turn.say(turn.t(f"privacy.erase.explain.{kind.value}"))
+    turn.ask(
+        scope=f"privacy.erase.{kind.value}",
+        text=turn.t("privacy.erase.question"),
+        options=[("yes", turn.t("privacy.erase.yes")), ("no", turn.t("privacy.erase.no"))],
+    )
+
+
+def _erase_kind(turn: Turn) -> ErasureKind:
+    return ErasureKind(str(turn.data.get("erase_kind", ErasureKind.CANCELLATION)))
+
+
+def on_erase(turn: Turn) -> None:
+    """Confirmed: the caller erases everything and the conversation ends. Else nothing changes."""
+    key = _key(turn)
+    if key == "yes":
+        kind = _erase_kind(turn)
+        turn.effects.append(EraseMyData(kind=kind))
+        turn.erased = True
+        turn.prompts.append(
+            Prompt(kind=PromptKind.DONE, text=turn.t(f"privacy.erase.done.{kind.value}"))
+        )
+    elif key == "no":
+        turn.say(turn.t("privacy.erase.kept"))
+        show_menu(turn)
+    elif key is None:
+        _retry(turn)
+    else:
+        reask(turn)
+
+
+def on_deactivated(turn: Turn) -> None:
+    """Anything a deactivated guardian sends gets the same polite answer."""
+    tell_deactivated(turn)
 
 
 # ---- staff: visit notice or broadcast to a colonia, delivery status ----
@@ -781,6 +958,10 @@ HANDLERS: dict[str, Callable[[Turn], None]] = {
     "staff.when": on_staff_when,
     "staff.text": on_staff_text,
     "staff.confirm": on_staff_confirm,
+    "privacy.consent": on_reconsent,
+    "privacy.declined": on_after_decline,
+    "privacy.erase": on_erase,
+    "deactivated": on_deactivated,
 }
 
 
@@ -814,6 +995,10 @@ REASKERS: dict[str, Callable[[Turn], None]] = {
     "staff.when": ask_staff_when,
     "staff.text": ask_staff_text,
     "staff.confirm": ask_staff_confirm,
+    "privacy.consent": lambda turn: ask_reconsent(turn, str(turn.data.get("then", "card"))),
+    "privacy.declined": ask_after_decline,
+    "privacy.erase": lambda turn: ask_erase(turn, _erase_kind(turn)),
+    "deactivated": tell_deactivated,
     "form": _reask_form,
 }
 

@@ -35,6 +35,10 @@ class Command(StrEnum):
     SKIP = "skip"
     STAFF = "staff"
     STATUS = "status"  # staff: delivery status of their latest notices
+    # ARCO rights (Mexico's LFPDPPP): access + rectification, cancellation, opposition.
+    MY_DATA = "misdatos"
+    ERASE = "borrarmisdatos"
+    OPPOSE = "oposicion"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,17 @@ class PromptKind(StrEnum):
     LOCATION = "location"  # share a location
     PHOTO = "photo"  # send one or more photos
     DONE = "done"  # the conversation ended: remove any keyboard
+    DOCUMENT = "document"  # a file sent as a document (the "my data" export)
+    IMAGE = "image"  # a picture sent as a photo (the guardian's own photos, in the export)
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file a prompt carries: stored under GUARDIANES_MEDIA_DIR, sent by each channel its way."""
+
+    path: str  # relative to GUARDIANES_MEDIA_DIR
+    file_name: str
+    mime_type: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +143,16 @@ class Prompt:
     skip_payload: str | None = None
     max_photos: int | None = None
     refresh: bool = False  # replaces the previous prompt (a toggled multi-select)
+    attachment: Attachment | None = None  # for DOCUMENT and IMAGE; `text` is its caption
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict for the outbox."""
         data = asdict(self)
         data["choices"] = [asdict(c) for c in self.choices]
         data["selected"] = list(self.selected)
+        if self.attachment is None:
+            # Rows written before attachments existed have no such key; keep them alike.
+            data.pop("attachment")
         return data
 
     @classmethod
@@ -143,6 +162,8 @@ class Prompt:
         values["kind"] = PromptKind(values["kind"])
         values["choices"] = tuple(Choice(**c) for c in values.get("choices", ()))
         values["selected"] = tuple(values.get("selected", ()))
+        if values.get("attachment"):
+            values["attachment"] = Attachment(**values["attachment"])
         return cls(**values)
 
 

@@ -38,6 +38,27 @@ COMMAND_WORDS: dict[str, Command] = {
     "personal": Command.STAFF,
     "estado": Command.STATUS,
     "status": Command.STATUS,
+    # ARCO rights: what a person types to see, erase or stop the use of their data. Only
+    # phrases no card answer is likely to be ("alto" is a grass height, so it is not here).
+    "mis datos": Command.MY_DATA,
+    "misdatos": Command.MY_DATA,
+    "my data": Command.MY_DATA,
+    "mydata": Command.MY_DATA,
+    "borrar mis datos": Command.ERASE,
+    "borrarmisdatos": Command.ERASE,
+    "borrar datos": Command.ERASE,
+    "borrardatos": Command.ERASE,
+    "eliminar mis datos": Command.ERASE,
+    "delete my data": Command.ERASE,
+    "deletemydata": Command.ERASE,
+    "erase my data": Command.ERASE,
+    "no quiero que usen mis datos": Command.OPPOSE,
+    "oposicion": Command.OPPOSE,
+    "stop": Command.OPPOSE,
+    "don't use my data": Command.OPPOSE,
+    "do not use my data": Command.OPPOSE,
+    "dontusemydata": Command.OPPOSE,
+    "opposition": Command.OPPOSE,
 }
 # "I'm done" for photo and multi-select questions (not a Command: it only means something there).
 DONE_WORDS: frozenset[str] = frozenset(

@@ -81,6 +81,7 @@ class Turn:
         self.prompts: list[Prompt] = []
         self.effects: list[Effect] = []
         self.forget = False
+        self.erased = False  # the person's data is being erased: no state, effects kept
         self.registered_now = False
 
     # ---- who and which language ----
@@ -135,6 +136,8 @@ class Turn:
         """The Step for this turn."""
         if self.forget:
             return Step(state=None, prompts=self.prompts, effects=[])
+        if self.erased:
+            return Step(state=None, prompts=self.prompts, effects=self.effects)
         self.state["v"] = STATE_VERSION
         return Step(state=self.state, prompts=self.prompts, effects=self.effects)
 

@@ -19,6 +19,7 @@ from guardianes.geo.loader import load_gazetteer
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
+from guardianes.services.privacy import PrivacyService
 from guardianes.services.runtime import Runtime
 from guardianes.services.staff_chat import StaffChatHandler
 from guardianes.storage.db import (
@@ -92,6 +93,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
         forms=CatalogFormDescriber(catalog),
         gazetteer=gazetteer,
         staff_actions=StaffChatHandler(ZoneInfo(settings.timezone)),
+        privacy=PrivacyService(settings.media_dir, catalog, settings.privacy_notice_version),
     )
 
 
@@ -177,8 +179,15 @@ def _channel_starters() -> list[Any]:
 
 
 async def _start_scheduler(runtime: Runtime) -> Any:
+    from guardianes.scheduler.privacy import start_privacy_job
     from guardianes.scheduler.reminders import start_reminder_scheduler
 
     handle = await start_reminder_scheduler(runtime)
-    logger.info("scheduler running: reminders and broadcasts")
-    return handle.stop
+    privacy_job = await start_privacy_job(runtime)
+    logger.info("scheduler running: reminders, broadcasts, media retention")
+
+    async def stop() -> None:
+        await privacy_job.stop()
+        await handle.stop()
+
+    return stop

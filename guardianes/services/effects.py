@@ -11,6 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.context import (
     Effect,
+    EraseMyData,
+    ErasureKind,
+    ExportMyData,
+    RecordConsent,
     RecordMunicipalReport,
     RegisterGuardian,
     SaveCourseProgress,
@@ -20,7 +24,7 @@ from guardianes.conversations.context import (
     UpdateGuardian,
 )
 from guardianes.conversations.messages import InboundMessage, StoredMedia
-from guardianes.services import training
+from guardianes.services import privacy, training
 from guardianes.storage.models import (
     FormKind,
     Guardian,
@@ -62,6 +66,43 @@ class StaffActionHandler(Protocol):
         ...
 
 
+class PrivacyHandler(Protocol):
+    """Carries out the ARCO rights asked in chat: consent, access (export), erasure."""
+
+    async def record_consent(
+        self,
+        session: AsyncSession,
+        guardian: Guardian,
+        inbound: InboundMessage,
+        effect: RecordConsent,
+    ) -> None:
+        """A new privacy notice accepted or declined."""
+        ...
+
+    async def export(
+        self, session: AsyncSession, guardian: Guardian, inbound: InboundMessage
+    ) -> None:
+        """Queue everything stored about the guardian (a JSON file, their photos)."""
+        ...
+
+    async def erase(
+        self,
+        session: AsyncSession,
+        guardian: Guardian | None,
+        inbound: InboundMessage,
+        kind: ErasureKind,
+    ) -> None:
+        """Delete the person's data in this transaction."""
+        ...
+
+
+def _privacy(handler: PrivacyHandler | None) -> PrivacyHandler:
+    if handler is None:
+        # Never silently skip a deletion: the pipeline records the failure and apologises.
+        raise RuntimeError("no privacy handler: ARCO requests cannot be carried out")
+    return handler
+
+
 async def apply_effects(
     session: AsyncSession,
     *,
@@ -70,12 +111,16 @@ async def apply_effects(
     effects: Sequence[Effect],
     forms: FormDescriber,
     staff_actions: StaffActionHandler | None,
+    privacy_handler: PrivacyHandler | None = None,
 ) -> Guardian | None:
-    """Persist every effect; returns the guardian (created by a registration)."""
+    """Persist every effect; returns the guardian (created by a registration, None if erased)."""
     for effect in effects:
         match effect:
             case RegisterGuardian():
                 guardian = await _register(session, inbound, effect)
+                await privacy.record_registration_consent(
+                    session, guardian, version=effect.consent_version, at=effect.consented_at
+                )
             case UpdateGuardian() if guardian is not None:
                 if effect.locale is not None:
                     guardian.locale = effect.locale
@@ -84,6 +129,15 @@ async def apply_effects(
                 if effect.display_name is not None:
                     guardian.display_name = effect.display_name
                 await session.flush()
+                # Only "my data" changes the guardian's own data: ARCO rectification.
+                await privacy.log_rectification(session, inbound.channel)
+            case RecordConsent() if guardian is not None:
+                await _privacy(privacy_handler).record_consent(session, guardian, inbound, effect)
+            case ExportMyData() if guardian is not None:
+                await _privacy(privacy_handler).export(session, guardian, inbound)
+            case EraseMyData():
+                await _privacy(privacy_handler).erase(session, guardian, inbound, effect.kind)
+                guardian = None
             case SaveSubmission() if guardian is not None:
                 await _save_submission(session, inbound, guardian, effect, forms)
             case SaveQuizAttempt() if guardian is not None:

@@ -27,12 +27,14 @@ from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian
+from guardianes.storage.models import Guardian, GuardianStatus
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import inbound as inbound_repo
 from guardianes.storage.types import utcnow
 
 logger = logging.getLogger(__name__)
+# Staff took these guardians out of the programme: told so, no cards or quizzes.
+INACTIVE_STATUSES = frozenset({GuardianStatus.DEACTIVATED, GuardianStatus.BLOCKED})
 
 
 def conversation_key(channel: str, user_id: str) -> str:
@@ -160,6 +162,8 @@ def _profile(
         quiz_phases_done=frozenset(QuizPhase(p) for p in phases_done),
         course_progress=progress,
         pre_quiz=pre_quiz,
+        consent_version=guardian.privacy_notice_version,
+        active=guardian.status not in INACTIVE_STATUSES,
     )
 
 
@@ -194,6 +198,7 @@ async def _advance_conversation(
         effects=step.effects,
         forms=runtime.forms,
         staff_actions=runtime.staff_actions,
+        privacy_handler=runtime.privacy,
     )
     if guardian is not None:
         await guardians_repo.touch_last_inbound(session, guardian.id, inbound.received_at)

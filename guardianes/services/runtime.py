@@ -14,7 +14,7 @@ from guardianes.bot.channel import Channel
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import Gazetteer
-from guardianes.services.effects import FormDescriber, StaffActionHandler
+from guardianes.services.effects import FormDescriber, PrivacyHandler, StaffActionHandler
 from guardianes.services.locks import KeyedLocks
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ class Runtime:
     gazetteer: Gazetteer
     channels: dict[str, Channel] = field(default_factory=dict)
     staff_actions: StaffActionHandler | None = None
+    privacy: PrivacyHandler | None = None
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -117,7 +117,7 @@ class InboundStatus(StrEnum):
 
 
 class OutboxStatus(StrEnum):
-    """QUEUED > SENDING > SENT > DELIVERED > READ, or > FAILED | UNREACHABLE.
+    """QUEUED > SENDING > SENT > DELIVERED > READ, or > FAILED | UNREACHABLE | CANCELLED.
 
     SENDING rows whose claim expired (a crash or a timeout with unknown outcome) go back to
     QUEUED, so a message is retried rather than lost; a SENT row is never sent again.
@@ -130,6 +130,7 @@ class OutboxStatus(StrEnum):
     READ = "read"
     FAILED = "failed"
     UNREACHABLE = "unreachable"
+    CANCELLED = "cancelled"  # never sent: the person erased their data first
 
 
 class OutboxKind(StrEnum):
@@ -397,12 +398,16 @@ class CardDefinition(Timestamped, Base):
 
 
 class Submission(Base):
-    """A finished surveillance card: answers, location, matched space and contract, photos."""
+    """A finished surveillance card: answers, location, matched space and contract, photos.
+
+    `guardian_id` is None once the guardian erased their data: the card still counts as
+    public evidence, anonymously (its photos are deleted, see `SubmissionMedia`).
+    """
 
     __tablename__ = "submissions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id"), index=True)
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id"), index=True)
     card_definition_id: Mapped[int] = mapped_column(ForeignKey("card_definitions.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -422,7 +427,11 @@ class Submission(Base):
 
 
 class SubmissionMedia(Base):
-    """A photo of a submission: a content-addressed file under the media directory."""
+    """A photo of a submission: a content-addressed file under the media directory.
+
+    STORED > DELETED (`deleted_at` set, the file removed): by the retention job after
+    GUARDIANES_MEDIA_RETENTION_DAYS, or when the guardian erases their data.
+    """
 
     __tablename__ = "submission_media"
 
@@ -436,6 +445,8 @@ class SubmissionMedia(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mime_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int] = mapped_column(Integer)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    deletion_reason: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class QuizAttempt(Base):
@@ -618,6 +629,7 @@ class OutboxMessage(Base):
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
 from guardianes.storage import (  # noqa: E402
+    models_privacy,  # noqa: F401
     models_training,  # noqa: F401
     models_whatsapp,  # noqa: F401
 )

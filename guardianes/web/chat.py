@@ -19,6 +19,7 @@ from fastapi import (
     Response,
     UploadFile,
 )
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -35,6 +36,7 @@ WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 STATIC_FILES = frozenset({"chat.js", "chat.css", "icon.svg"})
 COOKIE_NAME = "guardianes_chat"
+MAX_MESSAGE_ID = 2**63 - 1  # BIGINT: a larger id is a 422, not an overflow in the driver
 COOKIE_MAX_AGE = 365 * 24 * 3600  # the browser keeps its chat for a year
 # HTTP statuses of refused photos, by media store reason.
 MEDIA_STATUS = {"media.too_large": 413, "media.not_an_image": 415, "media.empty": 400}
@@ -54,6 +56,7 @@ SCRIPT_TEXT_KEYS = (
     "web.error.no_photo",
     "web.error.network",
     "web.error.empty_text",
+    "privacy.web.download",
 )
 # Only our own files, no inline script or style: a message can never inject code.
 CONTENT_SECURITY_POLICY = (
@@ -165,9 +168,41 @@ async def get_messages(
     )
     return MessagesPublic(
         messages=[
-            MessagePublic(id=m.id, replaces=m.replaces, prompt=m.prompt.to_json()) for m in found
+            MessagePublic(id=m.id, replaces=m.replaces, prompt=_prompt_for_page(m)) for m in found
         ],
         last_id=max((m.id for m in found), default=after),
+    )
+
+
+def _prompt_for_page(message: service.ChatMessage) -> dict[str, Any]:
+    """The prompt as the page needs it: an attachment becomes a link, its path stays here."""
+    data = message.prompt.to_json()
+    attachment = message.prompt.attachment
+    if attachment is not None:
+        data["attachment"] = {
+            "url": f"{router.prefix}/api/files/{message.id}",
+            "file_name": attachment.file_name,
+            "mime_type": attachment.mime_type,
+        }
+    return data
+
+
+@router.get("/api/files/{message_id}", include_in_schema=False)
+async def get_file(
+    runtime: RuntimeDep,
+    user_id: ChatUser,
+    message_id: Annotated[int, PathParam(ge=1, le=MAX_MESSAGE_ID)],
+) -> FileResponse:
+    """The file of one message of this browser's chat (the "my data" export, a photo)."""
+    found = await service.attachment_of(runtime, user_id, message_id)
+    if found is None:
+        raise HTTPException(404)
+    path, attachment = found
+    return FileResponse(
+        path,
+        media_type=attachment.mime_type,
+        filename=attachment.file_name,
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

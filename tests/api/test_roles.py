@@ -58,6 +58,10 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/reports/learning-gains.csv"): VIEWER,
     ("GET", "/reports/reported-to-municipality"): VIEWER,
     ("GET", "/complaint-channels"): VIEWER,
+    ("GET", "/privacy/requests"): VIEWER,
+    ("GET", "/guardians/{guardian_id}/consents"): VIEWER,
+    ("POST", "/guardians/{guardian_id}/erase"): ADMIN,
+    ("GET", "/audit"): ADMIN,
 }
 
 

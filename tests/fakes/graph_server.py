@@ -57,6 +57,8 @@ class RecordedSend:
             return str(self.body["text"]["body"])
         if self.type == "interactive":
             return str(self.body["interactive"]["body"]["text"])
+        if self.type in {"document", "image"}:
+            return str(self.body[self.type].get("caption", ""))
         if self.type == "template":
             components = self.body["template"].get("components", [])
             return " ".join(p["text"] for c in components for p in c.get("parameters", []))
@@ -102,6 +104,15 @@ class Fault:
     retry_after: str | None = None
 
 
+@dataclass(frozen=True)
+class UploadedMedia:
+    """A file the bot uploaded with `POST /{phone_number_id}/media`."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+
+
 @dataclass
 class _Media:
     data: bytes
@@ -116,6 +127,7 @@ class FakeGraphServer:
     phone_number_id: str = "1234567890"
     sends: list[RecordedSend] = field(default_factory=list)
     media_downloads: list[str] = field(default_factory=list)
+    uploads: dict[str, UploadedMedia] = field(default_factory=dict)  # by the media id answered
     unauthorized: int = 0
     _faults: list[Fault] = field(default_factory=list)
     _media_faults: list[Fault] = field(default_factory=list)
@@ -132,6 +144,7 @@ class FakeGraphServer:
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
+        app.router.add_post("/{version}/{phone_number_id}/media", self._upload)
         app.router.add_get("/{version}/{media_id}", self._media_info)
         app.router.add_get("/download/{media_id}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
@@ -249,6 +262,22 @@ class FakeGraphServer:
                 "messages": [{"id": message_id}],
             }
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._auth_error()
+        form = await request.post()
+        upload = form.get("file")
+        if form.get("messaging_product") != "whatsapp" or not isinstance(upload, web.FileField):
+            return web.json_response(
+                {"error": {"message": "(#100) The parameter file is required.", "code": 100}},
+                status=400,
+            )
+        media_id = f"{next(self._ids) + 800_000_000_000}"
+        self.uploads[media_id] = UploadedMedia(
+            upload.filename, str(form.get("type") or upload.content_type), upload.file.read()
+        )
+        return web.json_response({"id": media_id})
 
     @staticmethod
     def _fault_response(fault: Fault) -> web.Response:

@@ -50,7 +50,10 @@ BOOL_FIELDS = frozenset(
     {"show_alert", "drop_pending_updates", "disable_notification", "protect_content"}
 )
 # Methods that put a message in a chat: the ones Telegram's flood control counts.
-SENDING_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
+SENDING_METHODS = frozenset(
+    {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"}
+)
+UPLOADS = "_uploads"  # files of a multipart request, by form field
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -453,6 +456,15 @@ class RateLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file uploaded in a multipart request (sendDocument, sendPhoto)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """One request the fake received, with its decoded parameters and the status answered."""
 
@@ -470,6 +482,14 @@ class Call:
         """The decoded reply_markup parameter, if any."""
         markup = self.params.get("reply_markup")
         return markup if isinstance(markup, dict) else None
+
+    def upload(self, field_name: str) -> Upload:
+        """The file sent for a field (`document`, `photo`), following `attach://` references."""
+        uploads: dict[str, Upload] = self.params.get(UPLOADS, {})
+        reference = self.params.get(field_name)
+        if isinstance(reference, str) and reference.startswith("attach://"):
+            return uploads[reference.removeprefix("attach://")]
+        return uploads[field_name]
 
     def button_data(self) -> list[str]:
         """callback_data of every inline button, row by row."""
@@ -647,6 +667,13 @@ class FakeTelegramServer:
             else:
                 form = await request.post()
                 raw.update({k: v for k, v in form.items() if isinstance(v, str)})
+                uploads = {
+                    k: Upload(v.filename, v.content_type, v.file.read())
+                    for k, v in form.items()
+                    if isinstance(v, web.FileField)
+                }
+                if uploads:
+                    raw[UPLOADS] = uploads
         return _decode_params(raw)
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
@@ -825,6 +852,41 @@ class FakeTelegramServer:
             message["reply_markup"] = inline
         self.chats[chat_id][message["message_id"]] = message
         return message
+
+    async def _media_message(
+        self, params: dict[str, Any], field_name: str, content: dict[str, Any]
+    ) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int):
+            raise _ApiError(400, "Bad Request: chat not found")
+        uploads = params.get(UPLOADS) or {}
+        reference = str(params.get(field_name) or "")
+        if reference.removeprefix("attach://") not in uploads and field_name not in uploads:
+            raise _ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        caption = params.get("caption") or ""
+        if len(caption.encode("utf-16-le")) // 2 > 1024:
+            raise _ApiError(400, "Bad Request: message caption is too long")
+        message: dict[str, Any] = {
+            "message_id": self.updates.next_message_id(chat_id),
+            "from": BOT.to_json(),
+            "chat": {"id": chat_id, "type": PRIVATE, "first_name": "Guardián"},
+            "date": int(self.updates.clock()),
+            **content,
+        }
+        if caption:
+            message["caption"] = caption
+        self.chats[chat_id][message["message_id"]] = message
+        return message
+
+    async def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"DOC{len(self._calls_by_method['sendDocument'])}"
+        document = {"file_id": file_id, "file_unique_id": file_id}
+        return await self._media_message(params, "document", {"document": document})
+
+    async def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"PHO{len(self._calls_by_method['sendPhoto'])}"
+        size = {"file_id": file_id, "file_unique_id": file_id, "width": 1, "height": 1}
+        return await self._media_message(params, "photo", {"photo": [size]})
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._message(params)

@@ -7,6 +7,7 @@ on the `FailureKind` this channel reports (wait `retry_after`, back off, give up
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import aiohttp
 from aiogram import Bot
@@ -22,7 +23,8 @@ from aiogram.exceptions import (
 from aiogram.types import Message
 
 from guardianes.bot.channel import ChannelName, Delivery, FailureKind, SendFailedError, SendResult
-from guardianes.bot.telegram.render import render, render_edit
+from guardianes.bot.telegram.render import render, render_attachment, render_edit
+from guardianes.services.privacy import media_file
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +71,9 @@ class TelegramChannel:
 
     name: str = ChannelName.TELEGRAM.value
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, media_dir: Path | None = None) -> None:
         self.bot = bot
+        self.media_dir = media_dir  # where attachments (the "my data" export, photos) live
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Edit the pressed message for a refreshed prompt, else send; map failures."""
@@ -89,9 +92,23 @@ class TelegramChannel:
 
     async def _send(self, delivery: Delivery) -> SendResult:
         last: Message | None = None
-        for method in render(delivery.prompt, delivery.address, delivery.locale):
+        methods = (
+            render_attachment(delivery.prompt, delivery.address, self._file(delivery))
+            if delivery.prompt.attachment is not None
+            else render(delivery.prompt, delivery.address, delivery.locale)
+        )
+        for method in methods:
             last = await self.bot(method)
         return SendResult(platform_message_id=_message_id(last) if last else None)
+
+    def _file(self, delivery: Delivery) -> Path:
+        attachment = delivery.prompt.attachment
+        assert attachment is not None
+        path = media_file(self.media_dir, attachment.path) if self.media_dir else None
+        if path is None or not path.is_file():
+            # Deleted since it was queued (retention, erasure): sending again cannot help.
+            raise SendFailedError(FailureKind.PERMANENT, f"file {attachment.path} is gone")
+        return path
 
     async def _edit(self, delivery: Delivery, message_id: int) -> SendResult | None:
         method = render_edit(delivery.prompt, delivery.address, message_id, delivery.locale)

@@ -10,9 +10,11 @@ removes any reply keyboard left over. Texts are split under 4,096 UTF-16 units.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto
 from aiogram.types import (
+    FSInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -26,6 +28,7 @@ from guardianes.locales import Translator, translator
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_UNITS = 4096  # Telegram counts message length in UTF-16 code units
+MAX_CAPTION_UNITS = 1024  # captions of photos and documents
 MAX_CALLBACK_BYTES = 64
 MAX_BUTTONS = 100
 CHOOSE_PREFIX = "c:"  # answers the question: the pressed keyboard is closed
@@ -183,6 +186,28 @@ def render(prompt: Prompt, address: str, locale: str | None) -> list[SendMessage
         )
         for index, piece in enumerate(pieces)
     ]
+
+
+def render_attachment(
+    prompt: Prompt, address: str, file: Path
+) -> list[SendMessage | SendDocument | SendPhoto]:
+    """sendDocument (or sendPhoto for an IMAGE prompt) uploading `file`; a long caption goes first.
+
+    Our own photos are re-uploaded rather than sent by the file id they came with: ids are
+    per bot, and photos from WhatsApp or the web chat never had one.
+    """
+    attachment = prompt.attachment
+    assert attachment is not None
+    chat_id = chat_id_of(address)
+    caption: str | None = prompt.text.strip() or None
+    before: list[SendMessage | SendDocument | SendPhoto] = []
+    if caption is not None and utf16_length(caption) > MAX_CAPTION_UNITS:
+        before = [SendMessage(chat_id=chat_id, text=piece) for piece in split_text(caption)]
+        caption = None
+    upload = FSInputFile(file, filename=attachment.file_name)
+    if prompt.kind is PromptKind.IMAGE:
+        return [*before, SendPhoto(chat_id=chat_id, photo=upload, caption=caption)]
+    return [*before, SendDocument(chat_id=chat_id, document=upload, caption=caption)]
 
 
 def render_edit(

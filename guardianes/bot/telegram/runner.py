@@ -40,7 +40,8 @@ from guardianes.services.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-COMMANDS = ("start", "menu", "help", "cancel", "back", "skip")  # /staff stays unlisted
+# /staff stays unlisted; /misdatos and /borrarmisdatos are the ARCO rights (the notice names them).
+COMMANDS = ("start", "menu", "help", "cancel", "back", "skip", "misdatos", "borrarmisdatos")
 STATE_ATTRIBUTE = "telegram_transport"
 POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
@@ -95,7 +96,7 @@ class TelegramTransport:
         retry_delay: float = MIN_RETRY_DELAY,
     ) -> None:
         self.bot = bot or build_bot(settings)
-        self.channel = TelegramChannel(self.bot)
+        self.channel = TelegramChannel(self.bot, settings.media_dir)
         self.inbound = TelegramInbound(
             self.bot,
             store,

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from shapely.geometry import mapping, shape
@@ -16,6 +17,7 @@ from shapely.geometry import mapping, shape
 from guardianes.bot.channel import ChannelName
 from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.conversations.messages import (
+    Attachment,
     Command,
     GeoPoint,
     InboundKind,
@@ -26,10 +28,12 @@ from guardianes.conversations.messages import (
 from guardianes.conversations.text import parse_command_word
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.media import store_media
+from guardianes.services.privacy import media_file
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import imports as imports_repo
 from guardianes.storage.repositories import outbox as outbox_repo
+from guardianes.storage.repositories import privacy as privacy_repo
 
 CHANNEL = ChannelName.WEBCHAT.value
 MAX_WAIT_SECONDS = 25.0  # below the idle timeouts of common proxies (30-60 s)
@@ -226,6 +230,21 @@ async def read_messages(
                 return found
             if not await channel.wait(event, remaining):
                 return []
+
+
+async def attachment_of(
+    runtime: Runtime, user_id: str, message_id: int
+) -> tuple[Path, Attachment] | None:
+    """The file of a message sent to this chat, if it has one still on disk."""
+    async with unit_of_work(runtime.sessions) as session:
+        row = await privacy_repo.attachment_row(session, CHANNEL, user_id, message_id)
+        prompt = Prompt.from_json(row.payload) if row is not None else None
+    if prompt is None or prompt.attachment is None:
+        return None
+    path = media_file(runtime.settings.media_dir, prompt.attachment.path)
+    if path is None or not path.is_file():
+        return None
+    return path, prompt.attachment
 
 
 def _int(value: str | None) -> int | None:

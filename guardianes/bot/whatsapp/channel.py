@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from guardianes.bot.channel import ChannelName, Delivery, SendResult
-from guardianes.bot.whatsapp.client import OutgoingMessage, Recipient, WhatsAppClient
-from guardianes.bot.whatsapp.render import render, render_template
+from guardianes.bot.channel import ChannelName, Delivery, FailureKind, SendFailedError, SendResult
+from guardianes.bot.whatsapp.client import (
+    DocumentMessage,
+    ImageMessage,
+    OutgoingMessage,
+    Recipient,
+    TextMessage,
+    WhatsAppClient,
+)
+from guardianes.bot.whatsapp.render import render, render_template, split_text
 from guardianes.config import Settings
+from guardianes.conversations.messages import PromptKind
+from guardianes.services.privacy import media_file
+
+MAX_CAPTION = 1024  # characters of a document or image caption
 
 
 def template_name(settings: Settings, kind: str) -> str:
@@ -42,11 +54,37 @@ class WhatsAppChannel:
             return [render_template(delivery.prompt, name, language)]
         return render(delivery.prompt, delivery.locale)
 
+    async def attachment_messages(self, delivery: Delivery) -> list[OutgoingMessage]:
+        """Upload the prompt's file and the document or image message(s) that show it."""
+        prompt = delivery.prompt
+        attachment = prompt.attachment
+        assert attachment is not None
+        path = media_file(self.settings.media_dir, attachment.path)
+        if path is None or not path.is_file():
+            # Deleted since it was queued (retention, erasure): sending again cannot help.
+            raise SendFailedError(FailureKind.PERMANENT, f"file {attachment.path} is gone")
+        data = await asyncio.to_thread(path.read_bytes)
+        media_id = await self.client.upload_media(
+            data, mime_type=attachment.mime_type, filename=attachment.file_name
+        )
+        caption: str | None = prompt.text.strip() or None
+        before: list[OutgoingMessage] = []
+        if caption is not None and len(caption) > MAX_CAPTION:
+            before = [TextMessage(piece) for piece in split_text(caption)]
+            caption = None
+        if prompt.kind is PromptKind.IMAGE:
+            return [*before, ImageMessage(media_id, caption)]
+        return [*before, DocumentMessage(media_id, attachment.file_name, caption)]
+
     async def send(self, delivery: Delivery) -> SendResult:
         """Send the row's messages in order; the last one's id is the row's platform id."""
         recipient = Recipient.from_address(delivery.address)
         message_id: str | None = None
+        if delivery.prompt.attachment is not None and not delivery.as_template:
+            messages = await self.attachment_messages(delivery)
+        else:
+            messages = self.messages_for(delivery)
         # WhatsApp cannot edit a sent message: a refreshed prompt is simply sent again.
-        for message in self.messages_for(delivery):
+        for message in messages:
             message_id = await self.client.send(recipient, message)
         return SendResult(platform_message_id=message_id)

@@ -121,8 +121,31 @@ class TemplateMessage:
     body_parameters: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentMessage:
+    """A file uploaded before (`media_id`), shown with its name and an optional caption."""
+
+    media_id: str
+    filename: str
+    caption: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMessage:
+    """A picture uploaded before (`media_id`), with an optional caption."""
+
+    media_id: str
+    caption: str | None = None
+
+
 OutgoingMessage = (
-    TextMessage | ButtonsMessage | ListMessage | LocationRequestMessage | TemplateMessage
+    TextMessage
+    | ButtonsMessage
+    | ListMessage
+    | LocationRequestMessage
+    | TemplateMessage
+    | DocumentMessage
+    | ImageMessage
 )
 
 
@@ -176,6 +199,16 @@ def message_fields(message: OutgoingMessage) -> dict[str, Any]:
                     }
                 ]
             return {"type": "template", "template": template}
+        case DocumentMessage(media_id=media_id, filename=filename, caption=caption):
+            document = {"id": media_id, "filename": filename}
+            if caption:
+                document["caption"] = caption
+            return {"type": "document", "document": document}
+        case ImageMessage(media_id=media_id, caption=caption):
+            image = {"id": media_id}
+            if caption:
+                image["caption"] = caption
+            return {"type": "image", "image": image}
     raise TypeError(f"not a WhatsApp message: {message!r}")
 
 
@@ -207,6 +240,12 @@ class _SendResponse(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     messages: list[_SendResponseMessage]
+
+
+class _UploadResponse(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +385,30 @@ class WhatsAppClient:
     ) -> str:
         """Send an approved template (the only kind allowed outside the 24-hour window)."""
         return await self.send(recipient, TemplateMessage(name, language, body_parameters))
+
+    async def upload_media(self, data: bytes, *, mime_type: str, filename: str) -> str:
+        """Upload a file for a document or image message; returns its media id."""
+        url = self._url(f"{self.phone_number_id}/media")
+        try:
+            response = await self.http.post(
+                url,
+                data={"messaging_product": "whatsapp", "type": mime_type},
+                files={"file": (filename, data, mime_type)},
+            )
+        except httpx.TimeoutException as error:
+            raise SendFailedError(FailureKind.RETRY, f"timeout: {error!r}") from error
+        except httpx.TransportError as error:
+            raise SendFailedError(FailureKind.RETRY, f"network: {error!r}") from error
+        if response.status_code >= HTTP_CLIENT_ERROR:
+            raise classify_error(
+                response.status_code,
+                GraphError.from_response(response),
+                response.headers.get("Retry-After"),
+            )
+        try:
+            return _UploadResponse.model_validate(response.json()).id
+        except (ValueError, ValidationError) as error:
+            raise SendFailedError(FailureKind.PERMANENT, f"bad upload answer: {error}") from error
 
     async def media_info(self, media_id: str) -> MediaInfo:
         """Look up a media id: its short-lived download URL, type, hash and size."""

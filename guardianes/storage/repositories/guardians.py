@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -52,11 +52,19 @@ async def set_guardian_status(
 
 
 async def touch_last_inbound(session: AsyncSession, guardian_id: int, when: datetime) -> None:
-    """Remember when the guardian last wrote (opens WhatsApp's 24-hour window)."""
+    """Remember when the guardian last wrote (opens WhatsApp's 24-hour window).
+
+    Writing again makes an UNREACHABLE guardian reachable; a guardian staff deactivated or
+    blocked stays so.
+    """
+    status = case(
+        (Guardian.status == GuardianStatus.UNREACHABLE, GuardianStatus.ACTIVE.value),
+        else_=Guardian.status,
+    )
     await session.execute(
         update(Guardian)
         .where(Guardian.id == guardian_id)
-        .values(last_inbound_at=when, status=GuardianStatus.ACTIVE)
+        .values(last_inbound_at=when, status=status)
         .execution_options(synchronize_session=False)
     )
 
@@ -91,7 +99,8 @@ async def save_state(
     """Write the state after a message; None deletes it (nothing kept)."""
     if state is None:
         if existing is not None:
-            await session.delete(existing)
+            # By key, not by object: an erasure in this transaction may have deleted it.
+            await delete_state(session, channel, user_id)
         return
     if existing is None:
         session.add(

@@ -134,6 +134,24 @@
       group.append(button);
     }
     if (group.childElementCount) item.append(group);
+    if (prompt.attachment) item.append(attachmentElement(prompt.attachment, prompt.kind));
+  }
+
+  // A file of the "my data" export: the server serves it to this browser's chat only.
+  function attachmentElement(attachment, kind) {
+    const box = element("div", "attachment");
+    if (kind === "image") {
+      const image = element("img");
+      image.src = attachment.url;
+      image.alt = attachment.file_name;
+      image.loading = "lazy";
+      box.append(image);
+    }
+    const link = element("a", "download", `${T["privacy.web.download"] || "⬇"}: ${attachment.file_name}`);
+    link.href = attachment.url;
+    link.download = attachment.file_name;
+    box.append(link);
+    return box;
   }
 
   function disableChoices(item) {
@@ -141,7 +159,7 @@
   }
 
   function expectsAnswer(prompt) {
-    return prompt.kind !== "text";
+    return !["text", "document", "image"].includes(prompt.kind);
   }
 
   function render(message) {
