@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,6 +89,24 @@ class Settings(BaseSettings):
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
 
+    # Reports (issue 9b): evidence e-mails to directorates, briefings, before/after analysis.
+    # SMTP is on when a host and a sender are set; `smtp_tls`: "starttls" (port 587),
+    # "tls" (implicit TLS, port 465) or "none" (a relay on a trusted network, tests).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    email_poll_seconds: float = 30.0
+    email_max_attempts: int = 8
+    email_retry_base_seconds: float = 60.0  # doubles after every failed attempt
+    email_retry_max_seconds: float = 6 * 3600.0
+    email_claim_seconds: float = 300.0  # a send not recorded by then is tried again
+    # Complaints before/after: fewer complaints than this in both windows together say nothing.
+    complaints_min_total: int = 10
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         """Outside development a webhook without its secret is an open door."""
@@ -107,6 +126,11 @@ class Settings(BaseSettings):
     def telegram_enabled(self) -> bool:
         """Telegram runs only when a bot token is configured."""
         return self.telegram_bot_token is not None
+
+    @property
+    def smtp_enabled(self) -> bool:
+        """E-mail to directorates is sent only when an SMTP host and a sender are set."""
+        return bool(self.smtp_host) and bool(self.smtp_sender)
 
     @property
     def whatsapp_enabled(self) -> bool:

@@ -618,3 +618,4 @@ class OutboxMessage(Base):
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
 from guardianes.storage import models_whatsapp  # noqa: E402, F401
+from guardianes.storage import models_reports  # noqa: E402, F401

@@ -1,0 +1,259 @@
+"""Read queries of the reports area: complaints, first cards, contract review, exports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from guardianes.storage.models import (
+    CardDefinition,
+    Colonia,
+    Company,
+    ComplaintCount,
+    Contract,
+    Directorate,
+    Layer,
+    PublicSpace,
+    ServiceType,
+    Submission,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyComplaints:
+    """Complaints about one service in one colonia in one calendar month."""
+
+    colonia_id: int
+    service_code: str
+    month: date  # the first of the month
+    count: int
+
+
+def month_of(day: date) -> date:
+    """The first day of the month of `day`."""
+    return day.replace(day=1)
+
+
+async def monthly_complaints(
+    session: AsyncSession,
+    *,
+    colonia_id: int | None = None,
+    service_code: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[MonthlyComplaints]:
+    """Complaint counts summed per colonia, service and month (daily rows folded in)."""
+    statement = select(
+        ComplaintCount.colonia_id,
+        ComplaintCount.service_code,
+        ComplaintCount.period_start,
+        ComplaintCount.count,
+    )
+    if colonia_id is not None:
+        statement = statement.where(ComplaintCount.colonia_id == colonia_id)
+    if service_code is not None:
+        statement = statement.where(ComplaintCount.service_code == service_code)
+    if since is not None:
+        statement = statement.where(ComplaintCount.period_start >= since)
+    if until is not None:
+        statement = statement.where(ComplaintCount.period_start < until)
+    totals: dict[tuple[int, str, date], int] = {}
+    for row in (await session.execute(statement)).all():
+        key = (int(row[0]), str(row[1]), month_of(row[2]))
+        totals[key] = totals.get(key, 0) + int(row[3])
+    return [
+        MonthlyComplaints(colonia, service, month, count)
+        for (colonia, service, month), count in sorted(totals.items())
+    ]
+
+
+async def complaint_coverage(session: AsyncSession) -> dict[str, tuple[date, date]]:
+    """Per service, the first and last month any colonia has complaint data for."""
+    rows = await session.execute(
+        select(
+            ComplaintCount.service_code,
+            func.min(ComplaintCount.period_start),
+            func.max(ComplaintCount.period_start),
+        ).group_by(ComplaintCount.service_code)
+    )
+    return {str(r[0]): (month_of(r[1]), month_of(r[2])) for r in rows.all()}
+
+
+async def first_card_by_colonia(session: AsyncSession) -> dict[int, datetime]:
+    """The completion time of each colonia's first surveillance card."""
+    rows = await session.execute(
+        select(Submission.colonia_id, func.min(Submission.completed_at))
+        .where(Submission.colonia_id.is_not(None))
+        .group_by(Submission.colonia_id)
+    )
+    return {int(r[0]): r[1] for r in rows.all()}
+
+
+async def colonias_by_id(session: AsyncSession, ids: Sequence[int] | None = None) -> dict[int, str]:
+    """Colonia id → name (every colonia when `ids` is None)."""
+    statement = select(Colonia.id, Colonia.name)
+    if ids is not None:
+        statement = statement.where(Colonia.id.in_(list(ids)))
+    return {int(r[0]): str(r[1]) for r in (await session.execute(statement)).all()}
+
+
+async def service_types(session: AsyncSession) -> list[ServiceType]:
+    """Every service type by code."""
+    return list((await session.scalars(select(ServiceType).order_by(ServiceType.code))).all())
+
+
+# ---------------------------------------------------------------- spaces and contracts
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceWithLayer:
+    """A public space with the layer that says who answers for it."""
+
+    space: PublicSpace
+    layer: Layer
+
+
+async def spaces_with_layers(
+    session: AsyncSession,
+    *,
+    colonia_id: int | None = None,
+    contract_number: str | None = None,
+    space_ids: Sequence[int] | None = None,
+) -> list[SpaceWithLayer]:
+    """Spaces (of a colonia, of layers under a contract number, or by id) with their layer."""
+    statement: Select[Any] = (
+        select(PublicSpace, Layer)
+        .join(Layer, Layer.id == PublicSpace.layer_id)
+        .order_by(PublicSpace.name, PublicSpace.id)
+    )
+    if colonia_id is not None:
+        statement = statement.where(PublicSpace.colonia_id == colonia_id)
+    if contract_number is not None:
+        statement = statement.where(Layer.contract_number == contract_number)
+    if space_ids is not None:
+        statement = statement.where(PublicSpace.id.in_(list(space_ids)))
+    rows = (await session.execute(statement)).all()
+    return [SpaceWithLayer(space=row[0], layer=row[1]) for row in rows]
+
+
+async def layers_with_contract_numbers(session: AsyncSession) -> list[Layer]:
+    """Layers that name a contract number."""
+    rows = await session.scalars(select(Layer).where(Layer.contract_number.is_not(None)))
+    return list(rows.all())
+
+
+async def directorates_by_id(session: AsyncSession) -> dict[int, Directorate]:
+    """Every directorate by id."""
+    return {d.id: d for d in (await session.scalars(select(Directorate))).all()}
+
+
+async def contract_with_company(
+    session: AsyncSession, contract_id: int
+) -> tuple[Contract, Company | None] | None:
+    """A contract and its company."""
+    row = (
+        await session.execute(
+            select(Contract, Company)
+            .outerjoin(Company, Company.id == Contract.company_id)
+            .where(Contract.id == contract_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], row[1]
+
+
+async def contracts_of_company(session: AsyncSession, company_id: int) -> list[Contract]:
+    """Every contract a company won, newest first."""
+    rows = await session.scalars(
+        select(Contract)
+        .where(Contract.company_id == company_id)
+        .order_by(Contract.contract_date.desc(), Contract.id.desc())
+    )
+    return list(rows.all())
+
+
+async def procedure_counts_by_company(session: AsyncSession) -> dict[int, dict[str, int]]:
+    """Company id → {procedure type (LP, IR, AD, "") → number of contracts}."""
+    rows = await session.execute(
+        select(Contract.company_id, Contract.procedure_type, func.count())
+        .where(Contract.company_id.is_not(None))
+        .group_by(Contract.company_id, Contract.procedure_type)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for company_id, procedure, count in rows.all():
+        out.setdefault(int(company_id), {})[str(procedure or "")] = int(count)
+    return out
+
+
+async def card_counts_by_space(
+    session: AsyncSession,
+    space_ids: Sequence[int],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[int, int]:
+    """Space id → number of cards filed for it in the period."""
+    if not space_ids:
+        return {}
+    statement = (
+        select(Submission.public_space_id, func.count())
+        .where(Submission.public_space_id.in_(list(space_ids)))
+        .group_by(Submission.public_space_id)
+    )
+    if since is not None:
+        statement = statement.where(Submission.completed_at >= since)
+    if until is not None:
+        statement = statement.where(Submission.completed_at < until)
+    return {int(r[0]): int(r[1]) for r in (await session.execute(statement)).all()}
+
+
+# ---------------------------------------------------------------- exports
+
+
+async def submissions_for_export(
+    session: AsyncSession, statement: Select[Any], *, limit: int
+) -> list[tuple[Submission, str, str | None]]:
+    """Submissions of a filtered statement with their form id and service, up to `limit`."""
+    inner = statement.subquery()
+    rows = await session.execute(
+        select(Submission, CardDefinition.form_id, CardDefinition.service_code)
+        .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
+        .where(Submission.id.in_(select(inner.c.id)))
+        .order_by(Submission.completed_at, Submission.id)
+        .limit(limit)
+    )
+    return [(row[0], str(row[1]), row[2]) for row in rows.all()]
+
+
+async def latest_submission_by_space(
+    session: AsyncSession, space_ids: Sequence[int]
+) -> dict[int, tuple[Submission, str]]:
+    """Space id → its most recent card and that card's form id."""
+    if not space_ids:
+        return {}
+    latest = (
+        select(Submission.public_space_id, func.max(Submission.id).label("last_id"))
+        .where(Submission.public_space_id.in_(list(space_ids)))
+        .group_by(Submission.public_space_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Submission, CardDefinition.form_id)
+        .join(latest, latest.c.last_id == Submission.id)
+        .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
+    )
+    return {int(row[0].public_space_id): (row[0], str(row[1])) for row in rows.all()}
+
+
+async def card_definitions(session: AsyncSession) -> list[CardDefinition]:
+    """Every stored card definition (all versions), newest first."""
+    rows = await session.scalars(
+        select(CardDefinition).where(CardDefinition.kind == "card").order_by(CardDefinition.id)
+    )
+    return list(rows.all())
