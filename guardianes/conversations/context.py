@@ -54,6 +54,10 @@ class ResponsibleParty:
     contract_object: str | None = None
     obligations: str | None = None
     directorate: str | None = None
+    # The company's record in the municipal contracts data, counted when the gazetteer is
+    # built; None for the municipality or a company not found there.
+    company_contracts: int | None = None
+    company_direct_awards: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
