@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
 
+    # Evidence (issue 9a): discrepancies between cards and the authority's status reports
+    discrepancy_deadline_days: int = Field(default=15, ge=1)  # authority's time to resolve
+    repeat_window_hours: int = Field(default=72, ge=0)  # same guardian+space+service: a repeat
+    photo_reuse_max_distance: int = Field(default=6, ge=0, le=32)  # Hamming bits of a near-copy
+    evidence_strong_guardians: int = Field(default=3, ge=2)  # this many guardians: strong
+    overdue_check_minutes: int = Field(default=60, ge=1)  # how often overdue ones are flagged
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         """Outside development a webhook without its secret is an open door."""
