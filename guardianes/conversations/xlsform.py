@@ -10,7 +10,10 @@ Guardianes conventions on top of standard XLSForm (pyxform keeps unknown columns
   which the guardian then confirms;
 - survey `max_photos`: how many photos an `image` question accepts (1-10, default 1);
   pyxform validates `parameters` and refuses unknown keys there, hence a column;
-- choices `correct`: `yes` on every right answer of a quiz question.
+- choices `correct`: `yes` on every right answer of a quiz question;
+- survey `obligation`: the contract obligation a card question checks (`mowing`, `lighting`,
+  ... see `guardianes.conversations.obligations.ObligationCode`); the choices meaning
+  "failed" carry `failure` = `yes`, a number question gives `failure_if` (e.g. `. > 0`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2json_backends import get_xlsform
 
 from guardianes.conversations.expressions import Expression, ExpressionError, parse_expression
+from guardianes.conversations.obligations import OBLIGATION_CODES
 
 FORM_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xls", ".csv", ".md"})
 # pyxform names the root after this; a question called `data` would collide with the default.
@@ -41,7 +45,7 @@ _SURVEY_COLUMNS = (
     | frozenset(
         {"type", "name", "required", "constraint", "relevant", "calculation", "choice_filter"}
     )
-    | frozenset({"max_photos"})
+    | frozenset({"max_photos", "obligation", "failure_if"})
 )
 _SETTINGS_COLUMNS = frozenset(
     {"form_id", "version", "default_language", "form_title", "kind", "service", "space_question"}
@@ -141,6 +145,7 @@ class FormChoice:
     name: str
     labels: Texts
     correct: bool = False
+    failure: bool = False  # choosing it means the checked obligation failed
     columns: Mapping[str, str] = field(default_factory=dict)  # extra columns, for filters
 
 
@@ -162,6 +167,8 @@ class Question:
     choices: tuple[FormChoice, ...] = ()
     choice_filter: Expression | None = None
     max_photos: int = 1
+    obligation: str | None = None  # the contract obligation this question checks
+    failure_if: Expression | None = None  # for numbers: true when the answer means "failed"
 
     @property
     def scored(self) -> bool:
@@ -291,6 +298,11 @@ class _Loader:
                 self.problem(
                     "choices", row_number, f"correct must be yes or empty, not {correct!r}"
                 )
+            failure = row.get("failure")
+            if failure is not None and _parse_flag(str(failure)) is None:
+                self.problem(
+                    "choices", row_number, f"failure must be yes or empty, not {failure!r}"
+                )
         self.raw_settings = dict((raw.settings or [{}])[0])
         for row_number, row in enumerate(raw.settings or [], start=FIRST_DATA_ROW):
             for header in row:
@@ -328,6 +340,29 @@ class _Loader:
         required = row.get("required")
         if required is not None and _parse_flag(str(required)) is None:
             self.problem("survey", row_number, f"required must be yes or no, not {required!r}")
+        self.check_raw_obligation(row, row_number, base)
+
+    def check_raw_obligation(self, row: Mapping[str, Any], row_number: int, base: str) -> None:
+        obligation = str(row.get("obligation") or "").strip()
+        failure_if = str(row.get("failure_if") or "").strip()
+        if obligation and obligation not in OBLIGATION_CODES:
+            self.problem(
+                "survey",
+                row_number,
+                f"unknown obligation '{obligation}'; known: {', '.join(sorted(OBLIGATION_CODES))}",
+            )
+        if obligation and base not in {"select_one", "select_multiple", "integer", "decimal"}:
+            self.problem(
+                "survey", row_number, "an obligation goes on a select or a number question"
+            )
+        if failure_if and not obligation:
+            self.problem("survey", row_number, "failure_if needs an obligation on the same row")
+        if failure_if and base not in {"integer", "decimal"}:
+            self.problem("survey", row_number, "failure_if applies to number questions only")
+        if obligation and base in {"integer", "decimal"} and not failure_if:
+            self.problem(
+                "survey", row_number, "a number question with an obligation needs failure_if"
+            )
 
     # ---- the pyxform tree ----
 
@@ -402,15 +437,28 @@ class _Loader:
                 name=str(choice.get("name")),
                 labels=self.texts(choice.get("label")),
                 correct=bool(_parse_flag(str(choice.get("correct") or ""))),
+                failure=bool(_parse_flag(str(choice.get("failure") or ""))),
                 columns={
                     str(k): str(v)
                     for k, v in choice.items()
-                    if k not in {"name", "label", "correct"} and isinstance(v, str)
+                    if k not in {"name", "label", "correct", "failure"} and isinstance(v, str)
                 },
             )
             for choice in node.get("choices") or []
         )
         required = bool(_parse_flag(str(bind.get("required") or "")))
+        obligation = str(node.get("obligation") or "").strip() or None
+        failure_if = None
+        if node.get("failure_if"):
+            failure_if = self.expression(str(node["failure_if"]), "failure_if", row)
+        if (
+            obligation is not None
+            and kind in {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE}
+            and not any(choice.failure for choice in choices)
+        ):
+            self.problem(
+                "survey", row, f"obligation '{obligation}': mark its failed choices failure = yes"
+            )
         return Question(
             name=name,
             type=kind,
@@ -426,6 +474,8 @@ class _Loader:
             choices=choices,
             choice_filter=choice_filter,
             max_photos=int(str(node.get("max_photos") or 1)),
+            obligation=obligation if obligation in OBLIGATION_CODES else None,
+            failure_if=failure_if,
         )
 
     def check_references(self, questions: list[Question]) -> None:
@@ -437,6 +487,7 @@ class _Loader:
                     ("constraint", question.constraint),
                     ("calculation", question.calculation),
                     ("choice_filter", question.choice_filter),
+                    ("failure_if", question.failure_if),
                 )
                 if e is not None
             ]
@@ -445,7 +496,7 @@ class _Loader:
                     self.problem(
                         "survey", question.row, f"{column} refers to unknown ${{{missing}}}"
                     )
-                if expr.uses_current and column != "constraint":
+                if expr.uses_current and column not in {"constraint", "failure_if"}:
                     self.problem("survey", question.row, "'.' is only allowed in a constraint")
             if question.choice_filter is not None:
                 known = {"name"} | {c for choice in question.choices for c in choice.columns}
@@ -532,6 +583,10 @@ class _Loader:
             self.problem("survey", None, "the form asks no questions")
         if kind_text == FormKind.QUIZ and not any(q.scored for q in questions):
             self.problem("choices", None, "a quiz needs choices marked correct")
+        if kind_text == FormKind.QUIZ:
+            for question in questions:
+                if question.obligation is not None:
+                    self.problem("survey", question.row, "obligations belong on cards, not quizzes")
         if self.problems:
             return None
         languages = sorted({lang for q in questions for lang in q.labels})

@@ -219,6 +219,10 @@ class Directorate(Timestamped, Base):
     service_code: Mapped[str | None] = mapped_column(ForeignKey("service_types.code"))
     notification_email: Mapped[str | None] = mapped_column(String(300))
     notification_address: Mapped[str | None] = mapped_column(Text)
+    # evidence: who heads it (escalations go there) and how to reach the office.
+    head_name: Mapped[str | None] = mapped_column(String(300), default=None)
+    head_email: Mapped[str | None] = mapped_column(String(300), default=None)
+    phone: Mapped[str | None] = mapped_column(String(60), default=None)
 
 
 class Layer(Timestamped, Base):
@@ -436,6 +440,11 @@ class SubmissionMedia(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mime_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int] = mapped_column(Integer)
+    # evidence: a 64-bit perceptual hash (hex) and the earlier photo it nearly copies, if any.
+    perceptual_hash: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    reused_media_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission_media.id", ondelete="SET NULL"), default=None
+    )
 
 
 class QuizAttempt(Base):
@@ -618,4 +627,9 @@ class OutboxMessage(Base):
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
 from guardianes.storage import models_whatsapp  # noqa: E402, F401
+
+# isort: split
+from guardianes.storage import models_evidence  # noqa: E402, F401
+
+# isort: split
 from guardianes.storage import models_reports  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """evidence email outbox
 
 Revision ID: 568cfe35f1b3
-Revises: 9084976490a7
+Revises: f3858f428ad9
 Create Date: 2026-11-28 08:47:25.163033
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import guardianes.storage.types
 
 revision: str = '568cfe35f1b3'
-down_revision: str | None = '9084976490a7'
+down_revision: str | None = 'f3858f428ad9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
