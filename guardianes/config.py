@@ -89,7 +89,13 @@ class Settings(BaseSettings):
     reminder_grace_seconds: int = 3600
     scheduler_enabled: bool = True
 
-<<<<<<< HEAD
+    # Evidence (issue 9a): discrepancies between cards and the authority's status reports
+    discrepancy_deadline_days: int = Field(default=15, ge=1)  # authority's time to resolve
+    repeat_window_hours: int = Field(default=72, ge=0)  # same guardian+space+service: a repeat
+    photo_reuse_max_distance: int = Field(default=6, ge=0, le=32)  # Hamming bits of a near-copy
+    evidence_strong_guardians: int = Field(default=3, ge=2)  # this many guardians: strong
+    overdue_check_minutes: int = Field(default=60, ge=1)  # how often overdue ones are flagged
+
     # Reports (issue 9b): evidence e-mails to directorates, briefings, before/after analysis.
     # SMTP is on when a host and a sender are set; `smtp_tls`: "starttls" (port 587),
     # "tls" (implicit TLS, port 465) or "none" (a relay on a trusted network, tests).
@@ -107,14 +113,6 @@ class Settings(BaseSettings):
     email_claim_seconds: float = 300.0  # a send not recorded by then is tried again
     # Complaints before/after: fewer complaints than this in both windows together say nothing.
     complaints_min_total: int = 10
-=======
-    # Evidence (issue 9a): discrepancies between cards and the authority's status reports
-    discrepancy_deadline_days: int = Field(default=15, ge=1)  # authority's time to resolve
-    repeat_window_hours: int = Field(default=72, ge=0)  # same guardian+space+service: a repeat
-    photo_reuse_max_distance: int = Field(default=6, ge=0, le=32)  # Hamming bits of a near-copy
-    evidence_strong_guardians: int = Field(default=3, ge=2)  # this many guardians: strong
-    overdue_check_minutes: int = Field(default=60, ge=1)  # how often overdue ones are flagged
->>>>>>> issue-9a
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -127,6 +127,11 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
         stopper = await _start_scheduler(runtime)
         if stopper is not None:
             services.stoppers.append(stopper)
+    if settings.scheduler_enabled and settings.smtp_enabled:
+        from guardianes.scheduler.email import start_email_loop
+
+        services.stoppers.append((await start_email_loop(runtime)).stop)
+        logger.info("evidence e-mail running through %s", settings.smtp_host)
     if not settings.telegram_enabled:
         logger.info("Telegram is off: set TELEGRAM_BOT_TOKEN to run it")
     if not settings.whatsapp_enabled:

@@ -23,9 +23,7 @@ async def add_email(session: AsyncSession, email: EvidenceEmail) -> EvidenceEmai
 
 def _due(moment: datetime) -> object:
     ready = (EvidenceEmail.status == EmailStatus.QUEUED) & (EvidenceEmail.next_attempt_at <= moment)
-    expired = (EvidenceEmail.status == EmailStatus.SENDING) & (
-        EvidenceEmail.claimed_until < moment
-    )
+    expired = (EvidenceEmail.status == EmailStatus.SENDING) & (EvidenceEmail.claimed_until < moment)
     return ready | expired
 
 

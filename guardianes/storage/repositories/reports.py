@@ -22,6 +22,7 @@ from guardianes.storage.models import (
     ServiceType,
     Submission,
 )
+from guardianes.storage.models_evidence import Discrepancy, DiscrepancyEvidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ async def first_card_by_colonia(session: AsyncSession) -> dict[int, datetime]:
         .where(Submission.colonia_id.is_not(None))
         .group_by(Submission.colonia_id)
     )
-    return {int(r[0]): r[1] for r in rows.all()}
+    return {int(r[0] or 0): r[1] for r in rows.all()}
 
 
 async def colonias_by_id(session: AsyncSession, ids: Sequence[int] | None = None) -> dict[int, str]:
@@ -126,7 +127,7 @@ async def spaces_with_layers(
     space_ids: Sequence[int] | None = None,
 ) -> list[SpaceWithLayer]:
     """Spaces (of a colonia, of layers under a contract number, or by id) with their layer."""
-    statement: Select[Any] = (
+    statement = (
         select(PublicSpace, Layer)
         .join(Layer, Layer.id == PublicSpace.layer_id)
         .order_by(PublicSpace.name, PublicSpace.id)
@@ -187,7 +188,7 @@ async def procedure_counts_by_company(session: AsyncSession) -> dict[int, dict[s
     )
     out: dict[int, dict[str, int]] = {}
     for company_id, procedure, count in rows.all():
-        out.setdefault(int(company_id), {})[str(procedure or "")] = int(count)
+        out.setdefault(int(company_id or 0), {})[str(procedure or "")] = int(count)
     return out
 
 
@@ -210,7 +211,7 @@ async def card_counts_by_space(
         statement = statement.where(Submission.completed_at >= since)
     if until is not None:
         statement = statement.where(Submission.completed_at < until)
-    return {int(r[0]): int(r[1]) for r in (await session.execute(statement)).all()}
+    return {int(r[0] or 0): int(r[1]) for r in (await session.execute(statement)).all()}
 
 
 # ---------------------------------------------------------------- exports
@@ -248,7 +249,7 @@ async def latest_submission_by_space(
         .join(latest, latest.c.last_id == Submission.id)
         .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
     )
-    return {int(row[0].public_space_id): (row[0], str(row[1])) for row in rows.all()}
+    return {int(row[0].public_space_id or 0): (row[0], str(row[1])) for row in rows.all()}
 
 
 async def card_definitions(session: AsyncSession) -> list[CardDefinition]:
@@ -257,3 +258,145 @@ async def card_definitions(session: AsyncSession) -> list[CardDefinition]:
         select(CardDefinition).where(CardDefinition.kind == "card").order_by(CardDefinition.id)
     )
     return list(rows.all())
+
+
+# ---------------------------------------------------------------- evidence reports
+
+
+async def discrepancies_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Discrepancy]:
+    """Discrepancies by id, in the order asked (missing ids are left out)."""
+    if not ids:
+        return []
+    rows = await session.scalars(select(Discrepancy).where(Discrepancy.id.in_(list(ids))))
+    found = {row.id: row for row in rows.all()}
+    return [found[i] for i in ids if i in found]
+
+
+async def contracts_by_ids(
+    session: AsyncSession, ids: Sequence[int]
+) -> dict[int, tuple[Contract, Company | None]]:
+    """Contract id → the contract and its company."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Contract, Company)
+        .outerjoin(Company, Company.id == Contract.company_id)
+        .where(Contract.id.in_(list(ids)))
+    )
+    return {row[0].id: (row[0], row[1]) for row in rows.all()}
+
+
+async def companies_by_ids(session: AsyncSession, ids: Sequence[int]) -> dict[int, Company]:
+    """Company id → company."""
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Company).where(Company.id.in_(list(ids))))
+    return {row.id: row for row in rows.all()}
+
+
+async def overdue_unescalated(session: AsyncSession, now: datetime) -> list[Discrepancy]:
+    """Unresolved discrepancies past their deadline that were never escalated."""
+    rows = await session.scalars(
+        select(Discrepancy)
+        .where(
+            Discrepancy.status.in_(("open", "notified", "acknowledged")),
+            Discrepancy.escalated_at.is_(None),
+            (Discrepancy.overdue_at.is_not(None))
+            | ((Discrepancy.due_at.is_not(None)) & (Discrepancy.due_at < now)),
+        )
+        .order_by(Discrepancy.directorate_id, Discrepancy.id)
+    )
+    return list(rows.all())
+
+
+def submissions_statement(
+    *,
+    completed_from: datetime | None,
+    completed_to: datetime | None,
+    colonia_id: int | None,
+    contract_id: int | None,
+    form_id: str | None,
+) -> Select[Any]:
+    """The submissions an export's filters select."""
+    statement = select(Submission.id)
+    if completed_from is not None:
+        statement = statement.where(Submission.completed_at >= completed_from)
+    if completed_to is not None:
+        statement = statement.where(Submission.completed_at < completed_to)
+    if colonia_id is not None:
+        statement = statement.where(Submission.colonia_id == colonia_id)
+    if contract_id is not None:
+        statement = statement.where(Submission.contract_id == contract_id)
+    if form_id is not None:
+        statement = statement.where(
+            Submission.card_definition_id.in_(
+                select(CardDefinition.id).where(CardDefinition.form_id == form_id)
+            )
+        )
+    return statement
+
+
+async def spaces_page(
+    session: AsyncSession, *, colonia_id: int | None, limit: int, offset: int
+) -> tuple[list[SpaceWithLayer], int]:
+    """One page of spaces with their layers, and how many there are."""
+    base = select(PublicSpace.id)
+    if colonia_id is not None:
+        base = base.where(PublicSpace.colonia_id == colonia_id)
+    total = int(
+        (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    )
+    ids = list(
+        (await session.execute(base.order_by(PublicSpace.id).limit(limit).offset(offset)))
+        .scalars()
+        .all()
+    )
+    rows = await spaces_with_layers(session, space_ids=ids)
+    rows.sort(key=lambda r: r.space.id)
+    return rows, total
+
+
+async def failed_submission_ids(session: AsyncSession, submission_ids: Sequence[int]) -> set[int]:
+    """The cards among these that are evidence of some discrepancy (they found a failure)."""
+    if not submission_ids:
+        return set()
+    rows = await session.scalars(
+        select(DiscrepancyEvidence.submission_id)
+        .where(DiscrepancyEvidence.submission_id.in_(list(submission_ids)))
+        .distinct()
+    )
+    return set(rows.all())
+
+
+async def unresolved_discrepancy_counts(
+    session: AsyncSession, space_ids: Sequence[int]
+) -> dict[int, int]:
+    """Space id → discrepancies still open, notified or acknowledged."""
+    if not space_ids:
+        return {}
+    rows = await session.execute(
+        select(Discrepancy.public_space_id, func.count())
+        .where(
+            Discrepancy.public_space_id.in_(list(space_ids)),
+            Discrepancy.status.in_(("open", "notified", "acknowledged")),
+        )
+        .group_by(Discrepancy.public_space_id)
+    )
+    return {int(r[0]): int(r[1]) for r in rows.all()}
+
+
+async def form_of_evidence(session: AsyncSession, discrepancy_ids: Sequence[int]) -> dict[int, str]:
+    """Discrepancy id → the card form id of its first evidence (its Open311 service code)."""
+    if not discrepancy_ids:
+        return {}
+    rows = await session.execute(
+        select(DiscrepancyEvidence.discrepancy_id, CardDefinition.form_id)
+        .join(Submission, Submission.id == DiscrepancyEvidence.submission_id)
+        .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
+        .where(DiscrepancyEvidence.discrepancy_id.in_(list(discrepancy_ids)))
+        .order_by(DiscrepancyEvidence.discrepancy_id, DiscrepancyEvidence.id)
+    )
+    out: dict[int, str] = {}
+    for discrepancy_id, form_id in rows.all():
+        out.setdefault(int(discrepancy_id), str(form_id))
+    return out
