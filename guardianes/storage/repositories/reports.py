@@ -125,6 +125,7 @@ async def spaces_with_layers(
     colonia_id: int | None = None,
     contract_number: str | None = None,
     space_ids: Sequence[int] | None = None,
+    layer_ids: Sequence[int] | None = None,
 ) -> list[SpaceWithLayer]:
     """Spaces (of a colonia, of layers under a contract number, or by id) with their layer."""
     statement = (
@@ -138,6 +139,8 @@ async def spaces_with_layers(
         statement = statement.where(Layer.contract_number == contract_number)
     if space_ids is not None:
         statement = statement.where(PublicSpace.id.in_(list(space_ids)))
+    if layer_ids is not None:
+        statement = statement.where(PublicSpace.layer_id.in_(list(layer_ids)))
     rows = (await session.execute(statement)).all()
     return [SpaceWithLayer(space=row[0], layer=row[1]) for row in rows]
 
@@ -400,3 +403,65 @@ async def form_of_evidence(session: AsyncSession, discrepancy_ids: Sequence[int]
     for discrepancy_id, form_id in rows.all():
         out.setdefault(int(discrepancy_id), str(form_id))
     return out
+
+
+async def discrepancies_observed_between(
+    session: AsyncSession, start: datetime, end: datetime
+) -> list[Discrepancy]:
+    """Discrepancies first observed in [start, end], newest first."""
+    rows = await session.scalars(
+        select(Discrepancy)
+        .where(Discrepancy.first_observed_at >= start, Discrepancy.first_observed_at <= end)
+        .order_by(Discrepancy.first_observed_at.desc(), Discrepancy.id.desc())
+    )
+    return list(rows.all())
+
+
+async def submissions_of_spaces(
+    session: AsyncSession,
+    space_ids: Sequence[int],
+    *,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[tuple[Submission, str]]:
+    """Cards of these spaces in the period, with their form id, oldest first."""
+    if not space_ids:
+        return []
+    statement = (
+        select(Submission, CardDefinition.form_id)
+        .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
+        .where(Submission.public_space_id.in_(list(space_ids)))
+        .order_by(Submission.completed_at, Submission.id)
+    )
+    if since is not None:
+        statement = statement.where(Submission.completed_at >= since)
+    if until is not None:
+        statement = statement.where(Submission.completed_at < until)
+    return [(row[0], str(row[1])) for row in (await session.execute(statement)).all()]
+
+
+async def unresolved_discrepancies(
+    session: AsyncSession,
+    *,
+    contract_id: int | None = None,
+    space_ids: Sequence[int] | None = None,
+    colonia_id: int | None = None,
+) -> list[Discrepancy]:
+    """Open, notified or acknowledged discrepancies of a contract, spaces or colonia."""
+    condition = None
+    if contract_id is not None:
+        condition = Discrepancy.contract_id == contract_id
+    if space_ids:
+        by_space = Discrepancy.public_space_id.in_(list(space_ids))
+        condition = by_space if condition is None else condition | by_space
+    if colonia_id is not None:
+        by_colonia = Discrepancy.colonia_id == colonia_id
+        condition = by_colonia if condition is None else condition | by_colonia
+    if condition is None:
+        return []
+    rows = await session.scalars(
+        select(Discrepancy)
+        .where(condition, Discrepancy.status.in_(("open", "notified", "acknowledged")))
+        .order_by(Discrepancy.period_start.desc(), Discrepancy.id.desc())
+    )
+    return list(rows.all())
