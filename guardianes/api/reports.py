@@ -529,7 +529,12 @@ async def export_submissions_csv(
 ) -> Response:
     """Submissions as CSV (UTF-8 with BOM so spreadsheet programs read accents right)."""
     filters = _submission_filter(
-        runtime, completed_from, completed_to, colonia_id, contract_id, card
+        runtime,
+        completed_from=completed_from,
+        completed_to=completed_to,
+        colonia_id=colonia_id,
+        contract_id=contract_id,
+        card=card,
     )
     rows = await submission_rows(session, filters, timezone=_zone(runtime))
     return _download(
@@ -551,7 +556,12 @@ async def export_submissions_xlsx(
 ) -> Response:
     """Submissions as an XLSX workbook."""
     filters = _submission_filter(
-        runtime, completed_from, completed_to, colonia_id, contract_id, card
+        runtime,
+        completed_from=completed_from,
+        completed_to=completed_to,
+        colonia_id=colonia_id,
+        contract_id=contract_id,
+        card=card,
     )
     rows = await submission_rows(session, filters, timezone=_zone(runtime))
     return _download(

@@ -206,7 +206,9 @@ async def contract_review(
     unresolved = await repo.unresolved_discrepancies(
         session, contract_id=contract.id, space_ids=space_ids
     )
-    others = await repo.contracts_of_company(session, company.id) if company else [contract]
+    others = (
+        await repo.contracts_of_company(session, company.normalized_name) if company else [contract]
+    )
     return ContractReview(
         contract=summary_of(contract),
         company=company.name if company else None,

@@ -172,26 +172,28 @@ async def contract_with_company(
     return row[0], row[1]
 
 
-async def contracts_of_company(session: AsyncSession, company_id: int) -> list[Contract]:
-    """Every contract a company won, newest first."""
+async def contracts_of_company(session: AsyncSession, normalized_name: str) -> list[Contract]:
+    """Every contract won by companies of this normalised name (one firm may carry several
+    tax ids in the published data), newest first."""
     rows = await session.scalars(
         select(Contract)
-        .where(Contract.company_id == company_id)
+        .join(Company, Company.id == Contract.company_id)
+        .where(Company.normalized_name == normalized_name)
         .order_by(Contract.contract_date.desc(), Contract.id.desc())
     )
     return list(rows.all())
 
 
-async def procedure_counts_by_company(session: AsyncSession) -> dict[int, dict[str, int]]:
-    """Company id → {procedure type (LP, IR, AD, "") → number of contracts}."""
+async def procedure_counts_by_company_name(session: AsyncSession) -> dict[str, dict[str, int]]:
+    """Normalised company name → {procedure type (LP, IR, AD, "") → number of contracts}."""
     rows = await session.execute(
-        select(Contract.company_id, Contract.procedure_type, func.count())
-        .where(Contract.company_id.is_not(None))
-        .group_by(Contract.company_id, Contract.procedure_type)
+        select(Company.normalized_name, Contract.procedure_type, func.count())
+        .join(Company, Company.id == Contract.company_id)
+        .group_by(Company.normalized_name, Contract.procedure_type)
     )
-    out: dict[int, dict[str, int]] = {}
-    for company_id, procedure, count in rows.all():
-        out.setdefault(int(company_id or 0), {})[str(procedure or "")] = int(count)
+    out: dict[str, dict[str, int]] = {}
+    for name, procedure, count in rows.all():
+        out.setdefault(str(name), {})[str(procedure or "")] = int(count)
     return out
 
 
