@@ -13,6 +13,14 @@ from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from guardianes.conversations.expressions import (
+    Environment,
+    ExpressionError,
+    Value,
+    evaluate_bool,
+    parse_expression,
+)
+
 if TYPE_CHECKING:
     from guardianes.conversations.xlsform import Form, Question
 
@@ -69,7 +77,6 @@ def obligation_failed(
 ) -> bool:
     """Whether one answer to a tagged question means its obligation failed."""
     # Imported here: filling imports xlsform, which imports this module for the codes.
-    from guardianes.conversations.expressions import evaluate_bool
     from guardianes.conversations.filling import environment, expression_value
 
     if question.failure_if is not None:
@@ -99,4 +106,85 @@ def failed_obligations(
                 failed=obligation_failed(form, question, answer, answers, on_day),
             )
         )
+    return findings
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationRule:
+    """How one tagged question of a form version marks failure, kept with its stored cards."""
+
+    question: str
+    obligation: str
+    failure_choices: tuple[str, ...] = ()
+    failure_if: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict for the card definition row."""
+        return {
+            "name": self.question,
+            "obligation": self.obligation,
+            "failure_choices": list(self.failure_choices),
+            "failure_if": self.failure_if,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ObligationRule | None:
+        """Rebuild a rule stored by `to_json`; None for anything else in the list."""
+        if not isinstance(data, dict) or not data.get("obligation") or not data.get("name"):
+            return None
+        return cls(
+            question=str(data["name"]),
+            obligation=str(data["obligation"]),
+            failure_choices=tuple(str(c) for c in data.get("failure_choices") or ()),
+            failure_if=str(data["failure_if"]) if data.get("failure_if") else None,
+        )
+
+
+def obligation_rules(form: Form) -> tuple[ObligationRule, ...]:
+    """The obligation rules of a form's tagged questions."""
+    return tuple(
+        ObligationRule(
+            question=q.name,
+            obligation=q.obligation,
+            failure_choices=tuple(c.name for c in q.choices if c.failure),
+            failure_if=q.failure_if.source if q.failure_if is not None else None,
+        )
+        for q in form.questions
+        if q.obligation is not None
+    )
+
+
+def findings_from_rules(
+    rules: tuple[ObligationRule, ...] | list[ObligationRule],
+    answers: dict[str, Any],
+    *,
+    today: date | None = None,
+) -> list[ObligationFinding]:
+    """What a stored card says about each obligation, read with its form version's rules."""
+    # Imported here: filling imports xlsform, which imports this module for the codes.
+    from guardianes.conversations.filling import expression_value
+
+    def lookup(name: str) -> Value:
+        return expression_value(answers.get(name))
+
+    findings: list[ObligationFinding] = []
+    for rule in rules:
+        answer = answers.get(rule.question)
+        if answer is None or answer in ("", []):
+            continue
+        if rule.failure_if is not None:
+            try:
+                expression = parse_expression(rule.failure_if)
+            except ExpressionError:
+                continue  # the form loader refused bad expressions; an edited row is skipped
+            env = Environment(
+                lookup=lookup,
+                today=today or date.today(),
+                current=expression_value(answer),
+            )
+            failed = evaluate_bool(expression, env)
+        else:
+            chosen = {str(a) for a in answer} if isinstance(answer, list) else {str(answer)}
+            failed = bool(chosen & set(rule.failure_choices))
+        findings.append(ObligationFinding(rule.obligation, rule.question, answer, failed))
     return findings
