@@ -54,6 +54,26 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/tokens"): ADMIN,
     ("POST", "/tokens"): ADMIN,
     ("DELETE", "/tokens/{token_id}"): ADMIN,
+    # reports (issue 9b)
+    ("GET", "/discrepancies/{discrepancy_id}/report.pdf"): VIEWER,
+    ("GET", "/discrepancies/{discrepancy_id}/report.html"): VIEWER,
+    ("GET", "/reports/evidence.pdf"): VIEWER,
+    ("GET", "/reports/evidence.html"): VIEWER,
+    ("POST", "/discrepancies/{discrepancy_id}/notify"): STAFF,
+    ("POST", "/evidence-emails"): STAFF,
+    ("GET", "/evidence-emails"): VIEWER,
+    ("GET", "/evidence-emails/{email_id}"): VIEWER,
+    ("POST", "/evidence-emails/{email_id}/retry"): STAFF,
+    ("GET", "/colonias/{colonia_id}/briefing"): VIEWER,
+    ("GET", "/colonias/{colonia_id}/briefing.pdf"): VIEWER,
+    ("GET", "/colonias/{colonia_id}/briefing.html"): VIEWER,
+    ("POST", "/colonias/{colonia_id}/briefing/send"): STAFF,
+    ("GET", "/reports/complaints-before-after"): VIEWER,
+    ("GET", "/contracts/{contract_id}/review"): VIEWER,
+    ("GET", "/exports/submissions.csv"): VIEWER,
+    ("GET", "/exports/submissions.xlsx"): VIEWER,
+    ("GET", "/exports/discrepancies.csv"): VIEWER,
+    ("GET", "/exports/spaces.geojson"): VIEWER,
 }
 
 
