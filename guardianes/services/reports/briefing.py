@@ -270,15 +270,22 @@ def briefing_message(briefing: Briefing, t: Translator | None = None) -> str:
         for c in briefing.complaints
         if c.count
     ]
+    period = (
+        t("reports.briefing.chat_last_month")
+        if briefing.months == 1
+        else t("reports.briefing.chat_last_months", months=briefing.months)
+    )
     if parts:
         joined = (
             parts[0]
             if len(parts) == 1
             else ", ".join(parts[:-1]) + t("reports.briefing.chat_and") + parts[-1]
         )
-        text = t("reports.briefing.chat_complaints", complaints=joined, months=briefing.months)
+        text = t("reports.briefing.chat_complaints", complaints=joined, period=period)
     else:
-        text = t("reports.briefing.chat_no_complaints", months=briefing.months)
+        text = t("reports.briefing.chat_no_complaints", period=period)
     if briefing.discrepancies:
-        text += " " + t("reports.briefing.chat_discrepancies", count=len(briefing.discrepancies))
+        count = len(briefing.discrepancies)
+        key = "chat_discrepancies_one" if count == 1 else "chat_discrepancies"
+        text += " " + t(f"reports.briefing.{key}", count=count)
     return text + " " + t("reports.briefing.chat_closing")
