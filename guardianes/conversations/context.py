@@ -185,4 +185,28 @@ class StaffAction:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Effect = RegisterGuardian | UpdateGuardian | SaveSubmission | SaveQuizAttempt | StaffAction
+@dataclass(frozen=True, slots=True)
+class AnswerConfirmation:
+    """The guardian's answer to "¿Ya quedó?" about a resolved discrepancy: yes or no."""
+
+    confirmation_id: int
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachConfirmationPhoto:
+    """A new photo sent after answering "no" to "¿Ya quedó?"."""
+
+    confirmation_id: int
+    photo: StoredMedia
+
+
+Effect = (
+    RegisterGuardian
+    | UpdateGuardian
+    | SaveSubmission
+    | SaveQuizAttempt
+    | StaffAction
+    | AnswerConfirmation
+    | AttachConfirmationPhoto
+)

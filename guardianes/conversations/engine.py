@@ -18,6 +18,8 @@ stateDiagram-v2
     menu --> resp --> menu
     menu --> mydata --> menu: UpdateGuardian
     menu --> staff.action: staff only (others are refused)
+    note right of menu: "¿Ya quedó?" buttons (evq:id:yes|no) are answered in any step
+
     staff.action --> staff.action: status (StaffAction status)
     staff.action --> colonia: broadcast / visit
     colonia --> staff.place: visit
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guardianes.conversations import filling, flows
+from guardianes.conversations import confirmations, filling, flows
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import EngineContext
 from guardianes.conversations.messages import Command, InboundKind, InboundMessage
@@ -59,6 +61,8 @@ def advance(
 ) -> Step:
     """Handle one inbound message: the new state (None = forget), prompts and effects."""
     turn = Turn(state, inbound, ctx, catalog)
+    if turn.registered and confirmations.intercept(turn):
+        return turn.result()
     if turn.registered:
         _registered(turn)
     else:

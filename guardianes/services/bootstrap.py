@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
+from guardianes.conversations.obligations import obligation_rules
 from guardianes.geo.loader import load_gazetteer
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
@@ -47,6 +48,7 @@ class CatalogFormDescriber:
             title=form.title,
             service_code=form.service,
             source_file=Path(form.source).name,
+            obligation_rules=obligation_rules(form),
         )
 
 

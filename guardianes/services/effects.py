@@ -9,7 +9,10 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.config import Settings
 from guardianes.conversations.context import (
+    AnswerConfirmation,
+    AttachConfirmationPhoto,
     Effect,
     RegisterGuardian,
     SaveQuizAttempt,
@@ -18,6 +21,8 @@ from guardianes.conversations.context import (
     UpdateGuardian,
 )
 from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.conversations.obligations import ObligationRule
+from guardianes.services import evidence
 from guardianes.storage.models import (
     FormKind,
     Guardian,
@@ -41,6 +46,8 @@ class FormDescription:
     title: str
     service_code: str | None
     source_file: str | None
+    # How the form's tagged questions mark a failed obligation, stored with the version.
+    obligation_rules: tuple[ObligationRule, ...] = ()
 
 
 class FormDescriber(Protocol):
@@ -67,8 +74,13 @@ async def apply_effects(
     effects: Sequence[Effect],
     forms: FormDescriber,
     staff_actions: StaffActionHandler | None,
+    settings: Settings | None = None,
 ) -> Guardian | None:
-    """Persist every effect; returns the guardian (created by a registration)."""
+    """Persist every effect; returns the guardian (created by a registration).
+
+    With `settings`, a stored card also updates the discrepancies it is evidence of, in
+    this same unit of work (so a card is never stored without its consequences).
+    """
     for effect in effects:
         match effect:
             case RegisterGuardian():
@@ -82,7 +94,17 @@ async def apply_effects(
                     guardian.display_name = effect.display_name
                 await session.flush()
             case SaveSubmission() if guardian is not None:
-                await _save_submission(session, inbound, guardian, effect, forms)
+                submission = await _save_submission(session, inbound, guardian, effect, forms)
+                if settings is not None:
+                    await evidence.refresh_for_submission(session, submission.id, settings=settings)
+            case AnswerConfirmation() if guardian is not None:
+                await evidence.answer_confirmation(
+                    session, guardian, effect.confirmation_id, effect.answer
+                )
+            case AttachConfirmationPhoto() if guardian is not None:
+                await evidence.attach_confirmation_photo(
+                    session, guardian, effect.confirmation_id, effect.photo
+                )
             case SaveQuizAttempt() if guardian is not None:
                 await submissions_repo.add_quiz_attempt(
                     session,
@@ -171,6 +193,7 @@ async def _save_submission(
         title=description.title,
         service_code=description.service_code,
         source_file=description.source_file,
+        questions=[rule.to_json() for rule in description.obligation_rules],
     )
     contract_id = responsible = colonia_id = None
     if effect.space_id is not None:
@@ -185,6 +208,7 @@ async def _save_submission(
             sha256=photo.sha256,
             mime_type=photo.mime_type,
             size=photo.size,
+            perceptual_hash=photo.perceptual_hash,
         )
         for position, (question, photo) in enumerate(_photos_by_question(effect))
     ]

@@ -162,6 +162,7 @@ async def _advance_conversation(
         effects=step.effects,
         forms=runtime.forms,
         staff_actions=runtime.staff_actions,
+        settings=runtime.settings,
     )
     if guardian is not None:
         await guardians_repo.touch_last_inbound(session, guardian.id, inbound.received_at)

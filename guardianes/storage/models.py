@@ -139,6 +139,7 @@ class OutboxKind(StrEnum):
     BROADCAST = "broadcast"
     VISIT = "visit"
     REMINDER = "reminder"
+    EVIDENCE = "evidence"  # a discrepancy's news to the guardians of its evidence
 
 
 class BroadcastStatus(StrEnum):

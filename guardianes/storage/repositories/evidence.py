@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.storage.models import (
+    CardDefinition,
+    Company,
+    Contract,
     Directorate,
     Guardian,
     Layer,
@@ -456,3 +459,212 @@ async def confirmation_answers(
     for discrepancy_id, answer in rows.all():
         found.setdefault(discrepancy_id, []).append(answer)
     return found
+
+
+# ---------------------------------------------------------------- reconciliation inputs
+
+
+async def cards_of_space(
+    session: AsyncSession,
+    *,
+    public_space_id: int,
+    service_code: str,
+    start: datetime,
+    end: datetime,
+) -> Sequence[tuple[Submission, CardDefinition]]:
+    """Cards of one space and service completed in [start, end), oldest first."""
+    result = await session.execute(
+        select(Submission, CardDefinition)
+        .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
+        .where(
+            Submission.public_space_id == public_space_id,
+            CardDefinition.service_code == service_code,
+            Submission.completed_at >= start,
+            Submission.completed_at < end,
+        )
+        .order_by(Submission.completed_at, Submission.id)
+    )
+    return [(row[0], row[1]) for row in result.all()]
+
+
+async def reports_overlapping(
+    session: AsyncSession, *, public_space_id: int, service_code: str, start: date, end: date
+) -> Sequence[ServiceStatusReport]:
+    """Status rows of a space and service whose period overlaps [start, end]."""
+    return (
+        await session.scalars(
+            select(ServiceStatusReport)
+            .where(
+                ServiceStatusReport.public_space_id == public_space_id,
+                ServiceStatusReport.service_code == service_code,
+                ServiceStatusReport.period_start <= end,
+                ServiceStatusReport.period_end >= start,
+            )
+            .order_by(ServiceStatusReport.id)
+        )
+    ).all()
+
+
+async def discrepancies_overlapping(
+    session: AsyncSession, *, public_space_id: int, service_code: str, start: date, end: date
+) -> Sequence[Discrepancy]:
+    """Discrepancies of a space and service whose period overlaps [start, end]."""
+    return (
+        await session.scalars(
+            select(Discrepancy)
+            .where(
+                Discrepancy.public_space_id == public_space_id,
+                Discrepancy.service_code == service_code,
+                Discrepancy.period_start <= end,
+                Discrepancy.period_end >= start,
+            )
+            .order_by(Discrepancy.id)
+        )
+    ).all()
+
+
+async def card_definition_of(session: AsyncSession, submission_id: int) -> CardDefinition | None:
+    """The form version a card was filled with."""
+    return (
+        await session.scalars(
+            select(CardDefinition)
+            .join(Submission, Submission.card_definition_id == CardDefinition.id)
+            .where(Submission.id == submission_id)
+        )
+    ).one_or_none()
+
+
+async def space_service_pairs(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every (space, service) with cards or discrepancies, for a full refresh."""
+    from_cards = await session.execute(
+        select(Submission.public_space_id, CardDefinition.service_code)
+        .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
+        .where(Submission.public_space_id.is_not(None), CardDefinition.service_code.is_not(None))
+        .distinct()
+    )
+    from_discrepancies = await session.execute(
+        select(Discrepancy.public_space_id, Discrepancy.service_code).distinct()
+    )
+    pairs = {(int(a), str(b)) for a, b in from_cards.all() if a is not None and b is not None}
+    pairs |= {(int(a), str(b)) for a, b in from_discrepancies.all()}
+    return sorted(pairs)
+
+
+async def count_events(session: AsyncSession, discrepancy_id: int) -> int:
+    """How many history rows a discrepancy has."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(DiscrepancyEvent)
+            .where(DiscrepancyEvent.discrepancy_id == discrepancy_id)
+        )
+        or 0
+    )
+
+
+async def count_confirmations(session: AsyncSession, discrepancy_id: int) -> int:
+    """How many "¿Ya quedó?" questions were asked about a discrepancy."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(GuardianConfirmation)
+            .where(GuardianConfirmation.discrepancy_id == discrepancy_id)
+        )
+        or 0
+    )
+
+
+async def delete(session: AsyncSession, row: Any) -> None:
+    """Delete one row of the evidence domain."""
+    await session.delete(row)
+    await session.flush()
+
+
+async def company_by_name(session: AsyncSession, normalized_name: str) -> Company | None:
+    """The oldest company with that normalised name."""
+    return (
+        await session.scalars(
+            select(Company)
+            .where(Company.normalized_name == normalized_name)
+            .order_by(Company.id)
+            .limit(1)
+        )
+    ).one_or_none()
+
+
+async def contracts_with_number(session: AsyncSession) -> list[tuple[int, str]]:
+    """(id, contract number) of every contract that has one."""
+    rows = await session.execute(
+        select(Contract.id, Contract.contract_number).where(Contract.contract_number.is_not(None))
+    )
+    return [(int(a), str(b)) for a, b in rows.all()]
+
+
+async def get_contract(session: AsyncSession, contract_id: int) -> Contract | None:
+    """One contract."""
+    return await session.get(Contract, contract_id)
+
+
+async def guardians_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Guardian]:
+    """Guardians by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Guardian).where(Guardian.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+async def earlier_media_hashes(
+    session: AsyncSession, *, before_submission_id: int
+) -> Sequence[tuple[int, str, int | None, datetime]]:
+    """(media id, hash, space id, completed at) of hashed photos of earlier cards."""
+    rows = await session.execute(
+        select(
+            SubmissionMedia.id,
+            SubmissionMedia.perceptual_hash,
+            Submission.public_space_id,
+            Submission.completed_at,
+        )
+        .join(Submission, Submission.id == SubmissionMedia.submission_id)
+        .where(
+            SubmissionMedia.perceptual_hash.is_not(None),
+            Submission.id != before_submission_id,
+        )
+        .order_by(SubmissionMedia.id)
+    )
+    return [(int(a), str(b), c, d) for a, b, c, d in rows.all()]
+
+
+async def media_without_hash(session: AsyncSession, limit: int) -> Sequence[SubmissionMedia]:
+    """Photos stored before perceptual hashes existed."""
+    return (
+        await session.scalars(
+            select(SubmissionMedia)
+            .where(SubmissionMedia.perceptual_hash.is_(None))
+            .order_by(SubmissionMedia.id)
+            .limit(limit)
+        )
+    ).all()
+
+
+async def get_media(session: AsyncSession, media_id: int) -> SubmissionMedia | None:
+    """One photo row."""
+    return await session.get(SubmissionMedia, media_id)
+
+
+async def directorates_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Directorate]:
+    """Directorates by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Directorate).where(Directorate.id.in_(wanted)))
+    return {row.id: row for row in rows}
+
+
+async def contracts_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Contract]:
+    """Contracts by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Contract).where(Contract.id.in_(wanted)))
+    return {row.id: row for row in rows}
