@@ -121,7 +121,7 @@ class Seeded:
 
 async def seed_discrepancy(
     runtime: Runtime,
-    world: World,
+    ids: World,
     *,
     head_email: str | None = HEAD_EMAIL,
     notification_email: str | None = PARKS_EMAIL,
@@ -132,7 +132,9 @@ async def seed_discrepancy(
     """Write the directorate and one reported-done discrepancy on the world's space."""
     async with unit_of_work(runtime.sessions) as session:
         directorate = (
-            await session.scalars(select(Directorate).where(Directorate.name == "Dirección de Parques"))
+            await session.scalars(
+                select(Directorate).where(Directorate.name == "Dirección de Parques")
+            )
         ).one_or_none()
         if directorate is None:
             directorate = Directorate(
@@ -144,13 +146,13 @@ async def seed_discrepancy(
             )
             session.add(directorate)
             await session.flush()
-        contract = await session.get(Contract, world.contract)
+        contract = await session.get(Contract, ids.contract)
         assert contract is not None
-        space = await session.get(PublicSpace, world.space)
+        space = await session.get(PublicSpace, ids.space)
         assert space is not None
         observed = datetime(2024, 5, 10, 15, tzinfo=UTC)
         discrepancy = Discrepancy(
-            public_space_id=world.space,
+            public_space_id=ids.space,
             service_code="green_space_maintenance",
             obligation=obligation,
             period_start=date(2024, 5, 1),
@@ -164,7 +166,7 @@ async def seed_discrepancy(
             responsible_name="Jardines Demo del Centro, S.A. de C.V.",
             responsible_type="contractor",
             directorate_id=directorate.id,
-            colonia_id=world.centro,
+            colonia_id=ids.centro,
             guardian_count=1,
             evidence_count=1,
             strength=EvidenceStrength.WEAK,
@@ -177,8 +179,8 @@ async def seed_discrepancy(
         session.add(
             DiscrepancyEvidence(
                 discrepancy_id=discrepancy.id,
-                submission_id=world.may_submission,
-                guardian_id=world.ana,
+                submission_id=ids.may_submission,
+                guardian_id=ids.ana,
                 question="poda",
                 answer="no",
                 observed_at=observed,

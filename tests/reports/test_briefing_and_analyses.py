@@ -106,7 +106,9 @@ async def test_staff_send_the_briefing_message_to_the_colonias_guardians(
 # ---------------------------------------------------------------- before / after
 
 
-async def _add_complaints(runtime: Runtime, colonia: int, service: str, month: date, n: int) -> None:
+async def _add_complaints(
+    runtime: Runtime, colonia: int, service: str, month: date, n: int
+) -> None:
     async with unit_of_work(runtime.sessions) as session:
         session.add(
             ComplaintCount(
@@ -122,7 +124,11 @@ async def _add_complaints(runtime: Runtime, colonia: int, service: str, month: d
 async def _before_after(runtime: Runtime, months: int = 1) -> dict[tuple[int, str], object]:
     async with unit_of_work(runtime.sessions) as session:
         rows = await complaints_before_after(
-            session, months=months, timezone=ZONE, now=datetime(2024, 9, 1, tzinfo=UTC), min_total=10
+            session,
+            months=months,
+            timezone=ZONE,
+            now=datetime(2024, 9, 1, tzinfo=UTC),
+            min_total=10,
         )
     return {(r.colonia_id, r.service_code): r for r in rows}
 
@@ -159,7 +165,9 @@ async def test_few_complaints_or_no_cards_say_nothing(api_runtime: Runtime, worl
     assert santa_rosa.verdict is DataVerdict.TOO_FEW_COMPLAINTS  # type: ignore[attr-defined]
 
 
-async def test_an_after_window_still_running_says_nothing(api_runtime: Runtime, world: World) -> None:
+async def test_an_after_window_still_running_says_nothing(
+    api_runtime: Runtime, world: World
+) -> None:
     async with unit_of_work(api_runtime.sessions) as session:
         rows = await complaints_before_after(
             session, months=6, timezone=ZONE, now=JUNE_2024, min_total=10
@@ -220,7 +228,12 @@ async def test_the_contract_review_shows_coverage_failures_and_the_companys_reco
     assert review["covered_spaces"] == 1
     assert review["coverage"] == round(1 / len(review["spaces"]), 3)
     rates = {r["obligation"]: r for r in review["obligations"]}
-    assert rates["mowing"] == {"obligation": "mowing", "checks": 2, "failures": 1, "failure_rate": 0.5}
+    assert rates["mowing"] == {
+        "obligation": "mowing",
+        "checks": 2,
+        "failures": 1,
+        "failure_rate": 0.5,
+    }
     assert rates["irrigation"]["failures"] == 0
     assert [d["id"] for d in review["open_discrepancies"]] == [seeded.discrepancy]
     numbers = {c["contract_number"]: c for c in review["company_contracts"]}

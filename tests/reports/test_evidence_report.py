@@ -74,7 +74,13 @@ def test_the_minimap_keeps_the_shape_inside_its_box() -> None:
     square = {
         "type": "Polygon",
         "coordinates": [
-            [[-106.09, 28.63], [-106.08, 28.63], [-106.08, 28.64], [-106.09, 28.64], [-106.09, 28.63]]
+            [
+                [-106.09, 28.63],
+                [-106.08, 28.63],
+                [-106.08, 28.64],
+                [-106.09, 28.64],
+                [-106.09, 28.63],
+            ]
         ],
     }
     minimap = build_minimap(square, markers=[(28.635, -106.085)])

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
 from guardianes.locales import translator
+from guardianes.services.evidence import change_status
 from guardianes.services.reports.evidence_pdf import evidence_report_pdf
 from guardianes.services.reports.evidence_report import (
     EvidenceReport,
@@ -371,8 +372,6 @@ class EmailDispatcher:
             repo.mark_sent(email, moment)
             if email.kind == EmailKind.ESCALATION:
                 return
-            from guardianes.services.evidence import change_status  # TEMP until 9a merges
-
             for discrepancy_id in email.discrepancy_ids:
                 discrepancy = await evidence_repo.get_discrepancy(session, int(discrepancy_id))
                 # Only an open one moves: a re-sent report must not rewind a later status.
