@@ -100,7 +100,8 @@ async def test_a_failed_send_is_retried_with_backoff_and_reported(
     email = await _email(api_runtime, queued.id)
     assert email.attempts == 2 and email.next_attempt_at == start + timedelta(seconds=180)
     listed = await client.get(
-        f"{BASE}/evidence-emails", params={"discrepancy_id": seeded.discrepancy},
+        f"{BASE}/evidence-emails",
+        params={"discrepancy_id": seeded.discrepancy},
         headers=bearer(tokens.viewer),
     )
     assert listed.json()["items"][0]["last_error"]
