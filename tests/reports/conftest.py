@@ -42,6 +42,7 @@ from tests.api.conftest import (  # noqa: F401  (fixtures reused by these tests)
     tokens,
     world,
 )
+from tests.evidence.conftest import city  # noqa: F401  (the real Chihuahua data)
 
 PARKS_EMAIL = "parques@municipio.test"
 HEAD_EMAIL = "titular.parques@municipio.test"

@@ -13,10 +13,9 @@ from guardianes.services.reports.mail import EmailDispatcher
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate
 from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
-from tests.evidence.conftest import (  # noqa: F401  (the `city` fixture)
+from tests.evidence.conftest import (
     PEWIS_CONTRACT,
     ChihuahuaCity,
-    city,
     this_month,
 )
 from tests.evidence.test_discrepancies_chihuahua import UNMOWED, guardian_reports, status_file

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from tests.chat_driver import ChatDriver
-from tests.evidence.conftest import (  # noqa: F401  (the `city` fixture)
+from tests.evidence.conftest import (
     PEWIS_CONTRACT,
     ChihuahuaCity,
-    city,
     register,
 )
 

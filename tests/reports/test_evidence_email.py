@@ -85,9 +85,11 @@ async def test_a_failed_send_is_retried_with_backoff_and_reported(
     client: httpx.AsyncClient, api_runtime: Runtime, tokens: Tokens, world: World
 ) -> None:
     seeded = await seed_discrepancy(api_runtime, world)
-    async with unit_of_work(api_runtime.sessions) as session:
-        [queued] = await mail.queue_notification(session, [seeded.discrepancy], requested_by="t")
     start = datetime(2026, 11, 28, 9, tzinfo=UTC)
+    async with unit_of_work(api_runtime.sessions) as session:
+        [queued] = await mail.queue_notification(
+            session, [seeded.discrepancy], requested_by="t", now=start
+        )
     closed_port = dispatcher_for(api_runtime, 9, email_retry_base_seconds=60.0)
     first = await closed_port.run_once(now=start)
     assert first.retried == [queued.id]
