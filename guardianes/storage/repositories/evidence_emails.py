@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models_reports import EmailKind, EmailStatus, EvidenceEmail
+from guardianes.storage.models_reports import EmailStatus, EvidenceEmail
 from guardianes.storage.repositories._dialect import is_postgres
 from guardianes.storage.repositories.catalog import PageRows, paginate
 from guardianes.storage.types import utcnow
@@ -92,23 +92,6 @@ async def list_emails(
     rows = (await session.execute(statement)).scalars().all()
     matching = [row for row in rows if discrepancy_id in (row.discrepancy_ids or [])]
     return PageRows(items=matching[offset : offset + limit], total=len(matching))
-
-
-async def escalated_discrepancy_ids(session: AsyncSession) -> set[int]:
-    """Discrepancies already carried by an escalation e-mail (whatever its status)."""
-    rows = await session.execute(
-        select(EvidenceEmail.discrepancy_ids).where(EvidenceEmail.kind == EmailKind.ESCALATION)
-    )
-    return {int(i) for ids in rows.scalars().all() for i in (ids or [])}
-
-
-async def count_by_status(session: AsyncSession) -> dict[str, int]:
-    """How many e-mails are in each status."""
-    rows = (await session.execute(select(EvidenceEmail.status))).scalars().all()
-    counts: dict[str, int] = {}
-    for status in rows:
-        counts[status] = counts.get(status, 0) + 1
-    return counts
 
 
 def mark_sent(email: EvidenceEmail, now: datetime | None = None) -> None:

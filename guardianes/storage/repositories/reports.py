@@ -19,7 +19,6 @@ from guardianes.storage.models import (
     Directorate,
     Layer,
     PublicSpace,
-    ServiceType,
     Submission,
 )
 from guardianes.storage.models_evidence import Discrepancy, DiscrepancyEvidence
@@ -101,11 +100,6 @@ async def colonias_by_id(session: AsyncSession, ids: Sequence[int] | None = None
     if ids is not None:
         statement = statement.where(Colonia.id.in_(list(ids)))
     return {int(r[0]): str(r[1]) for r in (await session.execute(statement)).all()}
-
-
-async def service_types(session: AsyncSession) -> list[ServiceType]:
-    """Every service type by code."""
-    return list((await session.scalars(select(ServiceType).order_by(ServiceType.code))).all())
 
 
 # ---------------------------------------------------------------- spaces and contracts
@@ -255,14 +249,6 @@ async def latest_submission_by_space(
         .join(CardDefinition, CardDefinition.id == Submission.card_definition_id)
     )
     return {int(row[0].public_space_id or 0): (row[0], str(row[1])) for row in rows.all()}
-
-
-async def card_definitions(session: AsyncSession) -> list[CardDefinition]:
-    """Every stored card definition (all versions), newest first."""
-    rows = await session.scalars(
-        select(CardDefinition).where(CardDefinition.kind == "card").order_by(CardDefinition.id)
-    )
-    return list(rows.all())
 
 
 # ---------------------------------------------------------------- evidence reports
