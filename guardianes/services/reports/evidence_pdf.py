@@ -48,14 +48,14 @@ def _section(pdf: ReportPDF, s: DiscrepancySection, t: dict[str, str]) -> None:
         ],
         width=text_width,
     )
+    fields_end = pdf.get_y()
     if s.minimap is not None:
         x = pdf.w - pdf.r_margin - MAP_SIZE
         pdf.minimap(s.minimap, x, top, MAP_SIZE)
         pdf.set_xy(x, top + MAP_SIZE + 0.5)
         pdf.set_font("helvetica", "", 7)
         pdf.multi_cell(MAP_SIZE, 3.4, pdf_safe(t["map_legend"]))
-        pdf.set_x(pdf.l_margin)
-        pdf.set_y(max(pdf.get_y(), top + MAP_SIZE + 8))
+        pdf.set_xy(pdf.l_margin, max(fields_end, pdf.get_y()))
     pdf.subtitle(t["contract"])
     pdf.field_rows(
         [
