@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from guardianes.api import open311, operations, reference, reports
+from guardianes.api import evidence, open311, operations, reference, reports
 
 
 def api_routers() -> list[APIRouter]:
-    """Every `/api/v1` router."""
-    return [reference.router, operations.router, reports.router, open311.router]
+    """Every `/api/v1` router, and the public Open311 one."""
+    return [reference.router, operations.router, evidence.router, reports.router, open311.router]

@@ -101,7 +101,7 @@ async def load_demo_data_once(runtime: Runtime) -> bool:
     async with unit_of_work(runtime.sessions) as session:
         if await list_colonias(session):
             return False
-        await load_sample_data(session)
+        await load_sample_data(session, settings=runtime.settings)
     await reload_gazetteer(runtime)
     logger.info("sample data loaded")
     return True
@@ -164,8 +164,15 @@ def _channel_starters() -> list[Any]:
 
 
 async def _start_scheduler(runtime: Runtime) -> Any:
+    from guardianes.scheduler.evidence import start_overdue_watch
     from guardianes.scheduler.reminders import start_reminder_scheduler
 
     handle = await start_reminder_scheduler(runtime)
-    logger.info("scheduler running: reminders and broadcasts")
-    return handle.stop
+    watch = await start_overdue_watch(runtime)
+    logger.info("scheduler running: reminders, broadcasts, overdue discrepancies")
+
+    async def stop() -> None:
+        await watch.stop()
+        await handle.stop()
+
+    return stop

@@ -446,18 +446,14 @@ async def resolution_rows(session: AsyncSession) -> Sequence[Discrepancy]:
     return (await session.scalars(select(Discrepancy).order_by(Discrepancy.id))).all()
 
 
-async def confirmation_answers(
+async def confirmations_by_discrepancy(
     session: AsyncSession,
-) -> dict[int, list[str | None]]:
-    """Answers given to "¿Ya quedó?" per discrepancy, oldest first."""
-    rows = await session.execute(
-        select(GuardianConfirmation.discrepancy_id, GuardianConfirmation.answer).order_by(
-            GuardianConfirmation.id
-        )
-    )
-    found: dict[int, list[str | None]] = {}
-    for discrepancy_id, answer in rows.all():
-        found.setdefault(discrepancy_id, []).append(answer)
+) -> dict[int, list[GuardianConfirmation]]:
+    """Every "¿Ya quedó?" asked, per discrepancy, oldest first."""
+    rows = await session.scalars(select(GuardianConfirmation).order_by(GuardianConfirmation.id))
+    found: dict[int, list[GuardianConfirmation]] = {}
+    for row in rows:
+        found.setdefault(row.discrepancy_id, []).append(row)
     return found
 
 
