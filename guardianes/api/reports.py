@@ -453,22 +453,19 @@ async def complaints_before_after_report(
     )
 
 
-@router.get("/contracts/{contract_id}/review", tags=["contracts"])
-async def review_contract(
-    *,
+StartQuery = Annotated[date | None, Query(description="First day (local); default 90 days ago.")]
+EndQuery = Annotated[date | None, Query(description="Last day (local), included; default today.")]
+
+
+async def _review(
     session: SessionDep,
     runtime: RuntimeDep,
-    _: ViewerDep,
-    contract_id: IdPath,
-    start: Annotated[
-        date | None, Query(description="First day (local); default 90 days ago.")
-    ] = None,
-    end: Annotated[
-        date | None, Query(description="Last day (local), included; default today.")
-    ] = None,
+    *,
+    start: date | None,
+    end: date | None,
+    contract_id: int | None = None,
+    contract_number: str | None = None,
 ) -> ContractReview:
-    """A contract's spaces, coverage, failure rate per obligation, open discrepancies and the
-    company's other municipal contracts with their IMCO risk indicators."""
     today = utcnow().astimezone(_zone(runtime)).date()
     last = end or today
     first = start or last - timedelta(days=DEFAULT_REVIEW_DAYS)
@@ -477,14 +474,47 @@ async def review_contract(
     try:
         return await contract_review(
             session,
-            contract_id,
             catalog=runtime.catalog,
             start=first,
             end=last,
             timezone=_zone(runtime),
+            contract_id=contract_id,
+            contract_number=contract_number,
         )
     except ContractNotFoundError as error:
         raise _not_found("contract") from error
+
+
+@router.get("/contracts/{contract_id}/review", tags=["contracts"])
+async def review_contract(
+    *,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: ViewerDep,
+    contract_id: IdPath,
+    start: StartQuery = None,
+    end: EndQuery = None,
+) -> ContractReview:
+    """A contract's spaces, coverage, failure rate per obligation, open discrepancies and the
+    company's other municipal contracts with their IMCO risk indicators."""
+    return await _review(session, runtime, start=start, end=end, contract_id=contract_id)
+
+
+@router.get("/reports/contract-review", tags=["contracts"])
+async def review_contract_by_number(
+    *,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    _: ViewerDep,
+    number: Annotated[
+        str, Query(min_length=1, max_length=200, pattern=NO_NUL, description="Contract number.")
+    ],
+    start: StartQuery = None,
+    end: EndQuery = None,
+) -> ContractReview:
+    """The same review by contract number, also for a contract only the map layers name
+    (punctuation is ignored: `O.M.-38/2020-D` = `OM 38/2020 D`)."""
+    return await _review(session, runtime, start=start, end=end, contract_number=number)
 
 
 # ---------------------------------------------------------------- exports

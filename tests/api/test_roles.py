@@ -81,6 +81,7 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/colonias/{colonia_id}/briefing/send"): STAFF,
     ("GET", "/reports/complaints-before-after"): VIEWER,
     ("GET", "/contracts/{contract_id}/review"): VIEWER,
+    ("GET", "/reports/contract-review"): VIEWER,
     ("GET", "/exports/submissions.csv"): VIEWER,
     ("GET", "/exports/submissions.xlsx"): VIEWER,
     ("GET", "/exports/discrepancies.csv"): VIEWER,

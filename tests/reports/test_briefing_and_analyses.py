@@ -260,3 +260,17 @@ async def test_direct_awards_are_flagged_in_the_review(
     assert review["contract"]["risk"]["direct_award"] is True
     assert review["company_direct_awards"] >= 1
     assert review["contract"]["risk"]["shell_company"] == 50
+
+
+async def test_a_contract_is_reviewed_by_its_number_whatever_the_punctuation(
+    as_viewer: httpx.AsyncClient, world: World
+) -> None:
+    response = await as_viewer.get(
+        f"{BASE}/reports/contract-review", params={"number": "demo 01/2024"}
+    )
+    assert response.status_code == 200, response.text
+    review = response.json()
+    assert review["contract_number"] == "DEMO-01/2024"
+    assert review["contract"]["id"] == world.contract
+    missing = await as_viewer.get(f"{BASE}/reports/contract-review", params={"number": "X-1"})
+    assert missing.status_code == 404

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.obligations import failed_obligations
-from guardianes.importers.normalize import normalize_contract_number
-from guardianes.storage.models import Contract
+from guardianes.importers.normalize import normalize_company_name, normalize_contract_number
+from guardianes.importers.service import find_contract_id
+from guardianes.storage.models import Company, Contract, Layer
+from guardianes.storage.repositories import imports as imports_repo
 from guardianes.storage.repositories import reports as repo
 
 
@@ -94,9 +96,15 @@ class OpenDiscrepancy:
 
 @dataclass
 class ContractReview:
-    """Everything the review says about one contract."""
+    """Everything the review says about one contract.
 
-    contract: ContractSummary
+    `contract` is None for a contract the map layers name but the procurement data lacks
+    (e.g. O.M.-38/2020-D in Chihuahua): its spaces are still reviewed, and the company is
+    found by the name the layer gives.
+    """
+
+    contract_number: str | None
+    contract: ContractSummary | None
     company: str | None
     company_id: int | None
     period_start: date
@@ -143,24 +151,76 @@ def summary_of(contract: Contract) -> ContractSummary:
 
 async def contract_review(
     session: AsyncSession,
-    contract_id: int,
     *,
     catalog: FormCatalog,
     start: date,
     end: date,
     timezone: ZoneInfo,
+    contract_id: int | None = None,
+    contract_number: str | None = None,
 ) -> ContractReview:
-    """Review one contract over [start, end] (local dates, both included)."""
-    found = await repo.contract_with_company(session, contract_id)
-    if found is None:
-        raise ContractNotFoundError(contract_id)
-    contract, company = found
-    key = normalize_contract_number(contract.contract_number)
+    """Review one contract, by id or by number, over [start, end] (local dates, included)."""
+    contract: Contract | None = None
+    company: Company | None = None
+    if contract_id is None and contract_number is not None:
+        contract_id = find_contract_id(
+            list(await imports_repo.contract_numbers(session)), contract_number
+        )
+    if contract_id is not None:
+        found = await repo.contract_with_company(session, contract_id)
+        if found is None:
+            raise ContractNotFoundError(contract_id)
+        contract, company = found
+        contract_number = contract.contract_number
+    key = normalize_contract_number(contract_number)
     layers = [
         layer
         for layer in await repo.layers_with_contract_numbers(session)
         if key is not None and normalize_contract_number(layer.contract_number) == key
     ]
+    if contract is None and not layers:
+        raise ContractNotFoundError(contract_number)
+    if contract is None:
+        contract_number = layers[0].contract_number  # as published, not as typed
+    firm = company.normalized_name if company else None
+    if firm is None:
+        firm = next(
+            (
+                normalize_company_name(layer.responsible_name)
+                for layer in layers
+                if layer.responsible_type == "contractor" and layer.responsible_name
+            ),
+            None,
+        )
+    return await _review(
+        session,
+        catalog=catalog,
+        contract=contract,
+        contract_number=contract_number,
+        company_name=company.name if company else (layers[0].responsible_name if layers else None),
+        company_id=company.id if company else None,
+        firm=firm,
+        layers=layers,
+        start=start,
+        end=end,
+        timezone=timezone,
+    )
+
+
+async def _review(
+    session: AsyncSession,
+    *,
+    catalog: FormCatalog,
+    contract: Contract | None,
+    contract_number: str | None,
+    company_name: str | None,
+    company_id: int | None,
+    firm: str | None,
+    layers: list[Layer],
+    start: date,
+    end: date,
+    timezone: ZoneInfo,
+) -> ContractReview:
     spaces = (
         await repo.spaces_with_layers(session, layer_ids=[layer.id for layer in layers])
         if layers
@@ -204,15 +264,16 @@ async def contract_review(
         for name, (total, failed) in sorted(checks.items())
     ]
     unresolved = await repo.unresolved_discrepancies(
-        session, contract_id=contract.id, space_ids=space_ids
+        session, contract_id=contract.id if contract else None, space_ids=space_ids
     )
-    others = (
-        await repo.contracts_of_company(session, company.normalized_name) if company else [contract]
-    )
+    others = await repo.contracts_of_company(session, firm) if firm else []
+    if contract is not None and all(c.id != contract.id for c in others):
+        others.insert(0, contract)
     return ContractReview(
-        contract=summary_of(contract),
-        company=company.name if company else None,
-        company_id=company.id if company else None,
+        contract_number=contract_number,
+        contract=summary_of(contract) if contract else None,
+        company=company_name,
+        company_id=company_id,
         period_start=start,
         period_end=end,
         spaces=review_spaces,
