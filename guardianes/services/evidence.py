@@ -65,6 +65,7 @@ GUARDIAN_ACTOR_PREFIX = "guardian:"
 # Far enough to cover any card or status period when a whole space is recomputed.
 FAR_PAST = date(1970, 1, 1)
 FAR_FUTURE = date(2999, 12, 31)
+_CONTRACT_NUMBERS_KEY = "evidence.contract_numbers"
 MEDIUM_GUARDIANS = 2  # two witnesses are more than one's word
 _MAX_RANGE_GROWTH = 20  # periods chain at most this many times before we stop widening
 
@@ -310,9 +311,14 @@ async def _responsibility(
     space, layer = await repo.space_context(session, space_id)
     contract_id = company_id = None
     if layer.contract_number:
-        contract_id = find_contract_id(
-            await repo.contracts_with_number(session), layer.contract_number
-        )
+        # Numbers are matched ignoring punctuation, so the whole list is scanned; it is
+        # read once per unit of work (a full refresh visits many spaces).
+        numbers = session.info.get(_CONTRACT_NUMBERS_KEY)
+        if numbers is None:
+            numbers = session.info[_CONTRACT_NUMBERS_KEY] = await repo.contracts_with_number(
+                session
+            )
+        contract_id = find_contract_id(numbers, layer.contract_number)
     if contract_id is not None:
         contract = await repo.get_contract(session, contract_id)
         company_id = contract.company_id if contract else None
