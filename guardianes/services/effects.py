@@ -96,7 +96,7 @@ async def apply_effects(
             case SaveSubmission() if guardian is not None:
                 submission = await _save_submission(session, inbound, guardian, effect, forms)
                 if settings is not None:
-                    await evidence.refresh_for_submission(session, submission.id, settings=settings)
+                    await _refresh_evidence(session, submission.id, settings)
             case AnswerConfirmation() if guardian is not None:
                 await evidence.answer_confirmation(
                     session, guardian, effect.confirmation_id, effect.answer
@@ -125,6 +125,22 @@ async def apply_effects(
             case _:
                 raise ValueError(f"effect {effect!r} needs a registered guardian")
     return guardian
+
+
+async def _refresh_evidence(session: AsyncSession, submission_id: int, settings: Settings) -> None:
+    """Update the discrepancies a new card is evidence of, without ever losing the card.
+
+    A savepoint isolates it: should computing evidence fail, the card, the guardian's
+    state and replies still commit, and `guardianes evidence refresh` catches up later.
+    """
+    try:
+        async with session.begin_nested():
+            await evidence.refresh_for_submission(session, submission_id, settings=settings)
+    except Exception:
+        logger.exception(
+            "evidence of submission %s not computed; `guardianes evidence refresh` will",
+            submission_id,
+        )
 
 
 async def _staff_action(
