@@ -130,7 +130,8 @@ def refresh() -> None:
     console.print(
         f"{result.created} created, {result.updated} updated, {result.removed} removed, "
         f"{result.dismissed} dismissed, {result.reopened} reopened, "
-        f"{result.evidence_added} pieces of evidence added; "
+        f"{result.evidence_added} pieces of evidence added, "
+        f"{result.hashed_photos} older photos hashed; "
         f"{len(result.discrepancy_ids)} discrepancies in all."
     )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from guardianes.services import evidence
 from guardianes.services.photo_hash import hash_distance, perceptual_hash
+from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import SubmissionMedia
 from tests.chat_driver import ChatDriver
 from tests.evidence.conftest import (
@@ -78,3 +80,20 @@ async def test_the_same_place_and_week_is_not_a_reuse(city: ChihuahuaCity) -> No
     await fill_park_card(ana, park, photos=(photo,))
     await fill_park_card(ana, park, photos=(photo,))
     assert [m.reused_media_id for m in await media_rows(city)] == [None, None]
+
+
+async def test_a_full_refresh_hashes_photos_stored_before_hashes_existed(
+    city: ChihuahuaCity,
+) -> None:
+    ana = ChatDriver(city.runtime, user_id="ana")
+    await register(ana, "Ana")
+    photo = await stored_photo(city.runtime, jpeg(scene(11)))
+    await fill_park_card(ana, city.spaces_of(PEWIS_CONTRACT)[12], photos=(photo,))
+    async with unit_of_work(city.runtime.sessions) as session:
+        await session.execute(update(SubmissionMedia).values(perceptual_hash=None))
+
+    async with unit_of_work(city.runtime.sessions) as session:
+        result = await evidence.refresh_all(session, settings=city.runtime.settings)
+
+    assert result.hashed_photos == 1
+    assert [m.perceptual_hash for m in await media_rows(city)] == [photo.perceptual_hash]
