@@ -25,6 +25,8 @@ async def test_a_reported_failure_is_listed_with_its_evidence_and_history(
         "open",
     )
     assert detail["space_code"] == DEMO_PARK
+    assert detail["directorate_name"] == "Dirección de Mantenimiento Urbano"
+    assert detail["responsible_name"] == "Jardines Demo del Centro, S.A. de C.V."
     (item,) = detail["evidence"]
     assert (item["question"], item["answer"], item["is_repeat"]) == ("poda", "no", False)
     assert item["latitude"] is not None
