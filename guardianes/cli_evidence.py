@@ -111,9 +111,12 @@ def import_directorates_command(
 
 
 def add_import_commands(import_app: typer.Typer) -> None:
-    """Mount `import status` and `import directorates` on the import command group."""
-    import_app.command("status")(import_status_command)
-    import_app.command("directorates")(import_directorates_command)
+    """Mount `import status` and `import directorates` on the import command group (once)."""
+    mounted = {command.name for command in import_app.registered_commands}
+    if "status" not in mounted:
+        import_app.command("status")(import_status_command)
+    if "directorates" not in mounted:
+        import_app.command("directorates")(import_directorates_command)
 
 
 @evidence_app.command("refresh")
@@ -127,7 +130,8 @@ def refresh() -> None:
     console.print(
         f"{result.created} created, {result.updated} updated, {result.removed} removed, "
         f"{result.dismissed} dismissed, {result.reopened} reopened, "
-        f"{result.evidence_added} pieces of evidence added; "
+        f"{result.evidence_added} pieces of evidence added, "
+        f"{result.hashed_photos} older photos hashed; "
         f"{len(result.discrepancy_ids)} discrepancies in all."
     )
 

@@ -147,6 +147,8 @@ class DiscrepancyDetail(DiscrepancyPublic):
 
     space_name: str
     space_code: str | None
+    company_name: str | None
+    directorate_name: str | None
     evidence: list[EvidencePublic]
     history: list[EventPublic]
     confirmations: list[ConfirmationPublic]
@@ -314,6 +316,10 @@ async def _detail(session: SessionDep, discrepancy_id: int) -> DiscrepancyDetail
     if row is None:
         raise _not_found("discrepancy")
     space, _layer = await repo.space_context(session, row.public_space_id)
+    company = await repo.get_company(session, row.company_id) if row.company_id else None
+    directorate = (
+        await directorates_repo.get(session, row.directorate_id) if row.directorate_id else None
+    )
     evidence_rows = await repo.evidence_of(session, row.id)
     submissions = await repo.submissions_by_ids(session, (e.submission_id for e in evidence_rows))
     photos = await repo.media_of_submissions(session, submissions)
@@ -346,6 +352,8 @@ async def _detail(session: SessionDep, discrepancy_id: int) -> DiscrepancyDetail
         **DiscrepancyPublic.model_validate(row).model_dump(),
         space_name=space.name,
         space_code=space.source_code,
+        company_name=company.name if company else None,
+        directorate_name=directorate.name if directorate else None,
         evidence=items,
         history=[EventPublic.model_validate(e) for e in await repo.events_of(session, row.id)],
         confirmations=[

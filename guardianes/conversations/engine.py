@@ -19,7 +19,6 @@ stateDiagram-v2
     menu --> mydata --> menu: UpdateGuardian
     menu --> staff.action: staff only (others are refused)
     note right of menu: "¿Ya quedó?" buttons (evq:id:yes|no) are answered in any step
-
     staff.action --> staff.action: status (StaffAction status)
     staff.action --> colonia: broadcast / visit
     colonia --> staff.place: visit

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.config import Settings
@@ -36,6 +37,7 @@ from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import submissions as submissions_repo
 
 logger = logging.getLogger(__name__)
+EVIDENCE_ATTEMPTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ async def apply_effects(
             case SaveSubmission() if guardian is not None:
                 submission = await _save_submission(session, inbound, guardian, effect, forms)
                 if settings is not None:
-                    await evidence.refresh_for_submission(session, submission.id, settings=settings)
+                    await _refresh_evidence(session, submission.id, settings)
             case AnswerConfirmation() if guardian is not None:
                 await evidence.answer_confirmation(
                     session, guardian, effect.confirmation_id, effect.answer
@@ -125,6 +127,31 @@ async def apply_effects(
             case _:
                 raise ValueError(f"effect {effect!r} needs a registered guardian")
     return guardian
+
+
+async def _refresh_evidence(session: AsyncSession, submission_id: int, settings: Settings) -> None:
+    """Update the discrepancies a new card is evidence of, without ever losing the card.
+
+    A savepoint isolates it: should computing evidence fail, the card, the guardian's
+    state and replies still commit, and `guardianes evidence refresh` catches up later.
+    """
+    for attempt in range(EVIDENCE_ATTEMPTS):
+        try:
+            async with session.begin_nested():
+                await evidence.refresh_for_submission(session, submission_id, settings=settings)
+            return
+        except IntegrityError:
+            # Another process stored the same discrepancy first (two cards of one place at
+            # once); its row is committed now, so one more pass updates it instead.
+            if attempt + 1 < EVIDENCE_ATTEMPTS:
+                continue
+            logger.exception("evidence of submission %s kept colliding", submission_id)
+        except Exception:
+            logger.exception(
+                "evidence of submission %s not computed; `guardianes evidence refresh` will",
+                submission_id,
+            )
+            return
 
 
 async def _staff_action(

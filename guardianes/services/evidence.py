@@ -16,10 +16,12 @@ row, and tells the guardians of its evidence in chat (outbox rows in the same tr
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +35,7 @@ from guardianes.importers.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
 from guardianes.services.outbox import enqueue_to_guardian
-from guardianes.services.photo_hash import hash_distance
+from guardianes.services.photo_hash import hash_distance, perceptual_hash
 from guardianes.storage.models import (
     CardDefinition,
     Guardian,
@@ -65,6 +67,8 @@ GUARDIAN_ACTOR_PREFIX = "guardian:"
 # Far enough to cover any card or status period when a whole space is recomputed.
 FAR_PAST = date(1970, 1, 1)
 FAR_FUTURE = date(2999, 12, 31)
+_CONTRACT_NUMBERS_KEY = "evidence.contract_numbers"
+_HASH_BATCH = 200
 MEDIUM_GUARDIANS = 2  # two witnesses are more than one's word
 _MAX_RANGE_GROWTH = 20  # periods chain at most this many times before we stop widening
 
@@ -144,6 +148,7 @@ class RefreshReport:
     reopened: int = 0
     evidence_added: int = 0
     reused_photos: int = 0
+    hashed_photos: int = 0
     discrepancy_ids: set[int] = field(default_factory=set)
 
     def add(self, other: RefreshReport) -> None:
@@ -155,6 +160,7 @@ class RefreshReport:
         self.reopened += other.reopened
         self.evidence_added += other.evidence_added
         self.reused_photos += other.reused_photos
+        self.hashed_photos += other.hashed_photos
         self.discrepancy_ids |= other.discrepancy_ids
 
 
@@ -310,9 +316,14 @@ async def _responsibility(
     space, layer = await repo.space_context(session, space_id)
     contract_id = company_id = None
     if layer.contract_number:
-        contract_id = find_contract_id(
-            await repo.contracts_with_number(session), layer.contract_number
-        )
+        # Numbers are matched ignoring punctuation, so the whole list is scanned; it is
+        # read once per unit of work (a full refresh visits many spaces).
+        numbers = session.info.get(_CONTRACT_NUMBERS_KEY)
+        if numbers is None:
+            numbers = session.info[_CONTRACT_NUMBERS_KEY] = await repo.contracts_with_number(
+                session
+            )
+        contract_id = find_contract_id(numbers, layer.contract_number)
     if contract_id is not None:
         contract = await repo.get_contract(session, contract_id)
         company_id = contract.company_id if contract else None
@@ -406,9 +417,13 @@ async def refresh_for_status_import(
 async def refresh_all(
     session: AsyncSession, *, settings: Settings, now: datetime | None = None
 ) -> RefreshReport:
-    """Recompute every discrepancy from every card and status row (idempotent)."""
+    """Recompute every discrepancy from every card and status row (idempotent).
+
+    Photos stored before perceptual hashes existed get theirs first.
+    """
     policy = EvidencePolicy.of(settings)
     total = RefreshReport()
+    total.hashed_photos = await hash_missing_photos(session, Path(settings.media_dir))
     moment = now or utcnow()
     for space_id, service_code in await repo.space_service_pairs(session):
         total.add(
@@ -679,6 +694,26 @@ async def flag_reused_photos(
     return flagged
 
 
+async def hash_missing_photos(session: AsyncSession, media_dir: Path) -> int:
+    """Give a perceptual hash to stored photos that have none; returns how many got one."""
+    hashed = 0
+    last_id = 0
+    while True:
+        batch = await repo.media_without_hash(session, after_id=last_id, limit=_HASH_BATCH)
+        if not batch:
+            return hashed
+        for media in batch:
+            last_id = media.id
+            path = media_dir / media.path
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+            except OSError:
+                continue  # deleted by retention, or never copied to this machine
+            media.perceptual_hash = await asyncio.to_thread(perceptual_hash, data)
+            hashed += media.perceptual_hash is not None
+        await session.flush()
+
+
 def _iso_week(moment: datetime, timezone: ZoneInfo) -> tuple[int, int]:
     calendar = local_day(moment, timezone).isocalendar()
     return calendar.year, calendar.week
@@ -815,7 +850,7 @@ async def answer_confirmation(
 ) -> GuardianConfirmation | None:
     """Record a guardian's "¿Ya quedó?" answer; a "no" reopens a resolved discrepancy."""
     moment = now or utcnow()
-    question = await repo.pending_confirmation(session, confirmation_id, guardian.id)
+    question = await repo.confirmation_asked_of(session, confirmation_id, guardian.id)
     if question is None or answer not in {a.value for a in ConfirmationAnswer}:
         await _reply(session, guardian, "evidence.confirm.unknown", moment)
         return None
@@ -852,7 +887,7 @@ async def attach_confirmation_photo(
 ) -> bool:
     """Keep the new photo a guardian sent after answering "no"."""
     moment = now or utcnow()
-    question = await repo.pending_confirmation(session, confirmation_id, guardian.id)
+    question = await repo.confirmation_asked_of(session, confirmation_id, guardian.id)
     if question is None or question.answer != ConfirmationAnswer.NO:
         await _reply(session, guardian, "evidence.confirm.unknown", moment)
         return False

@@ -12,13 +12,16 @@ import logging
 import warnings
 
 import imagehash
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageStat, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
 HASH_HEX_DIGITS = 16  # 64 bits
 # Phones send photos up to ~12 Mpx; refuse decompression bombs rather than warn about them.
 _MAX_PIXELS = 80_000_000
+# A nearly flat picture (a pocket shot, a black frame) hashes like every other flat picture;
+# below this grey-level spread it gets no hash rather than a flood of false "copies".
+_MIN_SPREAD = 4.0
 
 
 def perceptual_hash(data: bytes) -> str | None:
@@ -30,7 +33,10 @@ def perceptual_hash(data: bytes) -> str | None:
                 if image.width * image.height > _MAX_PIXELS:
                     return None
                 image.draft("L", (256, 256))  # JPEG: decode at a small size, much faster
-                value = str(imagehash.phash(image.convert("L")))
+                grey = image.convert("L")
+                if ImageStat.Stat(grey).stddev[0] < _MIN_SPREAD:
+                    return None
+                value = str(imagehash.phash(grey))
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning):
         # HEIC has no decoder in Pillow; truncated files raise OSError. No hash, no flag.
         logger.info("no perceptual hash for a %d-byte photo", len(data))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import random
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -9,12 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image, ImageDraw
 
-from guardianes.conversations.messages import Prompt, PromptKind
+from guardianes.conversations.messages import Prompt, PromptKind, StoredMedia
 from guardianes.geo.index import IndexedSpace
 from guardianes.importers.service import import_contracts, import_layers_csv
 from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.evidence import month_of
+from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from tests.chat_driver import ChatDriver
@@ -88,7 +92,13 @@ def _answer_for(prompt: Prompt, answers: dict[str, str]) -> str | None:
     return None
 
 
-async def fill_park_card(chat: ChatDriver, space: IndexedSpace, **overrides: str) -> list[Prompt]:
+async def fill_park_card(
+    chat: ChatDriver,
+    space: IndexedSpace,
+    *,
+    photos: tuple[StoredMedia, ...] = (),
+    **overrides: str,
+) -> list[Prompt]:
     """Fill the park card for a space through the real pipeline; returns every reply.
 
     `overrides` map a fragment of a question's text to the label to press, e.g.
@@ -106,7 +116,12 @@ async def fill_park_card(chat: ChatDriver, space: IndexedSpace, **overrides: str
         if "¿Qué quieres hacer?" in prompt.text or prompt.kind is PromptKind.DONE:
             return replies
         answer = _answer_for(prompt, answers)
-        if answer is not None:
+        if prompt.kind is PromptKind.PHOTO and photos:
+            replies += await chat.photos(*photos)
+            photos = ()
+        elif prompt.kind is PromptKind.PHOTO and prompt.done_label:
+            replies += await chat.press(prompt.done_label)
+        elif answer is not None:
             replies += await chat.press(answer)
         elif prompt.skip_label:
             replies += await chat.press(prompt.skip_label)
@@ -122,3 +137,30 @@ async def fill_park_card(chat: ChatDriver, space: IndexedSpace, **overrides: str
 def this_month() -> tuple[date, date]:
     """First and last local day of the current month (cards carry the real clock's time)."""
     return month_of(datetime.now(ZoneInfo("America/Chihuahua")).date())
+
+
+def scene(seed: int, size: int = 256) -> Image.Image:
+    """A photo-like picture: smooth random shapes, different for every seed."""
+    rng = random.Random(seed)
+    picture = Image.new("RGB", (size, size), (rng.randrange(256), 120, 90))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(12):
+        x, y = rng.randrange(size), rng.randrange(size)
+        r = rng.randrange(20, size // 2)
+        colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    return picture
+
+
+def jpeg(picture: Image.Image, *, quality: int = 90, scale: float = 1.0) -> bytes:
+    """The picture as JPEG bytes, optionally resized (what a re-sent copy looks like)."""
+    if scale != 1.0:
+        picture = picture.resize((int(picture.width * scale), int(picture.height * scale)))
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+async def stored_photo(runtime: Runtime, data: bytes) -> StoredMedia:
+    """Store a photo as the channel adapters do, before it reaches the engine."""
+    return await store_media(Path(runtime.settings.media_dir), data, max_bytes=10_000_000)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from guardianes.conversations.messages import Command, InboundKind
+from guardianes.conversations.messages import Command, InboundKind, PromptKind
 from guardianes.services import evidence
 from guardianes.services.evidence_imports import import_status
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Company, Guardian
+from guardianes.storage.models import Company, Guardian, Submission
 from guardianes.storage.models_evidence import (
     Discrepancy,
     DiscrepancyEvent,
@@ -23,7 +24,10 @@ from tests.evidence.conftest import (
     PEWIS_CONTRACT,
     ChihuahuaCity,
     fill_park_card,
+    jpeg,
     register,
+    scene,
+    stored_photo,
     this_month,
 )
 
@@ -171,3 +175,53 @@ async def test_the_answer_to_ya_quedo_does_not_break_a_card_in_progress(
     assert answered.answer == "yes"
     await chat.press("Sí")  # the card goes on from where it was
     assert "riego" in chat.last_question().text
+
+
+async def test_a_no_with_a_new_photo_keeps_the_photo_on_the_answer(city: ChihuahuaCity) -> None:
+    park = city.spaces_of(PEWIS_CONTRACT)[14]
+    chat = await guardian_reports(city, "ines", park, **UNMOWED)
+    (found,) = await discrepancies(city)
+    async with unit_of_work(city.runtime.sessions) as session:
+        await evidence.change_status(session, found.id, "resolved", actor="sindicatura")
+    await chat.new_replies()
+    asked = await chat.press("No, sigue igual")
+    assert asked[-1].kind is PromptKind.PHOTO and asked[-1].skip_label == "Sin foto"
+    photo = await stored_photo(city.runtime, jpeg(scene(21)))
+
+    replies = await chat.photos(photo)
+
+    assert "Recibimos tu foto" in chat.all_text(replies)
+    async with city.runtime.sessions() as session:
+        (answer,) = (await session.scalars(select(GuardianConfirmation))).all()
+    assert (answer.answer, answer.media_sha256) == ("no", photo.sha256)
+
+
+async def test_after_a_no_any_other_message_goes_on_as_usual(city: ChihuahuaCity) -> None:
+    park = city.spaces_of(PEWIS_CONTRACT)[15]
+    chat = await guardian_reports(city, "jose", park, **UNMOWED)
+    (found,) = await discrepancies(city)
+    async with unit_of_work(city.runtime.sessions) as session:
+        await evidence.change_status(session, found.id, "resolved", actor="sindicatura")
+    await chat.new_replies()
+    await chat.press("No, sigue igual")
+
+    replies = await chat.press("Sin foto")
+    replies += await chat.command(Command.MENU)
+
+    assert "sin foto" in chat.all_text(replies).casefold()
+    assert chat.last_question().text == "¿Qué quieres hacer?"
+
+
+async def test_a_card_is_kept_even_if_computing_its_evidence_fails(
+    city: ChihuahuaCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("evidence bug")
+
+    monkeypatch.setattr(evidence, "refresh_for_submission", broken)
+    chat = await guardian_reports(city, "kiko", city.spaces_of(PEWIS_CONTRACT)[16], **UNMOWED)
+
+    assert "Guardamos tu tarjeta" in chat.all_text()
+    async with city.runtime.sessions() as session:
+        assert len((await session.scalars(select(Submission))).all()) == 1
+    assert await discrepancies(city) == []

@@ -188,10 +188,10 @@ async def confirmations_of(
     ).all()
 
 
-async def pending_confirmation(
+async def confirmation_asked_of(
     session: AsyncSession, confirmation_id: int, guardian_id: int
 ) -> GuardianConfirmation | None:
-    """A "¿Ya quedó?" asked of this guardian and not answered yet."""
+    """A "¿Ya quedó?" asked of this guardian (answered or not); None if not theirs."""
     return (
         await session.scalars(
             select(GuardianConfirmation).where(
@@ -215,28 +215,6 @@ async def guardians_of_evidence(session: AsyncSession, discrepancy_id: int) -> S
                 )
             )
             .order_by(Guardian.id)
-        )
-    ).all()
-
-
-async def status_reports_covering(
-    session: AsyncSession,
-    *,
-    public_space_id: int,
-    service_code: str,
-    on_day: date,
-) -> Sequence[ServiceStatusReport]:
-    """Status rows of a space and service whose period includes the day."""
-    return (
-        await session.scalars(
-            select(ServiceStatusReport)
-            .where(
-                ServiceStatusReport.public_space_id == public_space_id,
-                ServiceStatusReport.service_code == service_code,
-                ServiceStatusReport.period_start <= on_day,
-                ServiceStatusReport.period_end >= on_day,
-            )
-            .order_by(ServiceStatusReport.period_start.desc(), ServiceStatusReport.id)
         )
     ).all()
 
@@ -304,65 +282,6 @@ async def status_reports_by_ids(
     ).all()
 
 
-async def submissions_with_space(
-    session: AsyncSession, *, since: datetime | None = None
-) -> Sequence[Submission]:
-    """Cards matched to a public space (the ones that can be evidence), oldest first."""
-    statement = (
-        select(Submission)
-        .where(Submission.public_space_id.is_not(None))
-        .order_by(Submission.completed_at, Submission.id)
-    )
-    if since is not None:
-        statement = statement.where(Submission.completed_at >= since)
-    return (await session.scalars(statement)).all()
-
-
-async def submissions_of_space_in_period(
-    session: AsyncSession, *, public_space_id: int, start: datetime, end: datetime
-) -> Sequence[Submission]:
-    """Cards of one space completed in [start, end), oldest first."""
-    return (
-        await session.scalars(
-            select(Submission)
-            .where(
-                Submission.public_space_id == public_space_id,
-                Submission.completed_at >= start,
-                Submission.completed_at < end,
-            )
-            .order_by(Submission.completed_at, Submission.id)
-        )
-    ).all()
-
-
-async def earlier_counted_evidence(
-    session: AsyncSession,
-    *,
-    guardian_id: int,
-    public_space_id: int,
-    service_code: str,
-    since: datetime,
-    before: datetime,
-    exclude_submission_id: int,
-) -> bool:
-    """Whether the guardian already gave counted evidence for the space and service lately."""
-    found = await session.scalar(
-        select(DiscrepancyEvidence.id)
-        .join(Discrepancy, Discrepancy.id == DiscrepancyEvidence.discrepancy_id)
-        .where(
-            DiscrepancyEvidence.guardian_id == guardian_id,
-            DiscrepancyEvidence.is_repeat.is_(False),
-            DiscrepancyEvidence.submission_id != exclude_submission_id,
-            DiscrepancyEvidence.observed_at >= since,
-            DiscrepancyEvidence.observed_at <= before,
-            Discrepancy.public_space_id == public_space_id,
-            Discrepancy.service_code == service_code,
-        )
-        .limit(1)
-    )
-    return found is not None
-
-
 async def space_context(session: AsyncSession, public_space_id: int) -> tuple[PublicSpace, Layer]:
     """A space and its layer."""
     row = (
@@ -385,17 +304,6 @@ async def directorate_for_service(session: AsyncSession, service_code: str) -> D
             .limit(1)
         )
     ).one_or_none()
-
-
-async def media_with_hash(session: AsyncSession) -> Sequence[tuple[SubmissionMedia, Submission]]:
-    """Every photo that has a perceptual hash, with its card."""
-    result = await session.execute(
-        select(SubmissionMedia, Submission)
-        .join(Submission, Submission.id == SubmissionMedia.submission_id)
-        .where(SubmissionMedia.perceptual_hash.is_not(None))
-        .order_by(SubmissionMedia.id)
-    )
-    return [(row[0], row[1]) for row in result.all()]
 
 
 async def media_of_submissions(
@@ -596,6 +504,11 @@ async def contracts_with_number(session: AsyncSession) -> list[tuple[int, str]]:
     return [(int(a), str(b)) for a, b in rows.all()]
 
 
+async def get_company(session: AsyncSession, company_id: int) -> Company | None:
+    """One company."""
+    return await session.get(Company, company_id)
+
+
 async def get_contract(session: AsyncSession, contract_id: int) -> Contract | None:
     """One contract."""
     return await session.get(Contract, contract_id)
@@ -631,21 +544,18 @@ async def earlier_media_hashes(
     return [(int(a), str(b), c, d) for a, b, c, d in rows.all()]
 
 
-async def media_without_hash(session: AsyncSession, limit: int) -> Sequence[SubmissionMedia]:
-    """Photos stored before perceptual hashes existed."""
+async def media_without_hash(
+    session: AsyncSession, *, after_id: int, limit: int
+) -> Sequence[SubmissionMedia]:
+    """Photos with no perceptual hash (stored before hashes existed), by id after `after_id`."""
     return (
         await session.scalars(
             select(SubmissionMedia)
-            .where(SubmissionMedia.perceptual_hash.is_(None))
+            .where(SubmissionMedia.perceptual_hash.is_(None), SubmissionMedia.id > after_id)
             .order_by(SubmissionMedia.id)
             .limit(limit)
         )
     ).all()
-
-
-async def get_media(session: AsyncSession, media_id: int) -> SubmissionMedia | None:
-    """One photo row."""
-    return await session.get(SubmissionMedia, media_id)
 
 
 async def directorates_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Directorate]:
