@@ -35,7 +35,7 @@ from guardianes.importers.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
 from guardianes.services.outbox import enqueue_to_guardian
-from guardianes.services.photo_hash import hash_distance, perceptual_hash
+from guardianes.services.photo_hash import perceptual_hash
 from guardianes.storage.models import (
     CardDefinition,
     Guardian,
@@ -674,19 +674,22 @@ async def flag_reused_photos(
     hashed = [m for m in submission.media if m.perceptual_hash]
     if not hashed:
         return 0
-    earlier = await repo.earlier_media_hashes(session, before_submission_id=submission.id)
+    # Scan two narrow columns, then read place and time of the few near hashes only.
+    hashes = [
+        (media_id, int(value, 16))
+        for media_id, value in await repo.media_hashes(session, except_submission_id=submission.id)
+    ]
     week = _iso_week(submission.completed_at, policy.timezone)
     flagged = 0
     for media in hashed:
         assert media.perceptual_hash is not None
-        for other_id, other_hash, other_space, other_completed in earlier:
+        mine = int(media.perceptual_hash, 16)
+        near = [i for i, other in hashes if (mine ^ other).bit_count() <= policy.reuse_distance]
+        for other_id, other_space, other_completed in await repo.media_places(session, near):
             if other_completed > submission.completed_at:
                 continue
             elsewhere = other_space != submission.public_space_id
-            other_week = _iso_week(other_completed, policy.timezone) != week
-            if (elsewhere or other_week) and (
-                hash_distance(media.perceptual_hash, other_hash) <= policy.reuse_distance
-            ):
+            if elsewhere or _iso_week(other_completed, policy.timezone) != week:
                 media.reused_media_id = other_id
                 flagged += 1
                 break

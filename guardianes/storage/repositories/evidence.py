@@ -523,25 +523,33 @@ async def guardians_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[in
     return {row.id: row for row in rows}
 
 
-async def earlier_media_hashes(
-    session: AsyncSession, *, before_submission_id: int
-) -> Sequence[tuple[int, str, int | None, datetime]]:
-    """(media id, hash, space id, completed at) of hashed photos of earlier cards."""
+async def media_hashes(
+    session: AsyncSession, *, except_submission_id: int
+) -> Sequence[tuple[int, str]]:
+    """(media id, hash) of every hashed photo of other cards: two narrow columns to scan."""
     rows = await session.execute(
-        select(
-            SubmissionMedia.id,
-            SubmissionMedia.perceptual_hash,
-            Submission.public_space_id,
-            Submission.completed_at,
-        )
-        .join(Submission, Submission.id == SubmissionMedia.submission_id)
-        .where(
+        select(SubmissionMedia.id, SubmissionMedia.perceptual_hash).where(
             SubmissionMedia.perceptual_hash.is_not(None),
-            Submission.id != before_submission_id,
+            SubmissionMedia.submission_id != except_submission_id,
         )
-        .order_by(SubmissionMedia.id)
     )
-    return [(int(a), str(b), c, d) for a, b, c, d in rows.all()]
+    return [(int(a), str(b)) for a, b in rows.all()]
+
+
+async def media_places(
+    session: AsyncSession, media_ids: Iterable[int]
+) -> Sequence[tuple[int, int | None, datetime]]:
+    """(media id, space id, card completed at) of some photos, oldest card first."""
+    wanted = sorted(set(media_ids))
+    if not wanted:
+        return []
+    rows = await session.execute(
+        select(SubmissionMedia.id, Submission.public_space_id, Submission.completed_at)
+        .join(Submission, Submission.id == SubmissionMedia.submission_id)
+        .where(SubmissionMedia.id.in_(wanted))
+        .order_by(Submission.completed_at, SubmissionMedia.id)
+    )
+    return [(int(a), b, c) for a, b, c in rows.all()]
 
 
 async def media_without_hash(
