@@ -36,13 +36,16 @@ console = Console()
 def _mount_subcommands() -> None:
     from guardianes.cli_backup import register_backup_commands
     from guardianes.cli_chat import chat_command
+    from guardianes.cli_evidence import add_import_commands, evidence_app
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
     from guardianes.cli_privacy import privacy_app
     from guardianes.cli_staff import broadcast_app, staff_app
     from guardianes.cli_training import course_app, import_complaint_channels
 
+    add_import_commands(import_app)
     app.add_typer(import_app, name="import", help="Import public data (KML, CSV).")
+    app.add_typer(evidence_app, name="evidence", help="Discrepancies, their evidence and loop.")
     app.add_typer(forms_app, name="forms", help="Check and list XLSForm cards and quizzes.")
     app.add_typer(staff_app, name="staff", help="Staff API tokens.")
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to guardians.")

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
-from guardianes.conversations.xlsform import Form, FormError, load_form
+from guardianes.conversations.xlsform import Form, FormError, Question, load_form
 
 forms_app = typer.Typer(
     help="Check and list the XLSForms the chat engine runs.", no_args_is_help=True
@@ -26,14 +26,31 @@ def _questions_table(form: Form) -> Table:
     table.add_column("name")
     for language in languages:
         table.add_column(f"label ({language})")
+    tagged = any(q.obligation for q in form.questions)
+    if tagged:
+        table.add_column("obligation (fails when)")
     for question in form.questions:
+        obligation = []
+        if tagged:
+            obligation = [_obligation_cell(question)]
         table.add_row(
             str(question.row),
             question.type.value,
             question.name,
             *(question.labels.get(language, "") for language in languages),
+            *obligation,
         )
     return table
+
+
+def _obligation_cell(question: Question) -> str:
+    """`mowing (no)` or `lighting (. > 0)`: what staff tagged and which answers fail it."""
+    if question.obligation is None:
+        return ""
+    if question.failure_if is not None:
+        return f"{question.obligation} ({question.failure_if.source})"
+    failing = ", ".join(c.name for c in question.choices if c.failure)
+    return f"{question.obligation} ({failing})"
 
 
 @forms_app.command("check")

@@ -101,6 +101,30 @@ class Settings(BaseSettings):
     media_retention_days: int = Field(default=365, ge=1)  # photos of cards older than this go
     privacy_export_retention_hours: int = Field(default=24, ge=1)  # "my data" files on disk
     privacy_job_interval_seconds: float = Field(default=3600.0, gt=0)
+    # Evidence (issue 9a): discrepancies between cards and the authority's status reports
+    discrepancy_deadline_days: int = Field(default=15, ge=1)  # authority's time to resolve
+    repeat_window_hours: int = Field(default=72, ge=0)  # same guardian+space+service: a repeat
+    photo_reuse_max_distance: int = Field(default=6, ge=0, le=32)  # Hamming bits of a near-copy
+    evidence_strong_guardians: int = Field(default=3, ge=2)  # this many guardians: strong
+    overdue_check_minutes: int = Field(default=60, ge=1)  # how often overdue ones are flagged
+
+    # Reports (issue 9b): evidence e-mails to directorates, briefings, before/after analysis.
+    # SMTP is on when a host and a sender are set; `smtp_tls`: "starttls" (port 587),
+    # "tls" (implicit TLS, port 465) or "none" (a relay on a trusted network, tests).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str | None = None
+    smtp_timeout_seconds: float = 30.0
+    email_poll_seconds: float = 30.0
+    email_max_attempts: int = 8
+    email_retry_base_seconds: float = 60.0  # doubles after every failed attempt
+    email_retry_max_seconds: float = 6 * 3600.0
+    email_claim_seconds: float = 300.0  # a send not recorded by then is tried again
+    # Complaints before/after: fewer complaints than this in both windows together say nothing.
+    complaints_min_total: int = 10
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -121,6 +145,11 @@ class Settings(BaseSettings):
     def telegram_enabled(self) -> bool:
         """Telegram runs only when a bot token is configured."""
         return self.telegram_bot_token is not None
+
+    @property
+    def smtp_enabled(self) -> bool:
+        """E-mail to directorates is sent only when an SMTP host and a sender are set."""
+        return bool(self.smtp_host) and bool(self.smtp_sender)
 
     @property
     def whatsapp_enabled(self) -> bool:

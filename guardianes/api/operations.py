@@ -41,8 +41,8 @@ from guardianes.importers import service as importers
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.services import broadcasts as broadcasts_service
+from guardianes.services import evidence_imports, staff_tokens
 from guardianes.services import reminders as reminders_service
-from guardianes.services import staff_tokens
 from guardianes.services import visits as visits_service
 from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.references import UnknownReferenceError
@@ -62,7 +62,7 @@ from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1")
-IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints")
+IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints", "status", "directorates")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_FILE_NAME = 300  # layers.file_name
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -313,11 +313,23 @@ async def list_imports(
 
 
 async def _run_import(
-    kind: str, path: Path, runtime: RuntimeDep, spec: LayerSpec | None
+    kind: str,
+    path: Path,
+    runtime: RuntimeDep,
+    spec: LayerSpec | None,
+    *,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     # Imports are their own unit of work so the gazetteer reload below sees the new rows.
     async with unit_of_work(runtime.sessions) as session:
         match kind:
+            case "status":
+                result = await evidence_imports.import_status(
+                    session, path, settings=runtime.settings, skip_invalid=skip_invalid
+                )
+                report = result.report
+            case "directorates":
+                report = await evidence_imports.import_directorates(session, path)
             case "kml" if spec is not None:
                 report = await importers.import_kml_layer(session, spec)
             case "contracts":
@@ -339,7 +351,9 @@ async def create_import(
     runtime: RuntimeDep,
     _: StaffDep,
     file: Annotated[UploadFile, File(description="A KML/KMZ map, or a CSV.")],
-    kind: Annotated[str, Form(description="kml | contracts | colonias | complaints")],
+    kind: Annotated[
+        str, Form(description="kml | contracts | colonias | complaints | status | directorates")
+    ],
     service: Annotated[
         str | None, Form(max_length=64, pattern=NO_NUL, description="Service code (kml).")
     ] = None,
@@ -348,6 +362,9 @@ async def create_import(
     responsible: Annotated[str | None, Form(max_length=300, pattern=NO_NUL)] = None,
     responsible_type: Annotated[ResponsibleType, Form()] = ResponsibleType.MUNICIPALITY,
     title: Annotated[str | None, Form(max_length=500, pattern=NO_NUL)] = None,
+    skip_invalid: Annotated[
+        bool, Form(description="status: import the good rows, report the bad ones.")
+    ] = False,
 ) -> ImportResultPublic:
     """Upload a file and run its importer (re-importing a file updates rows in place)."""
     if kind not in IMPORT_KINDS:
@@ -378,9 +395,21 @@ async def create_import(
             else None
         )
         try:
-            report = await _run_import(kind, path, runtime, spec)
+            report = await _run_import(kind, path, runtime, spec, skip_invalid=skip_invalid)
         except ImportFileError as error:
             raise _unprocessable(str(error)) from error
+        except evidence_imports.StatusImportError as error:
+            # All or nothing: every bad row, so staff fix the file in one go.
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail={
+                    "message": str(error),
+                    "problems": [
+                        {"line": p.line, "column": p.column, "reason": p.reason}
+                        for p in error.problems
+                    ],
+                },
+            ) from error
     return ImportResultPublic(
         label=report.label,
         created=report.created,

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from guardianes.api import operations, privacy, reference, training
+from guardianes.api import evidence, open311, operations, privacy, reference, reports, training
 
 
 def api_routers() -> list[APIRouter]:
-    """Every `/api/v1` router."""
-    return [reference.router, operations.router, training.router, privacy.router]
+    """Every `/api/v1` router, and the public Open311 one."""
+    return [
+        reference.router,
+        operations.router,
+        training.router,
+        privacy.router,
+        evidence.router,
+        reports.router,
+        open311.router,
+    ]

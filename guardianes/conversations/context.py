@@ -54,6 +54,10 @@ class ResponsibleParty:
     contract_object: str | None = None
     obligations: str | None = None
     directorate: str | None = None
+    # The company's record in the municipal contracts data, counted when the gazetteer is
+    # built; None for the municipality or a company not found there.
+    company_contracts: int | None = None
+    company_direct_awards: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +274,22 @@ class EraseMyData:
     kind: ErasureKind
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerConfirmation:
+    """The guardian's answer to "¿Ya quedó?" about a resolved discrepancy: yes or no."""
+
+    confirmation_id: int
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttachConfirmationPhoto:
+    """A new photo sent after answering "no" to "¿Ya quedó?"."""
+
+    confirmation_id: int
+    photo: StoredMedia
+
+
 Effect = (
     RegisterGuardian
     | UpdateGuardian
@@ -281,4 +301,6 @@ Effect = (
     | RecordConsent
     | ExportMyData
     | EraseMyData
+    | AnswerConfirmation
+    | AttachConfirmationPhoto
 )

@@ -29,6 +29,7 @@ stateDiagram-v2
     privacy.erase --> menu: kept
     menu --> deactivated: staff deactivated the guardian
     menu --> staff.action: staff only (others are refused)
+    note right of menu: "¿Ya quedó?" buttons (evq:id:yes|no) are answered in any step
     staff.action --> staff.action: status (StaffAction status)
     staff.action --> colonia: broadcast / visit
     colonia --> staff.place: visit
@@ -44,7 +45,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guardianes.conversations import complaints_flow, course_flow, filling, flows
+from guardianes.conversations import complaints_flow, confirmations, course_flow, filling, flows
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import EngineContext
 from guardianes.conversations.messages import Command, InboundKind, InboundMessage
@@ -70,6 +71,8 @@ def advance(
 ) -> Step:
     """Handle one inbound message: the new state (None = forget), prompts and effects."""
     turn = Turn(state, inbound, ctx, catalog)
+    if turn.registered and confirmations.intercept(turn):
+        return turn.result()
     if turn.registered:
         _registered(turn)
     else:

@@ -455,6 +455,16 @@ def describe_space(turn: Turn, match: SpaceMatch | None, point: GeoPoint) -> str
             lines.append(turn.t("resp.directorate", directorate=party.directorate))
         if party.contract_number:
             lines.append(turn.t("resp.contract", number=party.contract_number))
+        if party.company_contracts:
+            lines.append(
+                turn.t(
+                    "reports.company_record_one"
+                    if party.company_contracts == 1
+                    else "reports.company_record",
+                    contracts=party.company_contracts,
+                    direct=party.company_direct_awards or 0,
+                )
+            )
         if party.contract_object:
             lines.append(turn.t("resp.object", text=party.contract_object))
         if party.obligations:

@@ -57,6 +57,7 @@ class StoredMedia:
     mime_type: str
     size: int
     path: str  # relative to GUARDIANES_MEDIA_DIR
+    perceptual_hash: str | None = None  # 64-bit pHash (hex), to spot reused photos
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,9 @@ Guardianes conventions on top of standard XLSForm (pyxform keeps unknown columns
 - survey `explanation` (translatable): the one-line reason of a quiz question's right
   answer, shown with the answers after the post quiz; survey `topic`: the course topic a
   question checks (learning gains are also reported per topic).
+- survey `obligation`: the contract obligation a card question checks (`mowing`, `lighting`,
+  ... see `guardianes.conversations.obligations.ObligationCode`); the choices meaning
+  "failed" carry `failure` = `yes`, a number question gives `failure_if` (e.g. `. > 0`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pyxform.xls2json import parse_file_to_json
 from pyxform.xls2json_backends import get_xlsform
 
 from guardianes.conversations.expressions import Expression, ExpressionError, parse_expression
+from guardianes.conversations.obligations import OBLIGATION_CODES
 
 FORM_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xls", ".csv", ".md"})
 # pyxform names the root after this; a question called `data` would collide with the default.
@@ -46,7 +50,7 @@ _SURVEY_COLUMNS = (
     | frozenset(
         {"type", "name", "required", "constraint", "relevant", "calculation", "choice_filter"}
     )
-    | frozenset({"max_photos", "topic"})
+    | frozenset({"max_photos", "topic", "obligation", "failure_if"})
 )
 _SETTINGS_COLUMNS = frozenset(
     {"form_id", "version", "default_language", "form_title", "kind", "service", "space_question"}
@@ -146,6 +150,7 @@ class FormChoice:
     name: str
     labels: Texts
     correct: bool = False
+    failure: bool = False  # choosing it means the checked obligation failed
     columns: Mapping[str, str] = field(default_factory=dict)  # extra columns, for filters
 
 
@@ -169,6 +174,8 @@ class Question:
     max_photos: int = 1
     explanations: Texts = field(default_factory=dict)  # why the right answer is right
     topic: str | None = None  # the course topic the question checks
+    obligation: str | None = None  # the contract obligation this question checks
+    failure_if: Expression | None = None  # for numbers: true when the answer means "failed"
 
     @property
     def scored(self) -> bool:
@@ -298,6 +305,11 @@ class _Loader:
                 self.problem(
                     "choices", row_number, f"correct must be yes or empty, not {correct!r}"
                 )
+            failure = row.get("failure")
+            if failure is not None and _parse_flag(str(failure)) is None:
+                self.problem(
+                    "choices", row_number, f"failure must be yes or empty, not {failure!r}"
+                )
         self.raw_settings = dict((raw.settings or [{}])[0])
         for row_number, row in enumerate(raw.settings or [], start=FIRST_DATA_ROW):
             for header in row:
@@ -335,6 +347,29 @@ class _Loader:
         required = row.get("required")
         if required is not None and _parse_flag(str(required)) is None:
             self.problem("survey", row_number, f"required must be yes or no, not {required!r}")
+        self.check_raw_obligation(row, row_number, base)
+
+    def check_raw_obligation(self, row: Mapping[str, Any], row_number: int, base: str) -> None:
+        obligation = str(row.get("obligation") or "").strip()
+        failure_if = str(row.get("failure_if") or "").strip()
+        if obligation and obligation not in OBLIGATION_CODES:
+            self.problem(
+                "survey",
+                row_number,
+                f"unknown obligation '{obligation}'; known: {', '.join(sorted(OBLIGATION_CODES))}",
+            )
+        if obligation and base not in {"select_one", "select_multiple", "integer", "decimal"}:
+            self.problem(
+                "survey", row_number, "an obligation goes on a select or a number question"
+            )
+        if failure_if and not obligation:
+            self.problem("survey", row_number, "failure_if needs an obligation on the same row")
+        if failure_if and base not in {"integer", "decimal"}:
+            self.problem("survey", row_number, "failure_if applies to number questions only")
+        if obligation and base in {"integer", "decimal"} and not failure_if:
+            self.problem(
+                "survey", row_number, "a number question with an obligation needs failure_if"
+            )
 
     # ---- the pyxform tree ----
 
@@ -409,15 +444,28 @@ class _Loader:
                 name=str(choice.get("name")),
                 labels=self.texts(choice.get("label")),
                 correct=bool(_parse_flag(str(choice.get("correct") or ""))),
+                failure=bool(_parse_flag(str(choice.get("failure") or ""))),
                 columns={
                     str(k): str(v)
                     for k, v in choice.items()
-                    if k not in {"name", "label", "correct"} and isinstance(v, str)
+                    if k not in {"name", "label", "correct", "failure"} and isinstance(v, str)
                 },
             )
             for choice in node.get("choices") or []
         )
         required = bool(_parse_flag(str(bind.get("required") or "")))
+        obligation = str(node.get("obligation") or "").strip() or None
+        failure_if = None
+        if node.get("failure_if"):
+            failure_if = self.expression(str(node["failure_if"]), "failure_if", row)
+        if (
+            obligation is not None
+            and kind in {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE}
+            and not any(choice.failure for choice in choices)
+        ):
+            self.problem(
+                "survey", row, f"obligation '{obligation}': mark its failed choices failure = yes"
+            )
         return Question(
             name=name,
             type=kind,
@@ -435,6 +483,8 @@ class _Loader:
             max_photos=int(str(node.get("max_photos") or 1)),
             explanations=self.texts(node.get("explanation")),
             topic=str(node.get("topic") or "").strip() or None,
+            obligation=obligation if obligation in OBLIGATION_CODES else None,
+            failure_if=failure_if,
         )
 
     def check_references(self, questions: list[Question]) -> None:
@@ -446,6 +496,7 @@ class _Loader:
                     ("constraint", question.constraint),
                     ("calculation", question.calculation),
                     ("choice_filter", question.choice_filter),
+                    ("failure_if", question.failure_if),
                 )
                 if e is not None
             ]
@@ -454,7 +505,7 @@ class _Loader:
                     self.problem(
                         "survey", question.row, f"{column} refers to unknown ${{{missing}}}"
                     )
-                if expr.uses_current and column != "constraint":
+                if expr.uses_current and column not in {"constraint", "failure_if"}:
                     self.problem("survey", question.row, "'.' is only allowed in a constraint")
             if question.choice_filter is not None:
                 known = {"name"} | {c for choice in question.choices for c in choice.columns}
@@ -541,6 +592,10 @@ class _Loader:
             self.problem("survey", None, "the form asks no questions")
         if kind_text == FormKind.QUIZ and not any(q.scored for q in questions):
             self.problem("choices", None, "a quiz needs choices marked correct")
+        if kind_text == FormKind.QUIZ:
+            for question in questions:
+                if question.obligation is not None:
+                    self.problem("survey", question.row, "obligations belong on cards, not quizzes")
         if self.problems:
             return None
         languages = sorted({lang for q in questions for lang in q.labels})

@@ -7,9 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.context import ResponsibleParty
 from guardianes.geo.index import IndexedColonia, IndexedSpace, SpatialGazetteer
-from guardianes.importers.normalize import normalize_contract_number
+from guardianes.importers.normalize import normalize_company_name, normalize_contract_number
 from guardianes.storage.models import Layer
 from guardianes.storage.repositories import imports as repo
+from guardianes.storage.repositories.reports import procedure_counts_by_company_name
 
 
 async def load_gazetteer(session: AsyncSession, max_distance_m: float) -> SpatialGazetteer:
@@ -57,12 +58,19 @@ async def _responsible_by_layer(
     contracts = await repo.contracts_with_companies(
         session, {cid for cid in wanted.values() if cid is not None}
     )
+    records = await procedure_counts_by_company_name(session)
     out: dict[int, tuple[ResponsibleParty, ...]] = {}
     for layer in layers:
         found = contracts.get(wanted[layer.id] or -1)
         contract = found[0] if found else None
         company = found[1] if found else None
         name = layer.responsible_name or (company.name if company else None)
+        # The company's record: by the contract's company, else by the name the layer gives
+        # (a contract missing from the published data still names a known firm).
+        firm = company.normalized_name if company else None
+        if firm is None and layer.responsible_type == "contractor" and layer.responsible_name:
+            firm = normalize_company_name(layer.responsible_name)
+        record = records.get(firm) if firm else None
         out[layer.id] = (
             ResponsibleParty(
                 name=name or "Municipio",
@@ -72,6 +80,8 @@ async def _responsible_by_layer(
                 contract_object=contract.object if contract else None,
                 obligations=contract.obligations if contract else None,
                 directorate=directorates.get(layer.directorate_id or -1),
+                company_contracts=sum(record.values()) if record else None,
+                company_direct_awards=record.get("AD", 0) if record else None,
             ),
         )
     return out

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
+from guardianes.conversations.obligations import obligation_rules
 from guardianes.geo.loader import load_gazetteer
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
@@ -49,6 +50,7 @@ class CatalogFormDescriber:
             title=form.title,
             service_code=form.service,
             source_file=Path(form.source).name,
+            obligation_rules=obligation_rules(form),
         )
 
 
@@ -121,7 +123,7 @@ async def load_demo_data_once(runtime: Runtime) -> bool:
     async with unit_of_work(runtime.sessions) as session:
         if await list_colonias(session):
             return False
-        await load_sample_data(session)
+        await load_sample_data(session, settings=runtime.settings)
     await reload_gazetteer(runtime)
     logger.info("sample data loaded")
     return True
@@ -149,6 +151,11 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
         stopper = await _start_scheduler(runtime)
         if stopper is not None:
             services.stoppers.append(stopper)
+    if settings.scheduler_enabled and settings.smtp_enabled:
+        from guardianes.scheduler.email import start_email_loop
+
+        services.stoppers.append((await start_email_loop(runtime)).stop)
+        logger.info("evidence e-mail running through %s", settings.smtp_host)
     if not settings.telegram_enabled:
         logger.info("Telegram is off: set TELEGRAM_BOT_TOKEN to run it")
     if not settings.whatsapp_enabled:
@@ -179,14 +186,17 @@ def _channel_starters() -> list[Any]:
 
 
 async def _start_scheduler(runtime: Runtime) -> Any:
+    from guardianes.scheduler.evidence import start_overdue_watch
     from guardianes.scheduler.privacy import start_privacy_job
     from guardianes.scheduler.reminders import start_reminder_scheduler
 
     handle = await start_reminder_scheduler(runtime)
     privacy_job = await start_privacy_job(runtime)
-    logger.info("scheduler running: reminders, broadcasts, media retention")
+    watch = await start_overdue_watch(runtime)
+    logger.info("scheduler running: reminders, broadcasts, media retention, overdue discrepancies")
 
     async def stop() -> None:
+        await watch.stop()
         await privacy_job.stop()
         await handle.stop()
 

@@ -7,9 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.config import Settings
 from guardianes.conversations.context import (
+    AnswerConfirmation,
+    AttachConfirmationPhoto,
     Effect,
     EraseMyData,
     ErasureKind,
@@ -24,7 +28,8 @@ from guardianes.conversations.context import (
     UpdateGuardian,
 )
 from guardianes.conversations.messages import InboundMessage, StoredMedia
-from guardianes.services import privacy, training
+from guardianes.conversations.obligations import ObligationRule
+from guardianes.services import evidence, privacy, training
 from guardianes.storage.models import (
     FormKind,
     Guardian,
@@ -38,6 +43,7 @@ from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import submissions as submissions_repo
 
 logger = logging.getLogger(__name__)
+EVIDENCE_ATTEMPTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,8 @@ class FormDescription:
     title: str
     service_code: str | None
     source_file: str | None
+    # How the form's tagged questions mark a failed obligation, stored with the version.
+    obligation_rules: tuple[ObligationRule, ...] = ()
 
 
 class FormDescriber(Protocol):
@@ -112,8 +120,13 @@ async def apply_effects(
     forms: FormDescriber,
     staff_actions: StaffActionHandler | None,
     privacy_handler: PrivacyHandler | None = None,
+    settings: Settings | None = None,
 ) -> Guardian | None:
-    """Persist every effect; returns the guardian (created by a registration, None if erased)."""
+    """Persist every effect; returns the guardian (created by a registration, None if erased).
+
+    With `settings`, a stored card also updates the discrepancies it is evidence of, in
+    this same unit of work (so a card is never stored without its consequences).
+    """
     for effect in effects:
         match effect:
             case RegisterGuardian():
@@ -139,7 +152,17 @@ async def apply_effects(
                 await _privacy(privacy_handler).erase(session, guardian, inbound, effect.kind)
                 guardian = None
             case SaveSubmission() if guardian is not None:
-                await _save_submission(session, inbound, guardian, effect, forms)
+                submission = await _save_submission(session, inbound, guardian, effect, forms)
+                if settings is not None:
+                    await _refresh_evidence(session, submission.id, settings)
+            case AnswerConfirmation() if guardian is not None:
+                await evidence.answer_confirmation(
+                    session, guardian, effect.confirmation_id, effect.answer
+                )
+            case AttachConfirmationPhoto() if guardian is not None:
+                await evidence.attach_confirmation_photo(
+                    session, guardian, effect.confirmation_id, effect.photo
+                )
             case SaveQuizAttempt() if guardian is not None:
                 await submissions_repo.add_quiz_attempt(
                     session,
@@ -164,6 +187,31 @@ async def apply_effects(
             case _:
                 raise ValueError(f"effect {effect!r} needs a registered guardian")
     return guardian
+
+
+async def _refresh_evidence(session: AsyncSession, submission_id: int, settings: Settings) -> None:
+    """Update the discrepancies a new card is evidence of, without ever losing the card.
+
+    A savepoint isolates it: should computing evidence fail, the card, the guardian's
+    state and replies still commit, and `guardianes evidence refresh` catches up later.
+    """
+    for attempt in range(EVIDENCE_ATTEMPTS):
+        try:
+            async with session.begin_nested():
+                await evidence.refresh_for_submission(session, submission_id, settings=settings)
+            return
+        except IntegrityError:
+            # Another process stored the same discrepancy first (two cards of one place at
+            # once); its row is committed now, so one more pass updates it instead.
+            if attempt + 1 < EVIDENCE_ATTEMPTS:
+                continue
+            logger.exception("evidence of submission %s kept colliding", submission_id)
+        except Exception:
+            logger.exception(
+                "evidence of submission %s not computed; `guardianes evidence refresh` will",
+                submission_id,
+            )
+            return
 
 
 async def _staff_action(
@@ -232,6 +280,7 @@ async def _save_submission(
         title=description.title,
         service_code=description.service_code,
         source_file=description.source_file,
+        questions=[rule.to_json() for rule in description.obligation_rules],
     )
     contract_id = responsible = colonia_id = None
     if effect.space_id is not None:
@@ -246,6 +295,7 @@ async def _save_submission(
             sha256=photo.sha256,
             mime_type=photo.mime_type,
             size=photo.size,
+            perceptual_hash=photo.perceptual_hash,
         )
         for position, (question, photo) in enumerate(_photos_by_question(effect))
     ]

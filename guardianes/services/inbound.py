@@ -199,6 +199,7 @@ async def _advance_conversation(
         forms=runtime.forms,
         staff_actions=runtime.staff_actions,
         privacy_handler=runtime.privacy,
+        settings=runtime.settings,
     )
     if guardian is not None:
         await guardians_repo.touch_last_inbound(session, guardian.id, inbound.received_at)

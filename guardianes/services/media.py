@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from guardianes.conversations.messages import StoredMedia
+from guardianes.services.photo_hash import perceptual_hash
 
 # Magic numbers of the image types phones send; the declared type is never trusted.
 _SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
@@ -60,4 +61,11 @@ async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> Stored
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(digest[:2]) / f"{digest}{extension}"
     await asyncio.to_thread(_write_atomically, media_dir / relative, data)
-    return StoredMedia(sha256=digest, mime_type=mime, size=len(data), path=relative.as_posix())
+    phash = await asyncio.to_thread(perceptual_hash, data)
+    return StoredMedia(
+        sha256=digest,
+        mime_type=mime,
+        size=len(data),
+        path=relative.as_posix(),
+        perceptual_hash=phash,
+    )

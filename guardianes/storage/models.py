@@ -140,6 +140,7 @@ class OutboxKind(StrEnum):
     BROADCAST = "broadcast"
     VISIT = "visit"
     REMINDER = "reminder"
+    EVIDENCE = "evidence"  # a discrepancy's news to the guardians of its evidence
 
 
 class BroadcastStatus(StrEnum):
@@ -220,6 +221,10 @@ class Directorate(Timestamped, Base):
     service_code: Mapped[str | None] = mapped_column(ForeignKey("service_types.code"))
     notification_email: Mapped[str | None] = mapped_column(String(300))
     notification_address: Mapped[str | None] = mapped_column(Text)
+    # evidence: who heads it (escalations go there) and how to reach the office.
+    head_name: Mapped[str | None] = mapped_column(String(300), default=None)
+    head_email: Mapped[str | None] = mapped_column(String(300), default=None)
+    phone: Mapped[str | None] = mapped_column(String(60), default=None)
 
 
 class Layer(Timestamped, Base):
@@ -447,6 +452,11 @@ class SubmissionMedia(Base):
     size: Mapped[int] = mapped_column(Integer)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     deletion_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+    # evidence: a 64-bit perceptual hash (hex) and the earlier photo it nearly copies, if any.
+    perceptual_hash: Mapped[str | None] = mapped_column(String(16), index=True, default=None)
+    reused_media_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission_media.id", ondelete="SET NULL"), default=None
+    )
 
 
 class QuizAttempt(Base):
@@ -629,7 +639,9 @@ class OutboxMessage(Base):
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
 from guardianes.storage import (  # noqa: E402
+    models_evidence,  # noqa: F401
     models_privacy,  # noqa: F401
+    models_reports,  # noqa: F401
     models_training,  # noqa: F401
     models_whatsapp,  # noqa: F401
 )

@@ -73,7 +73,8 @@ class MunicipalReport(Base):
     __table_args__ = (Index("ix_municipal_reports_colonia_service", "colonia_id", "service_code"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id", ondelete="CASCADE"))
+    # NULL once the guardian erased their data: the report still counts, anonymously.
+    guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id", ondelete="SET NULL"))
     submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="SET NULL")
     )

@@ -5,7 +5,8 @@ Staff edit the .xlsx files directly; developers change this file and run
 A test checks that the committed .xlsx files say what these definitions say.
 
 Conventions (see `guardianes.conversations.xlsform`): settings `kind` (card | quiz),
-`service`, `space_question`, `title_en`; survey `max_photos`; choices `correct`.
+`service`, `space_question`, `title_en`; survey `max_photos`, `obligation`, `failure_if`;
+choices `correct`, `failure`.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ SURVEY_COLUMNS = (
     "calculation",
     "choice_filter",
     "max_photos",
+    "obligation",
+    "failure_if",
 )
 # The quiz also carries, per question, the reason of its right answer and its course topic.
 QUIZ_SURVEY_COLUMNS = (*SURVEY_COLUMNS, f"explanation::{ES}", f"explanation::{EN}", "topic")
-CHOICE_COLUMNS = ("list_name", "name", f"label::{ES}", f"label::{EN}", "correct")
+CHOICE_COLUMNS = ("list_name", "name", f"label::{ES}", f"label::{EN}", "correct", "failure")
 SETTINGS_COLUMNS = (
     "form_id",
     "version",
@@ -66,8 +69,15 @@ def q(kind: str, name: str, es: str = "", en: str = "", **columns: Any) -> Row:
     return row
 
 
-def choices(list_name: str, *items: tuple[str, str, str] | tuple[str, str, str, bool]) -> list[Row]:
-    """Choice rows; a fourth item `True` marks the correct answer of a quiz question."""
+def choices(
+    list_name: str,
+    *items: tuple[str, str, str] | tuple[str, str, str, bool],
+    failures: tuple[str, ...] = (),
+) -> list[Row]:
+    """Choice rows; a fourth item `True` marks the correct answer of a quiz question.
+
+    `failures` names the choices that mean a contract obligation failed (column `failure`).
+    """
     return [
         {
             "list_name": list_name,
@@ -75,6 +85,7 @@ def choices(list_name: str, *items: tuple[str, str, str] | tuple[str, str, str, 
             f"label::{ES}": item[1],
             f"label::{EN}": item[2],
             "correct": "yes" if len(item) > 3 and item[3] else None,
+            "failure": "yes" if item[0] in failures else None,
         }
         for item in items
     ]
@@ -85,12 +96,16 @@ NOT_FUTURE = ("La fecha no puede ser futura.", "The date can't be in the future.
 COUNT_RANGE = ("Escribe un número de 0 a 100.", "Type a number from 0 to 100.")
 
 YES_NO = choices("si_no", ("si", "Sí", "Yes"), ("no", "No", "No"))
+# Yes/no lists for obligations: "no" fails a duty done ("¿está podado?"), "sí" reports a problem.
+DONE_YES_NO = choices("cumple", ("si", "Sí", "Yes"), ("no", "No", "No"), failures=("no",))
+PROBLEM_YES_NO = choices("hay_problema", ("si", "Sí", "Yes"), ("no", "No", "No"), failures=("si",))
 CONDITION = choices(
     "estado",
     ("bien", "Bien", "Good"),
     ("regular", "Regular", "Fair"),
     ("mal", "Mal", "Poor"),
     ("no_hay", "No hay", "There is none"),
+    failures=("mal",),
 )
 RATING = choices(
     "calificacion",
@@ -111,7 +126,7 @@ PARKS: dict[str, Any] = {
     "file": "tarjeta_parques.xlsx",
     "settings": {
         "form_id": "tarjeta_parques",
-        "version": "2026.11.1",
+        "version": "2026.11.2",
         "form_title": "Tarjeta de parques y áreas verdes",
         "title_en": "Parks and green spaces card",
         "default_language": DEFAULT_LANGUAGE,
@@ -129,11 +144,12 @@ PARKS: dict[str, Any] = {
             required_message=REQUIRED_ES_EN,
         ),
         q(
-            "select_one si_no",
+            "select_one cumple",
             "poda",
             "¿El pasto está podado?",
             "Is the grass mowed?",
             required="yes",
+            obligation="mowing",
         ),
         q(
             "select_one estado",
@@ -141,6 +157,7 @@ PARKS: dict[str, Any] = {
             "¿Cómo está el riego de las áreas verdes?",
             "How is the irrigation of the green areas?",
             required="yes",
+            obligation="irrigation",
         ),
         q(
             "select_one basura",
@@ -148,13 +165,15 @@ PARKS: dict[str, Any] = {
             "¿Cuánta basura hay tirada?",
             "How much litter is there?",
             required="yes",
+            obligation="litter",
         ),
         q(
-            "select_one si_no",
+            "select_one hay_problema",
             "arboles_problema",
             "¿Hay árboles secos, caídos o que necesitan poda?",
             "Are there dead or fallen trees, or trees that need pruning?",
             required="yes",
+            obligation="trees",
         ),
         q(
             "integer",
@@ -173,6 +192,7 @@ PARKS: dict[str, Any] = {
             "Juegos infantiles",
             "Playground equipment",
             required="yes",
+            obligation="playground",
         ),
         q(
             "select_multiple danos",
@@ -189,7 +209,14 @@ PARKS: dict[str, Any] = {
             "Sports courts and exercise equipment",
             required="yes",
         ),
-        q("select_one estado", "bancas", "Bancas", "Benches", required="yes"),
+        q(
+            "select_one estado",
+            "bancas",
+            "Bancas",
+            "Benches",
+            required="yes",
+            obligation="benches",
+        ),
         q(
             "select_one estado",
             "alumbrado",
@@ -234,7 +261,8 @@ PARKS: dict[str, Any] = {
             ),
         ),
     ],
-    "choices": YES_NO
+    "choices": DONE_YES_NO
+    + PROBLEM_YES_NO
     + CONDITION
     + RATING
     + choices(
@@ -242,6 +270,7 @@ PARKS: dict[str, Any] = {
         ("nada", "Nada", "None"),
         ("poca", "Poca", "A little"),
         ("mucha", "Mucha", "A lot"),
+        failures=("mucha",),
     )
     + choices(
         "danos",
@@ -256,15 +285,27 @@ GARBAGE: dict[str, Any] = {
     "file": "tarjeta_basura.xlsx",
     "settings": {
         "form_id": "tarjeta_basura",
-        "version": "2026.11.1",
+        "version": "2026.11.2",
         "form_title": "Tarjeta de recolección de basura",
         "title_en": "Garbage collection card",
         "default_language": DEFAULT_LANGUAGE,
         "kind": "card",
         "service": "garbage_collection",
-        "space_question": None,
+        "space_question": "ubicacion",
     },
     "survey": [
+        q(
+            "geopoint",
+            "ubicacion",
+            "Comparte la ubicación de tu calle.",
+            "Share the location of your street.",
+            hint=(
+                "Así sabemos qué ruta de recolección te toca.",
+                "So we know which collection route serves you.",
+            ),
+            required="yes",
+            required_message=REQUIRED_ES_EN,
+        ),
         q(
             "select_multiple dias",
             "dias_programados",
@@ -273,11 +314,12 @@ GARBAGE: dict[str, Any] = {
             required="yes",
         ),
         q(
-            "select_one si_no",
+            "select_one cumple",
             "dias_cumplidos",
             "En las últimas dos semanas, ¿el camión pasó en esos días?",
             "In the last two weeks, did the truck come on those days?",
             required="yes",
+            obligation="collection_day",
         ),
         q(
             "date",
@@ -299,11 +341,12 @@ GARBAGE: dict[str, Any] = {
             constraint_message=("Escribe un número de 1 a 14.", "Type a number from 1 to 14."),
         ),
         q(
-            "select_one si_no",
+            "select_one hay_problema",
             "tiradero",
             "¿Hay un tiradero clandestino cerca?",
             "Is there an illegal dump nearby?",
             required="yes",
+            obligation="dumping",
         ),
         q(
             "geopoint",
@@ -326,7 +369,8 @@ GARBAGE: dict[str, Any] = {
             calculation="if(${dias_cumplidos} = 'no' or ${tiradero} = 'si', 'si', 'no')",
         ),
     ],
-    "choices": YES_NO
+    "choices": DONE_YES_NO
+    + PROBLEM_YES_NO
     + choices(
         "dias",
         ("lunes", "Lunes", "Monday"),
@@ -343,7 +387,7 @@ LIGHTING: dict[str, Any] = {
     "file": "tarjeta_alumbrado.xlsx",
     "settings": {
         "form_id": "tarjeta_alumbrado",
-        "version": "2026.11.1",
+        "version": "2026.11.2",
         "form_title": "Tarjeta de alumbrado público",
         "title_en": "Street lighting card",
         "default_language": DEFAULT_LANGUAGE,
@@ -374,6 +418,8 @@ LIGHTING: dict[str, Any] = {
             required="yes",
             constraint=". >= 0 and . <= 100",
             constraint_message=COUNT_RANGE,
+            obligation="lighting",
+            failure_if=". > 0",
         ),
         q(
             "integer",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,8 +26,12 @@ async def get_or_create_card_definition(
     title: str,
     service_code: str | None,
     source_file: str | None,
+    questions: list[Any] | None = None,
 ) -> CardDefinition:
-    """The stored definition of a form version, created the first time it is used."""
+    """The stored definition of a form version, created the first time it is used.
+
+    `questions` (the obligation rules) fill a definition stored before they existed.
+    """
     result = await session.execute(
         select(CardDefinition).where(
             CardDefinition.form_id == form_id, CardDefinition.version == version
@@ -40,8 +46,12 @@ async def get_or_create_card_definition(
             title=title,
             service_code=service_code,
             source_file=source_file,
+            questions=questions or [],
         )
         session.add(definition)
+        await session.flush()
+    elif questions and not definition.questions:
+        definition.questions = questions
         await session.flush()
     return definition
 

@@ -56,13 +56,13 @@ def upgrade() -> None:
 
     op.create_table('municipal_reports',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('guardian_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('guardian_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('submission_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('service_code', sa.String(length=64), nullable=True),
     sa.Column('colonia_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('reported_at', guardianes.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['colonia_id'], ['colonias.id'], name=op.f('fk_municipal_reports_colonia_id_colonias'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['guardian_id'], ['guardians.id'], name=op.f('fk_municipal_reports_guardian_id_guardians'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['guardian_id'], ['guardians.id'], name=op.f('fk_municipal_reports_guardian_id_guardians'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_municipal_reports_submission_id_submissions'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_municipal_reports'))
     )
