@@ -15,6 +15,8 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from guardianes.conversations.bounds import parse_decimal, parse_integer
+from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import QuizPhase, SaveQuizAttempt, SaveSubmission
 from guardianes.conversations.expressions import (
     Environment,
@@ -27,8 +29,6 @@ from guardianes.conversations.text import is_done_word, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import Form, FormChoice, FormKind, Question, QuestionType
 
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
 _TODAY_WORDS = frozenset({"hoy", "today"})
@@ -155,6 +155,26 @@ def current_form(turn: Turn) -> Form | None:
     if form is None or form.version != fs.get("version"):
         return None
     return form
+
+
+def expects_photo(state: dict[str, Any] | None, catalog: FormCatalog) -> bool:
+    """True when the conversation's current question asks for photos.
+
+    Channels ask this before downloading anything a person sends: a photo sent at any
+    other step is never fetched nor stored, and the person is told (see the engine).
+    """
+    if not state or state.get("step") != "form":
+        return False
+    fs = state.get("form")
+    if not isinstance(fs, dict) or fs.get("sub") == "space":
+        return False
+    form = catalog.get(str(fs.get("id")))
+    if form is None or form.version != fs.get("version"):
+        return False
+    pos = fs.get("pos")
+    if not isinstance(pos, int) or not 0 <= pos < len(form.questions):
+        return False
+    return form.questions[pos].type is QuestionType.IMAGE
 
 
 def start_form(turn: Turn, form: Form, phase: QuizPhase | None = None) -> bool:
@@ -339,13 +359,11 @@ def _read_answer(turn: Turn, form: Form, question: Question, pressed: str | None
         }.get(kind, "form.expect.text")
         return Invalid(expected)
     if kind is QuestionType.INTEGER:
-        compact = text.replace(" ", "")
-        return int(compact) if _INTEGER.match(compact) else Invalid("form.expect.integer")
+        whole = parse_integer(text.replace(" ", ""))
+        return whole if whole is not None else Invalid("form.expect.integer")
     if kind is QuestionType.DECIMAL:
-        compact = text.replace(" ", "")
-        if _DECIMAL.match(compact):
-            return float(compact.replace(",", "."))
-        return Invalid("form.expect.decimal")
+        number = parse_decimal(text.replace(" ", ""))
+        return number if number is not None else Invalid("form.expect.decimal")
     if len(text) > MAX_TEXT_LENGTH:
         return Invalid("form.too_long", max=MAX_TEXT_LENGTH)
     return text
