@@ -64,7 +64,7 @@ def parse_decimal(text: str, *, max_digits: int = MAX_NUMBER_DIGITS) -> float | 
     text = text.strip()
     sign = -1.0 if text.startswith("-") else 1.0
     body = text[1:] if text[:1] in "+-" else text
-    whole, separator, fraction = body.replace(",", ".").partition(".")
+    whole, _, fraction = body.replace(",", ".").partition(".")
     whole_digits = ascii_digits(whole) if whole else ""
     fraction_digits = ascii_digits(fraction) if fraction else ""
     if whole_digits is None or fraction_digits is None:
