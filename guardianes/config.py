@@ -95,9 +95,11 @@ class Settings(BaseSettings):
     body_limit_chat_bytes: int = 40 * 1024 * 1024  # a web chat post with its photos
     body_limit_import_bytes: int = 64 * 1024 * 1024  # staff file imports (CSV, KML)
     # Messages a person may send per window on any channel, and per network address.
-    rate_limit_person: str = "20/minute;5/5 seconds"
-    rate_limit_address: str = "120/minute"
-    rate_limit_chat_sessions: str = "10/hour"  # new web chat identities per address
+    # (`limits` notation; several windows separated by ";").
+    rate_limit_person: str = "30/10 seconds;200/minute"
+    rate_limit_address: str = "300/minute"  # web chat requests per client address
+    rate_limit_chat_sessions: str = "20/hour"  # new web chat identities per client address
+    rate_limit_storage: str = "memory://"  # or redis://host:6379 to share between workers
     # Inbound processing: transient failures retried with backoff, then failed.
     inbound_max_attempts: int = 5
     inbound_retry_base_seconds: float = 2.0
