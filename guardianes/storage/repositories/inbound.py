@@ -13,6 +13,8 @@ from guardianes.storage.models import InboundEvent, InboundStatus
 from guardianes.storage.repositories._dialect import insert_for, is_postgres
 from guardianes.storage.types import utcnow
 
+MAX_EXTERNAL_ID = 200  # the column's length: longer platform ids are refused at the edge
+
 
 async def record_event(
     session: AsyncSession,

@@ -61,3 +61,20 @@ async def resolve_user_id(session: AsyncSession, *, wa_id: str | None, bsuid: st
         kept.bsuid = bsuid
     await session.flush()
     return kept.user_id
+
+
+async def change_number(session: AsyncSession, old_wa_id: str, new_wa_id: str) -> str | None:
+    """Move a person's phone identifier to their new number; their stable user id or None."""
+    rows = await find_identity(session, wa_id=old_wa_id, bsuid=None)
+    if not rows:
+        return None
+    kept = rows[0]
+    taken = await find_identity(session, wa_id=new_wa_id, bsuid=None)
+    for other in taken:
+        if other.id != kept.id:
+            # The new number was seen before as a separate person: it now belongs to this one.
+            other.wa_id = None
+    await session.flush()
+    kept.wa_id = new_wa_id
+    await session.flush()
+    return kept.user_id
