@@ -145,6 +145,7 @@ class MediaPublic(Orm):
     question: str
     mime_type: str
     size: int
+    caption: str | None = None
     url: str = ""
 
 

@@ -34,6 +34,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
 _TODAY_WORDS = frozenset({"hoy", "today"})
 _YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
 MAX_TEXT_LENGTH = 2000
+MAX_CAPTION_LENGTH = 1024  # Telegram's own caption limit
 MAX_LATITUDE = 90.0
 MAX_LONGITUDE = 180.0
 
@@ -412,7 +413,12 @@ def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) 
     inbound = turn.inbound
     if inbound.kind is InboundKind.PHOTO and inbound.photos:
         room = question.max_photos - len(pending)
-        pending.extend(asdict(photo) for photo in inbound.photos[:room])
+        # A caption belongs with its photo (an album's caption with each of its photos).
+        caption = (inbound.text or "").strip()[:MAX_CAPTION_LENGTH] or None
+        pending.extend(
+            {**asdict(photo), "caption": photo.caption or caption}
+            for photo in inbound.photos[:room]
+        )
         if len(inbound.photos) > room:
             turn.say(turn.t("form.photos_limit", max=question.max_photos))
         if len(pending) >= question.max_photos:

@@ -57,6 +57,7 @@ class StoredMedia:
     mime_type: str
     size: int
     path: str  # relative to GUARDIANES_MEDIA_DIR
+    caption: str | None = None  # what the person wrote with the photo
 
 
 @dataclass(frozen=True, slots=True)

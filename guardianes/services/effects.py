@@ -185,6 +185,7 @@ async def _save_submission(
             sha256=photo.sha256,
             mime_type=photo.mime_type,
             size=photo.size,
+            caption=photo.caption,
         )
         for position, (question, photo) in enumerate(_photos_by_question(effect))
     ]

@@ -444,6 +444,7 @@ class SubmissionMedia(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     mime_type: Mapped[str] = mapped_column(String(50))
     size: Mapped[int] = mapped_column(Integer)
+    caption: Mapped[str | None] = mapped_column(Text, default=None)  # sent with the photo
 
 
 class QuizAttempt(Base):

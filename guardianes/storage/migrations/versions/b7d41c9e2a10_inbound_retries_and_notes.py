@@ -1,4 +1,7 @@
-"""inbound events: kind, attempts and next attempt (retries with backoff, noted events)
+"""inbound events: kind, attempts and next attempt; photo captions
+
+Retries with backoff and noted events (reactions, edits...) on inbound_events; the caption
+a person sent with a photo on submission_media.
 
 Revision ID: b7d41c9e2a10
 Revises: 9084976490a7
@@ -34,7 +37,13 @@ def upgrade() -> None:
         )
 
 
+    with op.batch_alter_table('submission_media', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('caption', sa.Text(), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('submission_media', schema=None) as batch_op:
+        batch_op.drop_column('caption')
     with op.batch_alter_table('inbound_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inbound_events_next_attempt_at'))
         batch_op.drop_column('next_attempt_at')
