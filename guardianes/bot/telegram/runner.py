@@ -28,11 +28,18 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BotCommand, Update
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from guardianes.bot.telegram.channel import TelegramChannel
-from guardianes.bot.telegram.inbound import DEFAULT_ALBUM_WINDOW, InboundStore, TelegramInbound
+from guardianes.bot.telegram.inbound import (
+    DEFAULT_ALBUM_WINDOW,
+    InboundStore,
+    MediaGate,
+    NoticeSink,
+    TelegramInbound,
+)
 from guardianes.bot.telegram.media import photo_fetcher
-from guardianes.bot.telegram.parse import MediaFailedError
+from guardianes.bot.telegram.parse import CHANNEL, MediaFailedError, external_id
 from guardianes.config import Settings
 from guardianes.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES, translator
 from guardianes.services.runtime import Runtime
@@ -46,6 +53,7 @@ POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
 MIN_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 30.0
+MAX_ID = 2**63 - 1
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -93,14 +101,19 @@ class TelegramTransport:
         album_window: float = DEFAULT_ALBUM_WINDOW,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         retry_delay: float = MIN_RETRY_DELAY,
+        gate: MediaGate | None = None,
+        note: NoticeSink | None = None,
     ) -> None:
         self.bot = bot or build_bot(settings)
         self.channel = TelegramChannel(self.bot)
+        self.note = note
         self.inbound = TelegramInbound(
             self.bot,
             store,
             photo_fetcher(self.bot, settings.media_dir, settings.max_photo_bytes),
             album_window=album_window,
+            gate=gate,
+            note=note,
         )
         self.dispatcher = build_dispatcher(self.inbound)
         self.webhook_url = settings.telegram_webhook_url
@@ -146,9 +159,27 @@ class TelegramTransport:
         await self.dispatcher.feed_update(self.bot, update)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Handle one update posted to the webhook."""
-        update = Update.model_validate(data, context={"bot": self.bot})
+        """Handle one update posted to the webhook.
+
+        An update aiogram cannot validate (a field from an older or newer Bot API) is
+        logged with its id and the first field at fault, kept as an "unreadable" notice,
+        and otherwise dropped: Telegram must get its 200, or it redelivers it for a day.
+        """
+        try:
+            update = Update.model_validate(data, context={"bot": self.bot})
+        except (ValidationError, RecursionError) as error:
+            await self._unreadable(data, error)
+            return
         await self.feed_update(update)
+
+    async def _unreadable(self, data: dict[str, Any], error: Exception) -> None:
+        update_id = data.get("update_id")
+        field = "(structure)"
+        if isinstance(error, ValidationError) and error.errors():
+            field = ".".join(str(part) for part in error.errors()[0]["loc"])
+        logger.warning("Telegram update %r could not be read: field %s", update_id, field)
+        if self.note is not None and isinstance(update_id, int) and 0 <= update_id <= MAX_ID:
+            await self.note(external_id(update_id), "unreadable", f"field {field}"[:500])
 
     def secret_matches(self, header: str | None) -> bool:
         """True when the webhook header carries our secret token (constant time)."""
@@ -262,11 +293,17 @@ async def start_telegram(
     """The lifespan's channel starter: register the channel, start the transport."""
     # Imported here so the adapter (and its tests) load without the conversation engine.
     from guardianes.services.inbound import accept_inbound
+    from guardianes.services.intake import media_decision, note_event
 
     settings = runtime.settings
     if not settings.telegram_enabled:
         return None
-    transport = TelegramTransport(settings, partial(accept_inbound, runtime))
+    transport = TelegramTransport(
+        settings,
+        partial(accept_inbound, runtime),
+        gate=partial(media_decision, runtime, CHANNEL),
+        note=partial(note_event, runtime, CHANNEL),
+    )
     runtime.channels[transport.channel.name] = transport.channel
     if app is not None:
         setattr(app.state, STATE_ATTRIBUTE, transport)
