@@ -137,7 +137,7 @@ class TelegramInbound:
         try:
             incoming = read_update(update)
             if incoming is None:
-                await self._note_unanswered(update)
+                await self.note_unanswered(update)
                 return
             if incoming.photo is not None and self.gate is not None:
                 decision = await self.gate(
@@ -160,12 +160,16 @@ class TelegramInbound:
             if query_id is not None:
                 await self._answer(query_id)
 
-    async def _note_unanswered(self, update: Update) -> None:
+    async def note_unanswered(self, update: Update) -> None:
         """Keep an edit (or other update that needs no answer) so it can be counted."""
         if self.note is None:
             return
         kind = "edit" if update.edited_message is not None else "other"
-        await self.note(external_id(update.update_id), kind, update.event_type)
+        try:
+            detail = update.event_type
+        except Exception:  # aiogram raises for an update of a type it does not know
+            detail = "unknown"
+        await self.note(external_id(update.update_id), kind, detail)
 
     async def _answer(self, query_id: str) -> None:
         # Telegram shows a spinner on the button until the press is answered.

@@ -156,6 +156,10 @@ class TelegramTransport:
 
     async def feed_update(self, update: Update) -> None:
         """Handle one update (the single entry point of polling, webhook and tests)."""
+        if update.message is None and update.callback_query is None:
+            # Edits, channel posts, updates of kinds we did not ask for: noted, not answered.
+            await self.inbound.note_unanswered(update)
+            return
         await self.dispatcher.feed_update(self.bot, update)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
