@@ -15,6 +15,7 @@ from guardianes.config import Settings
 from guardianes.services.bootstrap import Services, start_services, stop_services
 from guardianes.web import health
 from guardianes.web.body_limits import BodyLimit, BodyLimitMiddleware
+from guardianes.web.errors import install_error_handlers
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     )
     app.include_router(health.router)
     _include_optional_routers(app)
+    install_error_handlers(app)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.body_limit_bytes,

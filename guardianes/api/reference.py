@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -31,6 +30,7 @@ from guardianes.api.schemas import (
     GuardianPublic,
     GuardianRoleUpdate,
     MediaPublic,
+    Moment,
     Page,
     QuizAttemptPublic,
     SpacePublic,
@@ -323,10 +323,10 @@ async def list_submissions(
     runtime: RuntimeDep,
     _: ViewerDep,
     completed_from: Annotated[
-        datetime | None, Query(description="From this time on; without offset, local time.")
+        Moment | None, Query(description="From this time on; without offset, local time.")
     ] = None,
     completed_to: Annotated[
-        datetime | None, Query(description="Before this time (exclusive); local without offset.")
+        Moment | None, Query(description="Before this time (exclusive); local without offset.")
     ] = None,
     colonia_id: IdQuery = None,
     space_id: IdQuery = None,
