@@ -76,3 +76,17 @@ async def test_a_training_date_at_year_1_is_422(client: httpx.AsyncClient, token
     )
 
     assert response.status_code == 422
+
+
+async def test_a_visit_recorded_after_the_fact_gets_no_reminder_not_a_500(
+    client: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    # Found by the OpenAPI fuzzing: cron cannot express a reminder in 1969.
+    response = await client.post(
+        f"{BASE}/visits",
+        json={"colonia_id": 1, "place": "Parque", "starts_at": "1969-12-31T10:00:00"},
+        headers=bearer(tokens.staff),
+    )
+
+    assert response.status_code == 201
+    assert response.json()["reminder_id"] is None
