@@ -25,7 +25,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BotCommand, Update
 from fastapi import FastAPI
 from pydantic import ValidationError
@@ -246,12 +246,24 @@ class TelegramTransport:
         logger.info("telegram long polling started")
         while not self._stopping.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.poll_timeout + 10,
+                batch: list[Update | dict[str, Any]] = list(
+                    await self.bot.get_updates(
+                        offset=offset,
+                        timeout=self.poll_timeout,
+                        allowed_updates=ALLOWED_UPDATES,
+                        request_timeout=self.poll_timeout + 10,
+                    )
                 )
+            except ClientDecodeError as error:
+                # One update aiogram cannot validate fails the whole getUpdates answer:
+                # take the answer apart and read each update on its own.
+                raw = _raw_updates(error)
+                if raw is None:
+                    logger.warning("telegram getUpdates answer unreadable: %s", error)
+                    await self._pause(delay)
+                    delay = min(MAX_RETRY_DELAY, delay * 2)
+                    continue
+                batch = list(raw)
             except TelegramRetryAfter as error:
                 await self._pause(float(error.retry_after))
                 continue
@@ -261,13 +273,30 @@ class TelegramTransport:
                 delay = min(MAX_RETRY_DELAY, delay * 2)
                 continue
             delay = self.retry_delay
-            for update in updates:
-                if not await self._handle_polled(update, attempts):
+            for item in batch:
+                next_offset = await self._handle_item(item, attempts)
+                if next_offset is None:
                     break  # retry from this update after a pause: it is not confirmed
-                offset = update.update_id + 1
+                offset = max(offset or 0, next_offset)
             else:
                 continue
             await self._pause(delay)
+
+    async def _handle_item(
+        self, item: Update | dict[str, Any], attempts: dict[int, int]
+    ) -> int | None:
+        """Handle one polled update (validated or raw); the next offset, or None to retry."""
+        if isinstance(item, Update):
+            return item.update_id + 1 if await self._handle_polled(item, attempts) else None
+        update_id = item.get("update_id")
+        if not isinstance(update_id, int):
+            return None
+        try:
+            update = Update.model_validate(item, context={"bot": self.bot})
+        except ValidationError as error:
+            await self._unreadable(item, error)
+            return update_id + 1
+        return update_id + 1 if await self._handle_polled(update, attempts) else None
 
     async def _handle_polled(self, update: Update, attempts: dict[int, int]) -> bool:
         """Handle one polled update; False when it should be fetched and tried again."""
@@ -289,6 +318,17 @@ class TelegramTransport:
             logger.exception("telegram update %s dropped after %d tries", update.update_id, tried)
         attempts.pop(update.update_id, None)
         return True
+
+
+def _raw_updates(error: ClientDecodeError) -> list[dict[str, Any]] | None:
+    """The updates of a getUpdates answer that failed validation as a whole, if readable."""
+    data = error.data
+    if not isinstance(data, dict) or data.get("ok") is not True:
+        return None
+    result = data.get("result")
+    if not isinstance(result, list) or not all(isinstance(item, dict) for item in result):
+        return None
+    return result
 
 
 async def start_telegram(

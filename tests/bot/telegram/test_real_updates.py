@@ -259,3 +259,32 @@ async def test_a_single_photo_keeps_its_caption(
     assert [photo["caption"] for photo in await _pending(demo_runtime)] == [
         "This is an image message."
     ]
+
+
+async def test_polling_reads_around_an_update_aiogram_cannot_validate(
+    demo_runtime: Runtime, fake: FakeTelegramServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    polling = TelegramTransport(
+        demo_runtime.settings,
+        partial(accept_inbound, demo_runtime),
+        album_window=ALBUM_WINDOW,
+        poll_timeout=1,
+        retry_delay=0.01,
+        note=partial(note_event, demo_runtime, CHANNEL),
+    )
+    await polling.start()
+    try:
+        await polling.ready.wait()
+        with caplog.at_level(logging.WARNING):
+            await fake.push(
+                update("kutana_updates.json", "image_without_file_unique_id"),
+                update("kutana_updates.json", "message"),
+            )
+            await fake.wait_until_consumed()
+        await demo_runtime.drain()
+    finally:
+        await polling.stop()
+
+    found = {event.external_id: event.kind for event in await events(demo_runtime)}
+    assert found == {"tg:210473608": "unreadable", "tg:210473607": "message"}
+    assert "210473608" in caplog.text
