@@ -3,6 +3,7 @@ and a periodic sweep that picks up events nobody processed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -209,3 +210,23 @@ async def test_counts_per_status_and_kind_are_queryable(slow_retries: Runtime, f
     assert counts[("received", "message")] == 1
     assert counts[("noted", "reaction")] == 1
     assert (waiting, retries) == (1, 1)
+
+
+async def test_the_running_service_sweeps_stuck_events_periodically(
+    demo_runtime: Runtime,
+) -> None:
+    from guardianes.services.maintenance import Maintenance
+
+    demo_runtime.settings = demo_runtime.settings.model_copy(
+        update={"inbound_sweep_seconds": 0.05, "inbound_stuck_seconds": 0.0}
+    )
+    await store_inbound(demo_runtime, _hello())  # stored; nobody started its processing
+    maintenance = Maintenance(demo_runtime)
+    maintenance.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await _event(demo_runtime)).status != InboundStatus.PROCESSED:
+            assert asyncio.get_running_loop().time() < deadline, "the sweep never ran"
+            await asyncio.sleep(0.05)
+    finally:
+        await maintenance.stop()
