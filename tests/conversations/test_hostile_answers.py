@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 
 from guardianes.conversations.bounds import parse_count, parse_epoch_seconds
+from guardianes.conversations.dates import parse_local_datetime
 
 from .conftest import form_chat, form_file
 
@@ -80,3 +83,12 @@ def test_implausible_epoch_seconds_are_none(value):
 
 def test_epoch_seconds_as_text_or_number_give_the_same_moment():
     assert parse_epoch_seconds("1700000000") == parse_epoch_seconds(1700000000) is not None
+
+
+@pytest.mark.parametrize("text", ["31/12/9999 10:00", "1/1/1800 9 am"])
+def test_dates_no_time_zone_can_hold_are_not_read(text):
+    assert parse_local_datetime(text, date(2026, 11, 20)) is None
+
+
+def test_an_ordinary_visit_date_is_still_read():
+    assert parse_local_datetime("5/12/2026 10:00", date(2026, 11, 20)) == datetime(2026, 12, 5, 10)
