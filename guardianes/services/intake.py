@@ -74,3 +74,12 @@ async def whatsapp_number_changed(runtime: Runtime, old_wa_id: str, new_wa_id: s
         await guardians_repo.set_address(session, "whatsapp", user_id, new_wa_id)
     logger.info("WhatsApp user %s changed number", user_id)
     return True
+
+
+async def whatsapp_user_id_changed(runtime: Runtime, old_bsuid: str, new_bsuid: str) -> bool:
+    """Link a person's new business-scoped user id to them; False if the old one is unknown."""
+    async with unit_of_work(runtime.sessions) as session:
+        user_id = await identities_repo.change_bsuid(session, old_bsuid, new_bsuid)
+    if user_id is not None:
+        logger.info("WhatsApp user %s has a new business-scoped id", user_id)
+    return user_id is not None

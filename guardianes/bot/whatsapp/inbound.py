@@ -41,6 +41,8 @@ MediaGate = Callable[[str, Sequence[str]], Awaitable[MediaDecision]]
 NoticeSink = Callable[[str, str, str | None], Awaitable[bool]]
 # A person's phone number changed: (old wa_id, new wa_id).
 NumberChange = Callable[[str, str], Awaitable[bool]]
+# A person's business-scoped user id changed: (old BSUID, new BSUID).
+UserIdChange = Callable[[str, str], Awaitable[bool]]
 
 
 async def resolve_user_id(sessions: async_sessionmaker[AsyncSession], sender: Sender) -> str:
@@ -82,6 +84,7 @@ class WhatsAppInbound:
     gate: MediaGate | None = None
     note: NoticeSink | None = None
     number_changed: NumberChange | None = None
+    user_id_changed: UserIdChange | None = None
 
     async def accept(self, batch: WebhookBatch) -> None:
         """Apply statuses, keep notices, then resolve, convert and store every message."""
@@ -112,3 +115,5 @@ class WhatsAppInbound:
             return  # kept before: a redelivery changes nothing
         if notice.old_wa_id and notice.new_wa_id and self.number_changed is not None:
             await self.number_changed(notice.old_wa_id, notice.new_wa_id)
+        if notice.old_user_id and notice.new_user_id and self.user_id_changed is not None:
+            await self.user_id_changed(notice.old_user_id, notice.new_user_id)

@@ -311,6 +311,8 @@ class Notice:
     detail: str | None = None
     old_wa_id: str | None = None
     new_wa_id: str | None = None
+    old_user_id: str | None = None  # a business-scoped user id (BSUID) that changed
+    new_user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,6 +435,14 @@ def _notice_of(message: WebhookMessage) -> Notice | None:
                 system_type,
                 old_wa_id=message.sender,
                 new_wa_id=system.wa_id,
+            )
+        if system and system.type == "user_changed_user_id" and system.user_id:
+            return Notice(
+                message.id,
+                NoticeKind.SYSTEM,
+                system_type,
+                old_user_id=system.previous_user_id or message.from_user_id,
+                new_user_id=system.user_id,
             )
         return Notice(message.id, NoticeKind.SYSTEM, system_type)
     if kind in SILENT_TYPES:

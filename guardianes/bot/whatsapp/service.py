@@ -19,7 +19,12 @@ from guardianes.bot.whatsapp.parse import CHANNEL
 from guardianes.bot.whatsapp.webhook import STATE_ATTRIBUTE, WhatsAppWebhook
 from guardianes.config import Settings
 from guardianes.services.inbound import accept_inbound
-from guardianes.services.intake import media_decision, note_event, whatsapp_number_changed
+from guardianes.services.intake import (
+    media_decision,
+    note_event,
+    whatsapp_number_changed,
+    whatsapp_user_id_changed,
+)
 from guardianes.services.runtime import Runtime
 
 
@@ -50,6 +55,7 @@ def build_webhook(runtime: Runtime, client: WhatsAppClient) -> WhatsAppWebhook:
             gate=partial(media_decision, runtime, CHANNEL),
             note=partial(note_event, runtime, CHANNEL),
             number_changed=partial(whatsapp_number_changed, runtime),
+            user_id_changed=partial(whatsapp_user_id_changed, runtime),
         ),
     )
 

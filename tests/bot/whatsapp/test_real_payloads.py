@@ -333,3 +333,19 @@ async def _pending_photos(runtime: Runtime) -> list[dict[str, Any]]:
     assert stored is not None
     pending: list[dict[str, Any]] = stored.state["form"]["pending"]
     return pending
+
+
+async def test_a_business_scoped_id_change_keeps_the_same_person(
+    post: Any, runtime: Runtime
+) -> None:
+    first = payload("pywa_messages.json", "text")
+    value = first["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["user_id"] = "CO.1234567890"
+    value["messages"][0]["from_user_id"] = "CO.1234567890"
+    await post(first)
+
+    await post(payload("pywa_system.json", "user_id_change"))
+
+    async with runtime.sessions() as session:
+        [identity] = (await session.execute(select(WhatsAppIdentity))).scalars().all()
+    assert (identity.user_id, identity.bsuid) == (PERSON, "MX.0987654321")
