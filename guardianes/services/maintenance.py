@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -24,6 +25,11 @@ logger = logging.getLogger(__name__)
 Job = Callable[[Runtime], Awaitable[int]]
 
 
+# Only what the media store writes (`ab/<sha256>.<ext>`, or its `.part` while writing) is
+# ever swept: other files under the media directory belong to someone else.
+_STORED_PHOTO = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif|heic)(\.part)?$")
+
+
 def _files_older_than(root: Path, cutoff: float) -> list[Path]:
     if not root.is_dir():
         return []
@@ -31,6 +37,8 @@ def _files_older_than(root: Path, cutoff: float) -> list[Path]:
     for folder, _dirs, files in os.walk(root):
         for name in files:
             path = Path(folder) / name
+            if not _STORED_PHOTO.match(path.relative_to(root).as_posix()):
+                continue
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
                     old.append(path)

@@ -78,3 +78,14 @@ async def test_a_photo_of_a_finished_card_is_kept(chat: ChatDriver) -> None:
 
     assert await sweep_orphan_media(runtime) == 0
     assert (runtime.settings.media_dir / stored.path).exists()
+
+
+async def test_files_the_media_store_did_not_write_are_left_alone(demo_runtime: Runtime) -> None:
+    other = demo_runtime.settings.media_dir / "reports" / "evidence.pdf"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"%PDF-1.7")
+    past = time.time() - 2 * DAY
+    os.utime(other, (past, past))
+
+    assert await sweep_orphan_media(demo_runtime) == 0
+    assert other.exists()
