@@ -14,6 +14,8 @@ from guardianes import __version__
 from guardianes.config import Settings
 from guardianes.services.bootstrap import Services, start_services, stop_services
 from guardianes.web import health
+from guardianes.web.body_limits import BodyLimit, BodyLimitMiddleware
+from guardianes.web.errors import install_error_handlers
 from guardianes.web.middleware import RequestIdMiddleware
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,22 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.include_router(health.router)
     app.add_middleware(RequestIdMiddleware)
     _include_optional_routers(app)
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_max_bytes=settings.body_limit_bytes,
+        rules=body_limits(settings),
+    )
     return app
+
+
+def body_limits(settings: Settings) -> list[BodyLimit]:
+    """The per-route body limits (longest prefix wins); other routes get the default."""
+    return [
+        BodyLimit("/webhooks/", settings.body_limit_webhook_bytes),
+        BodyLimit("/chat/api/messages", settings.body_limit_chat_bytes),
+        BodyLimit("/api/v1/imports", settings.body_limit_import_bytes),
+    ]
 
 
 def _include_optional_routers(app: FastAPI) -> None:

@@ -125,6 +125,27 @@ class Settings(BaseSettings):
     email_claim_seconds: float = 300.0  # a send not recorded by then is tried again
     # Complaints before/after: fewer complaints than this in both windows together say nothing.
     complaints_min_total: int = 10
+    # Robustness (issue 10a): body limits, rate limits, inbound retries, media sweep.
+    # Request bodies, counted while they stream in (413 past the limit of the route).
+    body_limit_bytes: int = 1024 * 1024  # staff API JSON and any route not listed below
+    body_limit_webhook_bytes: int = 1024 * 1024  # Telegram and WhatsApp webhooks
+    body_limit_chat_bytes: int = 40 * 1024 * 1024  # a web chat post with its photos
+    body_limit_import_bytes: int = 64 * 1024 * 1024  # staff file imports (CSV, KML)
+    # Messages a person may send per window on any channel, and per network address.
+    # (`limits` notation; several windows separated by ";").
+    rate_limit_person: str = "30/10 seconds;200/minute"
+    rate_limit_address: str = "300/minute"  # web chat requests per client address
+    rate_limit_chat_sessions: str = "20/hour"  # new web chat identities per client address
+    rate_limit_storage: str = "memory://"  # or redis://host:6379 to share between workers
+    # Inbound processing: transient failures retried with backoff, then failed.
+    inbound_max_attempts: int = 5
+    inbound_retry_base_seconds: float = 2.0
+    inbound_retry_max_seconds: float = 300.0
+    inbound_sweep_seconds: float = 60.0  # how often stuck or due events are picked up
+    inbound_stuck_seconds: float = 120.0  # a received event older than this is stuck
+    # Photo files no submission or conversation refers to are removed after this long.
+    media_orphan_grace_seconds: int = 24 * 3600
+    media_sweep_seconds: float = 3600.0
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -32,6 +31,7 @@ from guardianes.api.schemas import (
     GuardianPublic,
     GuardianRoleUpdate,
     MediaPublic,
+    Moment,
     Page,
     QuizAttemptPublic,
     SpacePublic,
@@ -331,10 +331,10 @@ async def list_submissions(
     _: ViewerDep,
     audit: AuditDep,
     completed_from: Annotated[
-        datetime | None, Query(description="From this time on; without offset, local time.")
+        Moment | None, Query(description="From this time on; without offset, local time.")
     ] = None,
     completed_to: Annotated[
-        datetime | None, Query(description="Before this time (exclusive); local without offset.")
+        Moment | None, Query(description="Before this time (exclusive); local without offset.")
     ] = None,
     colonia_id: IdQuery = None,
     space_id: IdQuery = None,

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from guardianes.bot.channel import ChannelName
+from guardianes.conversations.bounds import MAX_YEAR, MIN_YEAR, year_in_range
 from guardianes.services.broadcasts import BroadcastProgress
 from guardianes.services.reminders import InvalidScheduleError, check_message_key
 from guardianes.storage.models import GuardianRole, StaffTokenRole
@@ -31,6 +32,25 @@ def _without_nul(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_without_nul)]
+
+
+def _convertible(value: datetime) -> datetime:
+    if not year_in_range(value):
+        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+# A moment staff type: year 1 or 9999 would overflow when moved between time zones.
+Moment = Annotated[datetime, AfterValidator(_convertible)]
+
+
+def _plausible_day(value: date) -> date:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"year must be between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_plausible_day)]
 
 
 class Page(BaseModel, Generic[T]):
@@ -90,7 +110,7 @@ class ColoniaPublic(Orm):
 class ColoniaUpdate(BaseModel):
     """What staff may change on a colonia."""
 
-    training_date: date | None
+    training_date: Day | None
 
 
 class SpacePublic(Orm):
@@ -145,6 +165,7 @@ class MediaPublic(Orm):
     question: str
     mime_type: str
     size: int
+    caption: str | None = None
     url: str = ""
     deleted_at: datetime | None = None  # by retention or erasure: the url answers 410
 
@@ -187,7 +208,7 @@ class VisitCreate(BaseModel):
 
     colonia_id: RowId
     place: Text = Field(min_length=1, max_length=300)
-    starts_at: datetime
+    starts_at: Moment
     description: Text = Field(default="", max_length=MAX_TEXT)
     reminder_hour: int = Field(default=18, ge=0, le=23)
 

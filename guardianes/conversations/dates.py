@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from guardianes.conversations.bounds import MAX_YEAR, MIN_YEAR
 from guardianes.conversations.text import normalize
 
 MONTHS: dict[str, int] = {
@@ -129,6 +130,8 @@ def _make_date(year: int | None, month: int, day: int, today: date) -> date | No
     """A calendar date; without a year, the first such date from today on."""
     if year is not None and year < TWO_DIGIT_YEAR:
         year += CENTURY
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        return None  # year 9999 cannot even be moved to UTC: not a date anyone means
     try:
         if year is not None:
             return date(year, month, day)

@@ -73,11 +73,22 @@ def advance(
     turn = Turn(state, inbound, ctx, catalog)
     if turn.registered and confirmations.intercept(turn):
         return turn.result()
-    if turn.registered:
+    if _photo_not_needed(turn):
+        # The channel did not even download it: the current question asks for no photo.
+        turn.say(turn.t("intake.photo_not_needed"))
+        flows.reask(turn)
+    elif turn.registered:
         _registered(turn)
     else:
         _unregistered(turn)
     return turn.result()
+
+
+def _photo_not_needed(turn: Turn) -> bool:
+    inbound = turn.inbound
+    if inbound.kind is not InboundKind.PHOTO or inbound.photos or not turn.state:
+        return False
+    return not filling.expects_photo(turn.state, turn.catalog)
 
 
 def _unregistered(turn: Turn) -> None:

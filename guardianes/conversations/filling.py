@@ -15,6 +15,9 @@ from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from guardianes.conversations.bounds import parse_decimal, parse_integer
+from guardianes.conversations.catalog import FormCatalog
+from guardianes.conversations.confirmations import PHOTO_SLOT as CONFIRMATION_PHOTO_SLOT
 from guardianes.conversations.context import QuizPhase, SaveQuizAttempt, SaveSubmission
 from guardianes.conversations.expressions import (
     Environment,
@@ -27,13 +30,12 @@ from guardianes.conversations.text import is_done_word, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import Form, FormChoice, FormKind, Question, QuestionType
 
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)$")
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
 _TODAY_WORDS = frozenset({"hoy", "today"})
 _YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
 MAX_TEXT_LENGTH = 2000
+MAX_CAPTION_LENGTH = 1024  # Telegram's own caption limit
 MAX_LATITUDE = 90.0
 MAX_LONGITUDE = 180.0
 
@@ -157,6 +159,29 @@ def current_form(turn: Turn) -> Form | None:
     if form is None or form.version != fs.get("version"):
         return None
     return form
+
+
+def expects_photo(state: dict[str, Any] | None, catalog: FormCatalog) -> bool:
+    """True when the conversation's current question asks for photos.
+
+    Channels ask this before downloading anything a person sends: a photo sent at any
+    other step is never fetched nor stored, and the person is told (see the engine).
+    """
+    if not state:
+        return False
+    if state.get("step") != "form":
+        # After a "no" to "¿Ya quedó?" outside a card, the guardian may send one new photo.
+        return state.get(CONFIRMATION_PHOTO_SLOT) is not None
+    fs = state.get("form")
+    if not isinstance(fs, dict) or fs.get("sub") == "space":
+        return False
+    form = catalog.get(str(fs.get("id")))
+    if form is None or form.version != fs.get("version"):
+        return False
+    pos = fs.get("pos")
+    if not isinstance(pos, int) or not 0 <= pos < len(form.questions):
+        return False
+    return form.questions[pos].type is QuestionType.IMAGE
 
 
 def start_form(turn: Turn, form: Form, phase: QuizPhase | None = None) -> bool:
@@ -341,13 +366,11 @@ def _read_answer(turn: Turn, form: Form, question: Question, pressed: str | None
         }.get(kind, "form.expect.text")
         return Invalid(expected)
     if kind is QuestionType.INTEGER:
-        compact = text.replace(" ", "")
-        return int(compact) if _INTEGER.match(compact) else Invalid("form.expect.integer")
+        whole = parse_integer(text.replace(" ", ""))
+        return whole if whole is not None else Invalid("form.expect.integer")
     if kind is QuestionType.DECIMAL:
-        compact = text.replace(" ", "")
-        if _DECIMAL.match(compact):
-            return float(compact.replace(",", "."))
-        return Invalid("form.expect.decimal")
+        number = parse_decimal(text.replace(" ", ""))
+        return number if number is not None else Invalid("form.expect.decimal")
     if len(text) > MAX_TEXT_LENGTH:
         return Invalid("form.too_long", max=MAX_TEXT_LENGTH)
     return text
@@ -396,7 +419,12 @@ def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) 
     inbound = turn.inbound
     if inbound.kind is InboundKind.PHOTO and inbound.photos:
         room = question.max_photos - len(pending)
-        pending.extend(asdict(photo) for photo in inbound.photos[:room])
+        # A caption belongs with its photo (an album's caption with each of its photos).
+        caption = (inbound.text or "").strip()[:MAX_CAPTION_LENGTH] or None
+        pending.extend(
+            {**asdict(photo), "caption": photo.caption or caption}
+            for photo in inbound.photos[:room]
+        )
         if len(inbound.photos) > room:
             turn.say(turn.t("form.photos_limit", max=question.max_photos))
         if len(pending) >= question.max_photos:

@@ -7,10 +7,14 @@ they round-trip through `to_json` / `from_json`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from guardianes.conversations.bounds import clean_optional, clean_text
+
+MAX_NAME_CHARS = 120  # a display name the platform gives; longer ones are cut
 
 
 class InboundKind(StrEnum):
@@ -58,6 +62,7 @@ class StoredMedia:
     size: int
     path: str  # relative to GUARDIANES_MEDIA_DIR
     perceptual_hash: str | None = None  # 64-bit pHash (hex), to spot reused photos
+    caption: str | None = None  # what the person wrote with the photo
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +84,32 @@ class InboundMessage:
     source_message_id: str | None = None  # the platform message whose button was pressed
     address: str | None = None  # where replies go, when it differs from `user_id`
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Platform ids of the other updates merged into this one (the parts of an album).
+    part_ids: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict, stored with the inbound event until it is processed."""
         data = asdict(self)
         data["received_at"] = self.received_at.isoformat()
         return data
+
+    def cleaned(self) -> InboundMessage:
+        """The message without control characters (NUL, lone surrogates) in any text.
+
+        People never mean them, PostgreSQL text cannot hold NUL, and UTF-8 cannot encode a
+        lone surrogate: cleaning here, once, keeps every later step from failing on them.
+        """
+        return replace(
+            self,
+            text=clean_optional(self.text),
+            payload=clean_optional(self.payload),
+            command_args=clean_text(self.command_args),
+            display_name=None
+            if self.display_name is None
+            else clean_text(self.display_name)[:MAX_NAME_CHARS],
+            language_code=clean_optional(self.language_code),
+            source_message_id=clean_optional(self.source_message_id),
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InboundMessage:
@@ -97,6 +122,7 @@ class InboundMessage:
         if values.get("command"):
             values["command"] = Command(values["command"])
         values["received_at"] = datetime.fromisoformat(values["received_at"])
+        values["part_ids"] = tuple(values.get("part_ids", ()))
         return cls(**values)
 
 

@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from guardianes.conversations.bounds import parse_count
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import Effect, EngineContext, Role
 from guardianes.conversations.messages import (
@@ -220,9 +221,12 @@ class Turn:
         keys: list[str] = ask.get("keys", [])
         labels: list[str] = ask.get("labels", [])
         wanted = normalize(value)
-        if wanted.isdigit():
-            index = int(wanted) - 1
+        number = parse_count(wanted)
+        if number is not None:
+            index = number - 1
             return keys[index] if 0 <= index < len(keys) else None
+        if wanted.isdigit():
+            return None  # digits without a decimal value ("፩"): no option is meant
         if not wanted:
             return None
         exact = [k for k, label in zip(keys, labels, strict=True) if normalize(label) == wanted]
@@ -239,9 +243,9 @@ class Turn:
         ask = self.state.get("ask") or {}
         keys: list[str] = ask.get("keys", [])
         if _NUMBER_LIST.match(value):
-            numbers = [int(n) for n in re.findall(r"\d+", value)]
-            if all(1 <= n <= len(keys) for n in numbers):
-                return list(dict.fromkeys(keys[n - 1] for n in numbers))
+            numbers = [parse_count(n) for n in re.findall(r"\d+", value)]
+            if all(n is not None and 1 <= n <= len(keys) for n in numbers):
+                return list(dict.fromkeys(keys[n - 1] for n in numbers if n is not None))
             return None
         parts = [p for p in re.split(r"[,;\n]", value) if p.strip()]
         found = [self.typed_option(p) for p in parts]

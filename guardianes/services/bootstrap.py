@@ -20,6 +20,7 @@ from guardianes.geo.loader import load_gazetteer
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
+from guardianes.services.maintenance import Maintenance
 from guardianes.services.privacy import PrivacyService
 from guardianes.services.runtime import Runtime
 from guardianes.services.staff_chat import StaffChatHandler
@@ -143,6 +144,9 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
     if recovered:
         logger.info("processed %d messages left by the previous run", recovered)
     services.sender.start()
+    maintenance = Maintenance(runtime)
+    maintenance.start()
+    services.stoppers.append(maintenance.stop)
     # Stopped before the channels (stoppers run in reverse): sends under way get recorded.
     services.stoppers.append(
         partial(services.sender.stop, grace=settings.outbox_stop_grace_seconds)

@@ -296,6 +296,7 @@ async def _save_submission(
             mime_type=photo.mime_type,
             size=photo.size,
             perceptual_hash=photo.perceptual_hash,
+            caption=photo.caption,
         )
         for position, (question, photo) in enumerate(_photos_by_question(effect))
     ]

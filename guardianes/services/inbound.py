@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.config import Settings
 from guardianes.conversations.context import (
     ColoniaRef,
     ComplaintChannelRef,
@@ -36,6 +42,9 @@ logger = logging.getLogger(__name__)
 # Staff took these guardians out of the programme: told so, no cards or quizzes.
 INACTIVE_STATUSES = frozenset({GuardianStatus.DEACTIVATED, GuardianStatus.BLOCKED})
 
+# PostgreSQL: serialization failure, deadlock, too many connections, cannot connect now.
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "53300", "57P03"})
+
 
 def conversation_key(channel: str, user_id: str) -> str:
     """The key under which one person's messages are serialized."""
@@ -44,6 +53,7 @@ def conversation_key(channel: str, user_id: str) -> str:
 
 async def store_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
     """Record the event durably; False when the platform delivered it before."""
+    inbound = inbound.cleaned()
     key = conversation_key(inbound.channel, inbound.user_id)
     # Events are processed in storage order; this FIFO lock makes storage order the order
     # in which this process received them, even when inserts race on the database.
@@ -55,6 +65,13 @@ async def store_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
             conversation_key=key,
             payload=inbound.to_json(),
         )
+        if event_id is not None:
+            # The other updates an album was made of: a late redelivery of one of them is
+            # recognised as already received, not processed as a new message.
+            for part in inbound.part_ids:
+                await inbound_repo.record_notice(
+                    session, channel=inbound.channel, external_id=part, kind="album_part"
+                )
     if event_id is None:
         metrics.count_duplicate_update(inbound.channel)
         return False
@@ -71,7 +88,13 @@ async def handle_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
 
 
 async def accept_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
-    """Store the message and process it in the background (webhooks answer fast)."""
+    """Store the message and process it in the background (webhooks answer fast).
+
+    False when it was a duplicate, or when its sender is over the rate limit: then the
+    message is dropped and the person is told, at most once a minute, to wait a moment.
+    """
+    if not await admit(runtime, inbound):
+        return False
     if not await store_inbound(runtime, inbound):
         return False
     key = conversation_key(inbound.channel, inbound.user_id)
@@ -79,14 +102,26 @@ async def accept_inbound(runtime: Runtime, inbound: InboundMessage) -> bool:
     return True
 
 
-async def process_conversation(runtime: Runtime, key: str) -> int:
-    """Process every stored event of one conversation, oldest first; returns how many."""
+async def admit(runtime: Runtime, inbound: InboundMessage) -> bool:
+    """True when the person is within their rate limit; else tells them (once) and False."""
+    if await runtime.rate_limits.allow_person(inbound.channel, inbound.user_id):
+        return True
+    logger.warning("rate limit: message %s of %s dropped", inbound.external_id, inbound.user_id)
+    if await runtime.rate_limits.should_tell(inbound.channel, inbound.user_id):
+        async with unit_of_work(runtime.sessions) as session:
+            await _tell(session, inbound, "intake.slow_down")
+        runtime.outbox_wakeup.set()
+    return False
+
+
+async def process_conversation(runtime: Runtime, key: str, *, now: datetime | None = None) -> int:
+    """Process every due stored event of one conversation, oldest first; returns how many."""
     processed = 0
     # Each event's log lines carry its update id; whoever called us gets theirs back.
     context = update_id.set(None)
     try:
         async with runtime.locks.hold(key):
-            while await _process_next(runtime, key):
+            while await _process_next(runtime, key, now):
                 processed += 1
     finally:
         update_id.reset(context)
@@ -105,43 +140,126 @@ async def recover_unprocessed(runtime: Runtime) -> int:
     return total
 
 
-async def _process_next(runtime: Runtime, key: str) -> bool:
+async def sweep_inbound(runtime: Runtime, now: datetime | None = None) -> int:
+    """Process events whose retry time came or that nobody processed; returns how many.
+
+    The periodic sweep: it finds events a lost background task, a dead worker or a
+    passing failure left behind, while the service keeps running (not only at start).
+    """
+    now = now or utcnow()
+    stuck_before = now - timedelta(seconds=runtime.settings.inbound_stuck_seconds)
+    async with unit_of_work(runtime.sessions) as session:
+        keys = await inbound_repo.due_conversation_keys(session, now=now, stuck_before=stuck_before)
+    total = 0
+    for key in keys:
+        total += await process_conversation(runtime, key, now=now)
+    return total
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures that may pass: the database away or busy, a timeout, a network cut."""
+    if isinstance(error, TimeoutError | ConnectionError | PoolTimeoutError):
+        return True
+    if isinstance(error, OperationalError | InterfaceError):
+        return True  # lost connection, "database is locked", server shutting down
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return code in _TRANSIENT_SQLSTATES
+    return False
+
+
+def retry_delay(settings: Settings, attempts: int) -> float:
+    """Exponential backoff with jitter: base, 2 x base, 4 x base... up to the cap."""
+    delay = settings.inbound_retry_base_seconds * 2.0 ** max(attempts - 1, 0)
+    jitter = random.uniform(0.8, 1.0)  # workers hit by one outage do not retry in step
+    return float(min(settings.inbound_retry_max_seconds, delay) * jitter)
+
+
+async def _process_next(runtime: Runtime, key: str, now: datetime | None = None) -> bool:
     try:
         async with unit_of_work(runtime.sessions) as session:
             await inbound_repo.lock_conversation(session, key)
             event = await inbound_repo.next_unprocessed_for(session, key)
             if event is None or event.payload is None:
                 return False
+            if event.next_attempt_at is not None and event.next_attempt_at > (now or utcnow()):
+                return False  # waiting for its retry; later events wait behind it, in order
             event_id = event.id
             set_update(event.channel, event.external_id)
             inbound = InboundMessage.from_json(event.payload)
             logger.debug("processing a %s message", inbound.kind.value)
             replies = await _advance_conversation(runtime, session, inbound)
-            await inbound_repo.mark_processed(session, event_id)
+            await inbound_repo.mark_processed(session, event_id, attempts=event.attempts + 1)
         metrics.count_replies(inbound.channel, replies)
         return True
     except Exception as error:
+        return await _after_failure(runtime, key, error)
+
+
+async def _after_failure(runtime: Runtime, key: str, error: Exception) -> bool:
+    """Retry a passing failure later; fail anything else (or too many tries) with a reason.
+
+    True when the conversation may go on with its next event.
+    """
+    settings = runtime.settings
+    transient = is_transient(error)
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    if transient:
+        logger.warning("processing %s failed for a passing reason: %s", key, reason)
+    else:
         # A bug must not lose the message silently nor wedge the conversation: record the
         # failure, apologise to the person, and move on to their next message.
         logger.exception("processing %s failed", key)
         metrics.count_processing_failure(key.partition(":")[0])
+    try:
         async with unit_of_work(runtime.sessions) as session:
             event = await inbound_repo.next_unprocessed_for(session, key)
             if event is None or event.payload is None:
                 return False
+            attempts = event.attempts + 1
+            if transient and attempts < settings.inbound_max_attempts:
+                delay = retry_delay(settings, attempts)
+                await inbound_repo.schedule_retry(
+                    session,
+                    event.id,
+                    attempts=attempts,
+                    at=utcnow() + timedelta(seconds=delay),
+                    error=reason,
+                )
+                runtime.spawn(_retry_later(runtime, key, delay), name=f"retry {key}")
+                return False
+            if transient:
+                reason = f"gave up after {attempts} attempts: {reason}"[:2000]
             inbound = InboundMessage.from_json(event.payload)
-            await inbound_repo.mark_processed(session, event.id, error=repr(error)[:2000])
-            guardian = await guardians_repo.find_guardian(session, inbound.channel, inbound.user_id)
-            locale = guardian.locale if guardian else inbound.language_code
-            await enqueue_prompts(
-                session,
-                channel=inbound.channel,
-                address=inbound.address or inbound.user_id,
-                prompts=[text_prompt(translator(locale)("core.unexpected_error"))],
-                guardian_id=guardian.id if guardian else None,
-                locale=translator(locale).locale,
-            )
+            await inbound_repo.mark_processed(session, event.id, error=reason, attempts=attempts)
+            await _tell(session, inbound, "core.unexpected_error")
         return True
+    except Exception:
+        # The database itself is away: the event stays RECEIVED and the sweep retries it.
+        logger.exception("recording the failure of %s failed; the sweep will retry it", key)
+        return False
+
+
+async def _retry_later(runtime: Runtime, key: str, delay: float) -> None:
+    await asyncio.sleep(delay)
+    await process_conversation(runtime, key)
+
+
+async def _tell(session: AsyncSession, inbound: InboundMessage, message_key: str) -> None:
+    """Queue one plain message to the sender of `inbound`, in their language."""
+    guardian = await guardians_repo.find_guardian(session, inbound.channel, inbound.user_id)
+    locale = guardian.locale if guardian else inbound.language_code
+    t = translator(locale)
+    await enqueue_prompts(
+        session,
+        channel=inbound.channel,
+        address=inbound.address or inbound.user_id,
+        prompts=[text_prompt(t(message_key))],
+        guardian_id=guardian.id if guardian else None,
+        locale=t.locale,
+    )
 
 
 def _profile(

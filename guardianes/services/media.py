@@ -48,8 +48,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
-    """Save a photo under `media_dir` by its SHA-256 and describe it."""
+def check_media(data: bytes, *, max_bytes: int) -> tuple[str, str]:
+    """(mime type, extension) of an acceptable photo; `MediaRejectedError` otherwise."""
     if not data:
         raise MediaRejectedError("media.empty", "the file is empty")
     if len(data) > max_bytes:
@@ -57,7 +57,12 @@ async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> Stored
     kind = sniff_image_type(data)
     if kind is None:
         raise MediaRejectedError("media.not_an_image", "not a JPEG, PNG, WebP, GIF or HEIC image")
-    mime, extension = kind
+    return kind
+
+
+async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
+    """Save a photo under `media_dir` by its SHA-256 and describe it."""
+    mime, extension = check_media(data, max_bytes=max_bytes)
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(digest[:2]) / f"{digest}{extension}"
     await asyncio.to_thread(_write_atomically, media_dir / relative, data)

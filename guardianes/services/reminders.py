@@ -164,6 +164,10 @@ async def create_visit_reminder(
 ) -> Reminder | None:
     """The day-before reminder of a visit at `hour` local time; None when that is past."""
     day_before = starts_at.astimezone(timezone).date() - timedelta(days=1)
+    if day_before < now.astimezone(timezone).date():
+        # Already past (a visit recorded after the fact): no schedule to compute, and
+        # cron cannot even express a year before 1970.
+        return None
     cron = {
         "year": day_before.year,
         "month": day_before.month,

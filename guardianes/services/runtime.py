@@ -16,6 +16,7 @@ from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import Gazetteer
 from guardianes.services.effects import FormDescriber, PrivacyHandler, StaffActionHandler
 from guardianes.services.locks import KeyedLocks
+from guardianes.services.rate_limits import RateLimits
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ class Runtime:
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    rate_limits: RateLimits = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rate_limits = RateLimits(self.settings)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run work in the background, keeping a reference and logging its failure."""

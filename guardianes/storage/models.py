@@ -109,11 +109,19 @@ class QuizPhase(StrEnum):
 
 
 class InboundStatus(StrEnum):
-    """RECEIVED > PROCESSED | FAILED. A RECEIVED event left by a crash is processed again."""
+    """RECEIVED > PROCESSED | FAILED, or NOTED from the start.
+
+    A RECEIVED event left by a crash, or whose processing met a passing error (the database
+    away, a timeout), is processed again: at `next_attempt_at`, with backoff, until
+    `attempts` reaches the cap; then it is FAILED with the reason in `error`. NOTED events
+    are things people did that get no answer (a reaction, an edit, a deletion, a number
+    change, a platform error), kept so they can be counted.
+    """
 
     RECEIVED = "received"
     PROCESSED = "processed"
     FAILED = "failed"
+    NOTED = "noted"
 
 
 class OutboxStatus(StrEnum):
@@ -457,6 +465,7 @@ class SubmissionMedia(Base):
     reused_media_id: Mapped[int | None] = mapped_column(
         ForeignKey("submission_media.id", ondelete="SET NULL"), default=None
     )
+    caption: Mapped[str | None] = mapped_column(Text, default=None)  # sent with the photo
 
 
 class QuizAttempt(Base):
@@ -602,6 +611,11 @@ class InboundEvent(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # What the platform sent: "message", or for NOTED events "reaction", "edit", "revoke",
+    # "system", "error", "unreadable" (an update the platform library could not read).
+    kind: Mapped[str] = mapped_column(String(30), default="message", server_default="message")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class OutboxMessage(Base):

@@ -27,7 +27,9 @@ from pydantic import BaseModel, Field
 from guardianes import __version__
 from guardianes.bot.webchat import service
 from guardianes.bot.webchat.service import ChatPost, PostKind, WebChatInputError
+from guardianes.conversations.bounds import MAX_DB_INT
 from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
+from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError
 from guardianes.services.runtime import Runtime
 from guardianes.web.deps import RuntimeDep
@@ -101,10 +103,29 @@ def _set_identity(response: Response, user_id: str, request: Request) -> None:
     )
 
 
-def chat_user(request: Request, response: Response) -> str:
-    """The browser's chat id from its cookie; a new one is made and set when missing."""
+def _client_address(request: Request) -> str:
+    # Behind a reverse proxy run uvicorn with --proxy-headers so this is the browser's.
+    return request.client.host if request.client else "unknown"
+
+
+async def _new_identity_allowed(runtime: Runtime, request: Request) -> bool:
+    return await runtime.rate_limits.allow_new_session(_client_address(request))
+
+
+def _slow_down(runtime: Runtime, lang: str | None = None) -> HTTPException:
+    locale = _locale(runtime, lang)
+    return _refusal(429, "intake.slow_down", locale)
+
+
+async def chat_user(request: Request, response: Response, runtime: RuntimeDep) -> str:
+    """The browser's chat id from its cookie; a new one is made and set when missing.
+
+    New ids are limited per network address: a script cannot mint sessions by the thousand.
+    """
     user_id = request.cookies.get(COOKIE_NAME)
     if not service.valid_user_id(user_id):
+        if not await _new_identity_allowed(runtime, request):
+            raise _slow_down(runtime, request.query_params.get("lang"))
         user_id = service.new_user_id()
         _set_identity(response, user_id, request)
     return str(user_id)
@@ -126,7 +147,7 @@ async def chat_page(
     t = translator(locale)
     texts = {key: t(key) for key in SCRIPT_TEXT_KEYS}
     other = next(code for code in SUPPORTED_LOCALES if code != locale)
-    response = templates.TemplateResponse(
+    response: HTMLResponse = templates.TemplateResponse(
         request,
         "chat.html",
         {
@@ -140,6 +161,8 @@ async def chat_page(
     )
     user_id = request.cookies.get(COOKIE_NAME)
     if not service.valid_user_id(user_id):
+        if not await _new_identity_allowed(runtime, request):
+            raise _slow_down(runtime, lang)
         _set_identity(response, service.new_user_id(), request)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Cache-Control"] = "no-store"
@@ -159,7 +182,7 @@ async def get_messages(
     request: Request,
     runtime: RuntimeDep,
     user_id: ChatUser,
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=MAX_DB_INT),
     wait: float = Query(0.0, ge=0.0, le=service.MAX_WAIT_SECONDS),
 ) -> MessagesPublic:
     """Bot messages of this browser's chat after id `after`, waiting up to `wait` seconds."""
@@ -222,6 +245,7 @@ class ChatPostForm(BaseModel):
 
 @router.post("/api/messages")
 async def post_message(
+    request: Request,
     runtime: RuntimeDep,
     user_id: ChatUser,
     form: Annotated[ChatPostForm, Form()],
@@ -229,6 +253,8 @@ async def post_message(
 ) -> PostPublic:
     """Send a text, a choice, a location, photos or a command to the bot."""
     locale = _locale(runtime, form.lang)
+    if not await service.admit_post(runtime, user_id, _client_address(request)):
+        raise _slow_down(runtime, form.lang)
     post = ChatPost(
         user_id=user_id,
         client_id=form.external_id,
@@ -243,8 +269,11 @@ async def post_message(
     )
     try:
         uploads = await _read_uploads(photos or [], runtime.settings.max_photo_bytes)
-        stored = await service.store_photos(runtime, uploads)
-        inbound = service.build_inbound(post, stored)
+        taken = await service.take_photos(runtime, post, uploads)
+        if taken.decision is MediaDecision.DUPLICATE:
+            return PostPublic(accepted=True, duplicate=True)
+        declined = taken.decision is MediaDecision.DECLINE
+        inbound = service.build_inbound(post, taken.photos, declined=declined)
     except MediaRejectedError as error:
         raise _refusal(
             MEDIA_STATUS.get(error.reason, 400),

@@ -185,9 +185,11 @@ class FakeGraphServer:
         """Make the next `count` media lookups fail with `fault`."""
         self._media_faults.extend([fault] * count)
 
-    def add_media(self, data: bytes, mime_type: str = "image/jpeg") -> str:
-        """Register a media file and return its media id."""
-        media_id = f"{next(self._ids) + 900_000_000_000}"
+    def add_media(
+        self, data: bytes, mime_type: str = "image/jpeg", *, media_id: str | None = None
+    ) -> str:
+        """Register a media file (under a given id, e.g. a replayed payload's) and return it."""
+        media_id = media_id or f"{next(self._ids) + 900_000_000_000}"
         self._media[media_id] = _Media(data, mime_type)
         return media_id
 

@@ -136,12 +136,17 @@ class UpdateFactory:
         return next(self._message_ids[chat_id])
 
     def add_file(
-        self, data: bytes, *, folder: str = "photos", extension: str = "jpg"
+        self,
+        data: bytes,
+        *,
+        folder: str = "photos",
+        extension: str = "jpg",
+        file_id: str | None = None,
     ) -> StoredFile:
-        """Register bytes under a new file id."""
+        """Register bytes under a new file id (or a given one, e.g. a replayed update's)."""
         number = next(self._file_numbers)
         stored = StoredFile(
-            file_id=f"AgACAgEAAxkBAAI{number:06d}fake",
+            file_id=file_id or f"AgACAgEAAxkBAAI{number:06d}fake",
             file_unique_id=f"AQAD{number:06d}",
             file_path=f"{folder}/file_{number}.{extension}",
             data=data,

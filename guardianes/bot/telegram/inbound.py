@@ -16,8 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -27,6 +27,7 @@ from guardianes.bot.telegram.parse import (
     Incoming,
     PhotoFetcher,
     callback_query_id,
+    external_id,
     fetch_photo,
     merge_album,
     read_update,
@@ -34,11 +35,16 @@ from guardianes.bot.telegram.parse import (
 )
 from guardianes.bot.telegram.render import chat_id_of
 from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.services.intake import MediaDecision
 
 logger = logging.getLogger(__name__)
 
 # Stores one message for processing; False when it was seen before (`accept_inbound`).
 InboundStore = Callable[[InboundMessage], Awaitable[bool]]
+# Whether to download the photo of a message: (user id, platform ids) -> decision.
+MediaGate = Callable[[str, Sequence[str]], Awaitable[MediaDecision]]
+# Keeps an update that needs no answer: (external id, kind, detail) -> False when kept before.
+NoticeSink = Callable[[str, str, str | None], Awaitable[bool]]
 DEFAULT_ALBUM_WINDOW = 1.5  # seconds without a new part after which an album is complete
 
 
@@ -115,10 +121,14 @@ class TelegramInbound:
         fetch: PhotoFetcher,
         *,
         album_window: float = DEFAULT_ALBUM_WINDOW,
+        gate: MediaGate | None = None,
+        note: NoticeSink | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.fetch = fetch
+        self.gate = gate
+        self.note = note
         self.albums = AlbumCollector(store, window=album_window)
 
     async def handle(self, update: Update) -> None:
@@ -127,7 +137,17 @@ class TelegramInbound:
         try:
             incoming = read_update(update)
             if incoming is None:
+                await self.note_unanswered(update)
                 return
+            if incoming.photo is not None and self.gate is not None:
+                decision = await self.gate(
+                    incoming.inbound.user_id, [external_id(incoming.update_id)]
+                )
+                if decision is MediaDecision.DUPLICATE:
+                    logger.debug("Telegram update %s seen before", incoming.update_id)
+                    return  # received before (an album part redelivered late): no download
+                if decision is MediaDecision.DECLINE:
+                    incoming = replace(incoming, declined=True)
             if incoming.media_group_id is not None:
                 await self.albums.add(incoming, await fetch_photo(incoming, self.fetch))
                 return
@@ -139,6 +159,17 @@ class TelegramInbound:
         finally:
             if query_id is not None:
                 await self._answer(query_id)
+
+    async def note_unanswered(self, update: Update) -> None:
+        """Keep an edit (or other update that needs no answer) so it can be counted."""
+        if self.note is None:
+            return
+        kind = "edit" if update.edited_message is not None else "other"
+        try:
+            detail = update.event_type
+        except Exception:  # aiogram raises for an update of a type it does not know
+            detail = "unknown"
+        await self.note(external_id(update.update_id), kind, detail)
 
     async def _answer(self, query_id: str) -> None:
         # Telegram shows a spinner on the button until the press is answered.

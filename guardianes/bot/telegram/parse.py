@@ -90,6 +90,7 @@ class Incoming:
     media_group_id: str | None = None
     message_id: int = 0  # orders the parts of an album
     closes_keyboard: bool = False  # a press that answers its question: remove the buttons
+    declined: bool = False  # its photo is not wanted now: left on Telegram's servers
 
     @property
     def chat_id(self) -> str:
@@ -218,7 +219,7 @@ async def fetch_photo(incoming: Incoming, fetch: PhotoFetcher) -> StoredMedia | 
 
     Raises `MediaFailedError` (retryable) when the download may work later.
     """
-    if incoming.photo is None:
+    if incoming.photo is None or incoming.declined:
         return None
     try:
         return await fetch(incoming.photo)
@@ -229,8 +230,8 @@ async def fetch_photo(incoming: Incoming, fetch: PhotoFetcher) -> StoredMedia | 
 
 
 async def to_inbound(incoming: Incoming, fetch: PhotoFetcher) -> InboundMessage:
-    """The neutral message of one update, its photo downloaded and stored."""
-    if incoming.photo is None:
+    """The neutral message of one update, its photo downloaded and stored (unless declined)."""
+    if incoming.photo is None or incoming.declined:
         return incoming.inbound
     stored = await fetch_photo(incoming, fetch)
     if stored is None:
@@ -242,15 +243,26 @@ def merge_album(parts: Sequence[tuple[Incoming, StoredMedia | None]]) -> Inbound
     """One PHOTO message for the parts of an album, in the order they were sent.
 
     Its external id is the first part's (`tg:<lowest update_id>`), so a redelivered album
-    is recognised; refused files are left out, and an album of refused files is UNSUPPORTED.
+    is recognised; the other parts' ids travel in `part_ids`, so one redelivered late is too.
+    Refused files are left out, and an album of refused files is UNSUPPORTED; an album
+    nobody asked for (declined) is a PHOTO without photos, which the engine explains.
     """
     if not parts:
         raise ValueError("an album has at least one part")
     ordered = sorted(parts, key=lambda part: (part[0].message_id, part[0].update_id))
-    first = min(ordered, key=lambda part: part[0].update_id)[0].inbound
+    first_part = min(ordered, key=lambda part: part[0].update_id)[0]
+    first = first_part.inbound
+    part_ids = tuple(
+        sorted(
+            {external_id(p.update_id) for p, _ in ordered if p.update_id != first_part.update_id}
+        )
+    )
     photos = tuple(stored for _, stored in ordered if stored is not None)
     caption = next((p.inbound.text for p, _ in ordered if p.inbound.text), None)
     received = min(p.inbound.received_at for p, _ in ordered)
+    merged = replace(first, text=caption, received_at=received, part_ids=part_ids)
+    if not photos and all(p.declined for p, _ in ordered):
+        return replace(merged, kind=InboundKind.PHOTO, photos=())
     if not photos:
-        return replace(first, kind=InboundKind.UNSUPPORTED, text=caption, received_at=received)
-    return replace(first, kind=InboundKind.PHOTO, photos=photos, text=caption, received_at=received)
+        return replace(merged, kind=InboundKind.UNSUPPORTED)
+    return replace(merged, kind=InboundKind.PHOTO, photos=photos)

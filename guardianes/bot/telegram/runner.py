@@ -25,14 +25,21 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BotCommand, Update
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from guardianes.bot.telegram.channel import TelegramChannel
-from guardianes.bot.telegram.inbound import DEFAULT_ALBUM_WINDOW, InboundStore, TelegramInbound
+from guardianes.bot.telegram.inbound import (
+    DEFAULT_ALBUM_WINDOW,
+    InboundStore,
+    MediaGate,
+    NoticeSink,
+    TelegramInbound,
+)
 from guardianes.bot.telegram.media import photo_fetcher
-from guardianes.bot.telegram.parse import MediaFailedError
+from guardianes.bot.telegram.parse import CHANNEL, MediaFailedError, external_id
 from guardianes.config import Settings
 from guardianes.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES, translator
 from guardianes.services.runtime import Runtime
@@ -47,6 +54,7 @@ POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
 MIN_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 30.0
+MAX_ID = 2**63 - 1
 
 
 def build_bot(settings: Settings) -> Bot:
@@ -94,14 +102,19 @@ class TelegramTransport:
         album_window: float = DEFAULT_ALBUM_WINDOW,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         retry_delay: float = MIN_RETRY_DELAY,
+        gate: MediaGate | None = None,
+        note: NoticeSink | None = None,
     ) -> None:
         self.bot = bot or build_bot(settings)
         self.channel = TelegramChannel(self.bot, settings.media_dir)
+        self.note = note
         self.inbound = TelegramInbound(
             self.bot,
             store,
             photo_fetcher(self.bot, settings.media_dir, settings.max_photo_bytes),
             album_window=album_window,
+            gate=gate,
+            note=note,
         )
         self.dispatcher = build_dispatcher(self.inbound)
         self.webhook_url = settings.telegram_webhook_url
@@ -151,12 +164,34 @@ class TelegramTransport:
 
     async def feed_update(self, update: Update) -> None:
         """Handle one update (the single entry point of polling, webhook and tests)."""
+        if update.message is None and update.callback_query is None:
+            # Edits, channel posts, updates of kinds we did not ask for: noted, not answered.
+            await self.inbound.note_unanswered(update)
+            return
         await self.dispatcher.feed_update(self.bot, update)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Handle one update posted to the webhook."""
-        update = Update.model_validate(data, context={"bot": self.bot})
+        """Handle one update posted to the webhook.
+
+        An update aiogram cannot validate (a field from an older or newer Bot API) is
+        logged with its id and the first field at fault, kept as an "unreadable" notice,
+        and otherwise dropped: Telegram must get its 200, or it redelivers it for a day.
+        """
+        try:
+            update = Update.model_validate(data, context={"bot": self.bot})
+        except (ValidationError, RecursionError) as error:
+            await self._unreadable(data, error)
+            return
         await self.feed_update(update)
+
+    async def _unreadable(self, data: dict[str, Any], error: Exception) -> None:
+        update_id = data.get("update_id")
+        field = "(structure)"
+        if isinstance(error, ValidationError) and error.errors():
+            field = ".".join(str(part) for part in error.errors()[0]["loc"])
+        logger.warning("Telegram update %r could not be read: field %s", update_id, field)
+        if self.note is not None and isinstance(update_id, int) and 0 <= update_id <= MAX_ID:
+            await self.note(external_id(update_id), "unreadable", f"field {field}"[:500])
 
     def secret_matches(self, header: str | None) -> bool:
         """True when the webhook header carries our secret token (constant time)."""
@@ -219,12 +254,24 @@ class TelegramTransport:
         logger.info("telegram long polling started")
         while not self._stopping.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self.poll_timeout,
-                    allowed_updates=ALLOWED_UPDATES,
-                    request_timeout=self.poll_timeout + 10,
+                batch: list[Update | dict[str, Any]] = list(
+                    await self.bot.get_updates(
+                        offset=offset,
+                        timeout=self.poll_timeout,
+                        allowed_updates=ALLOWED_UPDATES,
+                        request_timeout=self.poll_timeout + 10,
+                    )
                 )
+            except ClientDecodeError as error:
+                # One update aiogram cannot validate fails the whole getUpdates answer:
+                # take the answer apart and read each update on its own.
+                raw = _raw_updates(error)
+                if raw is None:
+                    logger.warning("telegram getUpdates answer unreadable: %s", error)
+                    await self._pause(delay)
+                    delay = min(MAX_RETRY_DELAY, delay * 2)
+                    continue
+                batch = list(raw)
             except TelegramRetryAfter as error:
                 await self._pause(float(error.retry_after))
                 continue
@@ -234,13 +281,30 @@ class TelegramTransport:
                 delay = min(MAX_RETRY_DELAY, delay * 2)
                 continue
             delay = self.retry_delay
-            for update in updates:
-                if not await self._handle_polled(update, attempts):
+            for item in batch:
+                next_offset = await self._handle_item(item, attempts)
+                if next_offset is None:
                     break  # retry from this update after a pause: it is not confirmed
-                offset = update.update_id + 1
+                offset = max(offset or 0, next_offset)
             else:
                 continue
             await self._pause(delay)
+
+    async def _handle_item(
+        self, item: Update | dict[str, Any], attempts: dict[int, int]
+    ) -> int | None:
+        """Handle one polled update (validated or raw); the next offset, or None to retry."""
+        if isinstance(item, Update):
+            return item.update_id + 1 if await self._handle_polled(item, attempts) else None
+        update_id = item.get("update_id")
+        if not isinstance(update_id, int):
+            return None
+        try:
+            update = Update.model_validate(item, context={"bot": self.bot})
+        except ValidationError as error:
+            await self._unreadable(item, error)
+            return update_id + 1
+        return update_id + 1 if await self._handle_polled(update, attempts) else None
 
     async def _handle_polled(self, update: Update, attempts: dict[int, int]) -> bool:
         """Handle one polled update; False when it should be fetched and tried again."""
@@ -264,17 +328,34 @@ class TelegramTransport:
         return True
 
 
+def _raw_updates(error: ClientDecodeError) -> list[dict[str, Any]] | None:
+    """The updates of a getUpdates answer that failed validation as a whole, if readable."""
+    data = error.data
+    if not isinstance(data, dict) or data.get("ok") is not True:
+        return None
+    result = data.get("result")
+    if not isinstance(result, list) or not all(isinstance(item, dict) for item in result):
+        return None
+    return result
+
+
 async def start_telegram(
     runtime: Runtime, app: FastAPI | None
 ) -> Callable[[], Awaitable[None]] | None:
     """The lifespan's channel starter: register the channel, start the transport."""
     # Imported here so the adapter (and its tests) load without the conversation engine.
     from guardianes.services.inbound import accept_inbound
+    from guardianes.services.intake import media_decision, note_event
 
     settings = runtime.settings
     if not settings.telegram_enabled:
         return None
-    transport = TelegramTransport(settings, partial(accept_inbound, runtime))
+    transport = TelegramTransport(
+        settings,
+        partial(accept_inbound, runtime),
+        gate=partial(media_decision, runtime, CHANNEL),
+        note=partial(note_event, runtime, CHANNEL),
+    )
     runtime.channels[transport.channel.name] = transport.channel
     if app is not None:
         setattr(app.state, STATE_ATTRIBUTE, transport)

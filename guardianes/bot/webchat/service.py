@@ -27,7 +27,8 @@ from guardianes.conversations.messages import (
 )
 from guardianes.conversations.text import parse_command_word
 from guardianes.services.inbound import handle_inbound
-from guardianes.services.media import store_media
+from guardianes.services.intake import MediaDecision, media_decision
+from guardianes.services.media import check_media, store_media
 from guardianes.services.privacy import media_file
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
@@ -109,8 +110,13 @@ def _external_id(post: ChatPost) -> str:
     return f"{post.user_id}:{client_id}"
 
 
-def build_inbound(post: ChatPost, photos: Sequence[StoredMedia] = ()) -> InboundMessage:
-    """The neutral message for a post; raises `WebChatInputError` when a field is missing."""
+def build_inbound(
+    post: ChatPost, photos: Sequence[StoredMedia] = (), *, declined: bool = False
+) -> InboundMessage:
+    """The neutral message for a post; raises `WebChatInputError` when a field is missing.
+
+    `declined`: the post carried photos the conversation did not ask for (not stored).
+    """
     common: dict[str, Any] = {
         "channel": CHANNEL,
         "user_id": post.user_id,
@@ -143,7 +149,7 @@ def build_inbound(post: ChatPost, photos: Sequence[StoredMedia] = ()) -> Inbound
                 **common,
             )
         case PostKind.PHOTO:
-            if not photos:
+            if not photos and not declined:
                 raise WebChatInputError("web.error.no_photo")
             return InboundMessage(kind=InboundKind.PHOTO, photos=tuple(photos), **common)
         case PostKind.COMMAND:
@@ -171,6 +177,40 @@ async def store_photos(runtime: Runtime, files: Sequence[bytes]) -> list[StoredM
         await store_media(settings.media_dir, data, max_bytes=settings.max_photo_bytes)
         for data in files
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoIntake:
+    """What became of a post's photos: stored, declined (not asked for) or a duplicate post."""
+
+    decision: MediaDecision
+    photos: tuple[StoredMedia, ...] = ()
+
+
+async def take_photos(runtime: Runtime, post: ChatPost, files: Sequence[bytes]) -> PhotoIntake:
+    """Check every upload, then store them only when the conversation asks for photos.
+
+    A refused file raises `MediaRejectedError` whatever the conversation's step, so the page
+    can say why; nothing touches the disk before the conversation logic decided.
+    """
+    if len(files) > MAX_PHOTOS_PER_POST:
+        raise WebChatInputError("web.error.too_many_photos", 413)
+    for data in files:
+        check_media(data, max_bytes=runtime.settings.max_photo_bytes)
+    if not files:
+        return PhotoIntake(MediaDecision.FETCH)
+    decision = await media_decision(runtime, CHANNEL, post.user_id, [_external_id(post)])
+    if decision is not MediaDecision.FETCH:
+        return PhotoIntake(decision)
+    return PhotoIntake(decision, tuple(await store_photos(runtime, files)))
+
+
+async def admit_post(runtime: Runtime, user_id: str, client_address: str | None) -> bool:
+    """True when this browser and its network address are within their rate limits."""
+    limits = runtime.rate_limits
+    if client_address and not await limits.allow_address(client_address):
+        return False
+    return await limits.allow_person(CHANNEL, user_id)
 
 
 async def post_message(runtime: Runtime, inbound: InboundMessage) -> bool:

@@ -8,7 +8,7 @@ Meta's media URLs expire five minutes after the message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +18,7 @@ from guardianes.bot.whatsapp.client import WhatsAppClient
 from guardianes.bot.whatsapp.parse import (
     MediaFailedError,
     MediaFetcher,
+    Notice,
     Sender,
     WebhookBatch,
     to_inbound,
@@ -25,6 +26,7 @@ from guardianes.bot.whatsapp.parse import (
 from guardianes.bot.whatsapp.statuses import apply_statuses
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError, store_media
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import whatsapp_identities as identities_repo
@@ -33,6 +35,14 @@ logger = logging.getLogger(__name__)
 
 # Stores one message for processing; False when it was seen before (`accept_inbound`).
 InboundStore = Callable[[InboundMessage], Awaitable[bool]]
+# Whether to download the photo of a message: (user id, platform ids) -> decision.
+MediaGate = Callable[[str, Sequence[str]], Awaitable[MediaDecision]]
+# Keeps a notice: (external id, kind, detail) -> False when kept before.
+NoticeSink = Callable[[str, str, str | None], Awaitable[bool]]
+# A person's phone number changed: (old wa_id, new wa_id).
+NumberChange = Callable[[str, str], Awaitable[bool]]
+# A person's business-scoped user id changed: (old BSUID, new BSUID).
+UserIdChange = Callable[[str, str], Awaitable[bool]]
 
 
 async def resolve_user_id(sessions: async_sessionmaker[AsyncSession], sender: Sender) -> str:
@@ -62,17 +72,48 @@ def media_fetcher(client: WhatsAppClient, settings: Settings) -> MediaFetcher:
 
 @dataclass
 class WhatsAppInbound:
-    """The webhook's sink: applies statuses and stores each message, in order."""
+    """The webhook's sink: applies statuses, keeps notices and stores each message, in order.
+
+    Without a `gate` every photo is downloaded (tools and tests); the service passes one,
+    so photos are fetched only when the conversation asks for them, and never twice.
+    """
 
     sessions: async_sessionmaker[AsyncSession]
     fetch_media: MediaFetcher
     store: InboundStore
+    gate: MediaGate | None = None
+    note: NoticeSink | None = None
+    number_changed: NumberChange | None = None
+    user_id_changed: UserIdChange | None = None
 
     async def accept(self, batch: WebhookBatch) -> None:
-        """Apply statuses, then resolve, convert and store every message of the batch."""
+        """Apply statuses, keep notices, then resolve, convert and store every message."""
         await apply_statuses(self.sessions, batch.statuses)
+        for notice in batch.notices:
+            await self._keep(notice)
         for incoming in batch.messages:
             user_id = await resolve_user_id(self.sessions, incoming.sender)
-            inbound = await to_inbound(incoming, user_id=user_id, fetch_media=self.fetch_media)
+            download = True
+            if incoming.message.type == "image" and self.gate is not None:
+                decision = await self.gate(user_id, [incoming.message.id])
+                if decision is MediaDecision.DUPLICATE:
+                    logger.debug("duplicate WhatsApp photo %s ignored", incoming.message.id)
+                    continue
+                download = decision is MediaDecision.FETCH
+            inbound = await to_inbound(
+                incoming, user_id=user_id, fetch_media=self.fetch_media, download=download
+            )
             if not await self.store(inbound):
-                logger.debug("duplicate WhatsApp message %s ignored", inbound.external_id)
+                logger.debug(
+                    "WhatsApp message %s not stored (seen or over the limit)", inbound.external_id
+                )
+
+    async def _keep(self, notice: Notice) -> None:
+        if self.note is not None and not await self.note(
+            notice.external_id, notice.kind.value, notice.detail
+        ):
+            return  # kept before: a redelivery changes nothing
+        if notice.old_wa_id and notice.new_wa_id and self.number_changed is not None:
+            await self.number_changed(notice.old_wa_id, notice.new_wa_id)
+        if notice.old_user_id and notice.new_user_id and self.user_id_changed is not None:
+            await self.user_id_changed(notice.old_user_id, notice.new_user_id)

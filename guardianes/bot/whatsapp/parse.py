@@ -9,15 +9,19 @@ that downloads and stores photos on arrival (their URLs live five minutes).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from guardianes.bot.channel import ChannelName
+from guardianes.conversations.bounds import parse_epoch_seconds
 from guardianes.conversations.messages import (
     Command,
     GeoPoint,
@@ -27,9 +31,14 @@ from guardianes.conversations.messages import (
 )
 from guardianes.conversations.text import parse_command_word
 
+logger = logging.getLogger(__name__)
+
 CHANNEL = ChannelName.WHATSAPP.value
 # Message types that never get an answer: notices about the account, not things people said.
-SILENT_TYPES = frozenset({"system", "request_welcome", "ephemeral"})
+SILENT_TYPES = frozenset({"request_welcome", "ephemeral"})
+MAX_MESSAGE_ID = 200  # the inbound store's key length; Meta's wamids are ~60 characters
+MAX_WA_ID = 40
+MAX_USER_ID = 200
 
 
 class MalformedWebhookError(ValueError):
@@ -55,6 +64,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
+M = TypeVar("M", bound=_Model)
+
+
 class Profile(_Model):
     """A contact's profile."""
 
@@ -66,8 +78,8 @@ class WebhookContact(_Model):
     """`contacts[]`: who sent the messages, by phone (`wa_id`) and/or BSUID (`user_id`)."""
 
     profile: Profile | None = None
-    wa_id: str | None = None
-    user_id: str | None = None
+    wa_id: str | None = Field(default=None, max_length=MAX_WA_ID)
+    user_id: str | None = Field(default=None, max_length=MAX_USER_ID)
 
 
 class TextContent(_Model):
@@ -102,8 +114,8 @@ class TemplateButtonContent(_Model):
 class LocationContent(_Model):
     """`location`."""
 
-    latitude: float
-    longitude: float
+    latitude: float = Field(ge=-90.0, le=90.0)
+    longitude: float = Field(ge=-180.0, le=180.0)
     name: str | None = None
     address: str | None = None
 
@@ -120,39 +132,67 @@ class ImageContent(_Model):
 class MessageContext(_Model):
     """`context`: the message of ours being answered."""
 
-    id: str | None = None
+    id: str | None = Field(default=None, max_length=MAX_MESSAGE_ID)
+
+
+class ReactionContent(_Model):
+    """`reaction`: an emoji on an earlier message; an empty or missing emoji removes it."""
+
+    message_id: str | None = None
+    emoji: str | None = None
+
+
+class SystemContent(_Model):
+    """`system`: a notice about the person's account, e.g. `user_changed_number`."""
+
+    type: str | None = None
+    body: str | None = None
+    wa_id: str | None = Field(default=None, max_length=MAX_WA_ID)
+    user_id: str | None = Field(default=None, max_length=MAX_USER_ID)
+    previous_user_id: str | None = Field(default=None, max_length=MAX_USER_ID)
+
+
+class WebhookErrorDetail(_Model):
+    """`errors[]` of a status, a message or a whole change value."""
+
+    code: int | None = None
+    title: str | None = None
+    message: str | None = None
+
+    def describe(self) -> str:
+        """ "code 131051: Message type unknown"."""
+        return f"code {self.code}: {self.title or self.message or ''}".strip()
+
+
+# Meta sends the time as a string of digits; some senders put a number.
+Timestamp = str | int | float | None
 
 
 class WebhookMessage(_Model):
     """`messages[]`."""
 
-    id: str
-    sender: str | None = Field(default=None, alias="from")
-    from_user_id: str | None = None
-    timestamp: str | None = None
-    type: str
+    id: str = Field(min_length=1, max_length=MAX_MESSAGE_ID)
+    sender: str | None = Field(default=None, alias="from", max_length=MAX_WA_ID)
+    from_user_id: str | None = Field(default=None, max_length=MAX_USER_ID)
+    timestamp: Timestamp = None
+    type: str = Field(max_length=40)
     text: TextContent | None = None
     interactive: InteractiveContent | None = None
     button: TemplateButtonContent | None = None
     location: LocationContent | None = None
     image: ImageContent | None = None
     context: MessageContext | None = None
-
-
-class WebhookErrorDetail(_Model):
-    """`errors[]` of a status or message."""
-
-    code: int | None = None
-    title: str | None = None
-    message: str | None = None
+    reaction: ReactionContent | None = None
+    system: SystemContent | None = None
+    errors: list[WebhookErrorDetail] = Field(default_factory=list)
 
 
 class WebhookStatus(_Model):
     """`statuses[]`: what happened to a message we sent."""
 
-    id: str
+    id: str = Field(min_length=1, max_length=MAX_MESSAGE_ID)
     status: str
-    timestamp: str | None = None
+    timestamp: Timestamp = None
     recipient_id: str | None = None
     recipient_user_id: str | None = None
     errors: list[WebhookErrorDetail] = Field(default_factory=list)
@@ -166,12 +206,13 @@ class Metadata(_Model):
 
 
 class ChangeValue(_Model):
-    """`entry[].changes[].value`."""
+    """`entry[].changes[].value`; its lists are validated item by item (see `split_envelope`)."""
 
     metadata: Metadata | None = None
-    contacts: list[WebhookContact] = Field(default_factory=list)
-    messages: list[WebhookMessage] = Field(default_factory=list)
-    statuses: list[WebhookStatus] = Field(default_factory=list)
+    contacts: list[Any] = Field(default_factory=list)
+    messages: list[Any] = Field(default_factory=list)
+    statuses: list[Any] = Field(default_factory=list)
+    errors: list[Any] = Field(default_factory=list)
 
 
 class Change(_Model):
@@ -184,15 +225,15 @@ class Change(_Model):
 class Entry(_Model):
     """`entry[]`."""
 
-    id: str | None = None
-    changes: list[Change] = Field(default_factory=list)
+    id: str | int | None = None
+    changes: list[Any] = Field(default_factory=list)
 
 
 class Envelope(_Model):
     """The whole webhook body."""
 
     object: str
-    entry: list[Entry] = Field(default_factory=list)
+    entry: list[Any] = Field(default_factory=list)
 
 
 # ------------------------------------------------------------------ parsed results
@@ -249,12 +290,38 @@ class StatusUpdate:
         return f"code {self.error_code}: {self.error_title or ''}".strip()
 
 
+class NoticeKind(StrEnum):
+    """Things a webhook reports that are kept (NOTED) but never answered."""
+
+    REACTION = "reaction"
+    EDIT = "edit"
+    REVOKE = "revoke"
+    SYSTEM = "system"
+    ERROR = "error"  # a platform error reported for a whole change value
+    REFUSED = "refused"  # a message we could not read, logged with its id and field
+    OTHER = "other"  # request_welcome, ephemeral...
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One such thing; `new_wa_id` is set when a person changed their phone number."""
+
+    external_id: str
+    kind: NoticeKind
+    detail: str | None = None
+    old_wa_id: str | None = None
+    new_wa_id: str | None = None
+    old_user_id: str | None = None  # a business-scoped user id (BSUID) that changed
+    new_user_id: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookBatch:
     """Everything one webhook post carried, in order."""
 
     messages: tuple[IncomingMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
+    notices: tuple[Notice, ...] = ()
 
 
 # ------------------------------------------------------------------ parsing
@@ -264,12 +331,54 @@ def read_envelope(body: bytes) -> Envelope:
     """Decode and validate a webhook body; raise `MalformedWebhookError` when it is not one."""
     try:
         data = json.loads(body)
+    except RecursionError as error:
+        # JSON nested thousands deep: the decoder's recursion limit, not a server error.
+        raise MalformedWebhookError("not JSON: nested too deep") from error
     except (UnicodeDecodeError, ValueError) as error:
         raise MalformedWebhookError(f"not JSON: {error}") from error
     try:
         return Envelope.model_validate(data)
-    except ValidationError as error:
-        raise MalformedWebhookError(f"not a webhook: {error.error_count()} problems") from error
+    except (ValidationError, RecursionError) as error:
+        raise MalformedWebhookError("not a webhook envelope") from error
+
+
+def _first_problem(error: ValidationError) -> str:
+    """The field of the first problem, e.g. `timestamp` or `location.latitude`."""
+    first = error.errors()[0]
+    return ".".join(str(part) for part in first["loc"]) or "(whole item)"
+
+
+def _id_of(raw: Any) -> str | None:
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _refused(raw: Any, error: ValidationError, what: str) -> Notice | None:
+    """Log a refused item with its id and field; a notice when its id can be kept."""
+    item_id = _id_of(raw)
+    field = _first_problem(error)
+    logger.warning(
+        "WhatsApp %s %s refused: field %s: %s",
+        what,
+        (item_id or "?")[:80],
+        field,
+        error.errors()[0]["msg"],
+    )
+    if item_id and len(item_id) <= MAX_MESSAGE_ID:
+        return Notice(item_id, NoticeKind.REFUSED, f"{what} field {field}")
+    return None
+
+
+def _valid_items(raw_items: list[Any], model: type[M], what: str, notices: list[Notice]) -> list[M]:
+    valid: list[M] = []
+    for raw in raw_items:
+        try:
+            valid.append(model.model_validate(raw))
+        except ValidationError as error:
+            notice = _refused(raw, error, what)
+            if notice is not None:
+                notices.append(notice)
+    return valid
 
 
 def _sender_of(message: WebhookMessage, contacts: list[WebhookContact]) -> Sender | None:
@@ -294,7 +403,7 @@ def _status_update(status: WebhookStatus) -> StatusUpdate | None:
     try:
         state = DeliveryState(status.status)
     except ValueError:
-        return None  # e.g. "deleted", "warning": nothing for the outbox to record
+        return None  # e.g. "deleted", "warning", "played": nothing for the outbox to record
     error = status.errors[0] if status.errors else None
     return StatusUpdate(
         platform_message_id=status.id,
@@ -304,29 +413,95 @@ def _status_update(status: WebhookStatus) -> StatusUpdate | None:
     )
 
 
+def _notice_of(message: WebhookMessage) -> Notice | None:
+    """The notice a message is, when it is not something a person asks the bot."""
+    kind = message.type
+    if kind == "reaction":
+        emoji = message.reaction.emoji if message.reaction else None
+        target = message.reaction.message_id if message.reaction else None
+        action = "reacted" if emoji else "removed a reaction"
+        return Notice(message.id, NoticeKind.REACTION, f"{action} on {target or '?'}")
+    if kind == "edit":
+        return Notice(message.id, NoticeKind.EDIT)
+    if kind in {"revoke", "deleted"}:
+        return Notice(message.id, NoticeKind.REVOKE)
+    if kind == "system":
+        system = message.system
+        system_type = system.type if system else None
+        if system and system.type == "user_changed_number" and system.wa_id and message.sender:
+            return Notice(
+                message.id,
+                NoticeKind.SYSTEM,
+                system_type,
+                old_wa_id=message.sender,
+                new_wa_id=system.wa_id,
+            )
+        if system and system.type == "user_changed_user_id" and system.user_id:
+            return Notice(
+                message.id,
+                NoticeKind.SYSTEM,
+                system_type,
+                old_user_id=system.previous_user_id or message.from_user_id,
+                new_user_id=system.user_id,
+            )
+        return Notice(message.id, NoticeKind.SYSTEM, system_type)
+    if kind in SILENT_TYPES:
+        return Notice(message.id, NoticeKind.OTHER, kind)
+    return None
+
+
+def _value_errors(entry_id: str, value: ChangeValue, notices: list[Notice]) -> None:
+    for index, raw in enumerate(value.errors):
+        try:
+            error = WebhookErrorDetail.model_validate(raw)
+        except ValidationError:
+            continue
+        detail = error.describe()
+        logger.warning("WhatsApp reported an error for %s: %s", entry_id, detail)
+        digest = hashlib.sha256(
+            json.dumps(raw, sort_keys=True, default=str).encode() + entry_id.encode()
+        ).hexdigest()[:24]
+        notices.append(Notice(f"error:{digest}:{index}", NoticeKind.ERROR, detail))
+
+
 def split_envelope(envelope: Envelope, phone_number_id: str | None = None) -> WebhookBatch:
-    """Messages and statuses of an envelope addressed to our number (others are ignored)."""
+    """Messages, statuses and notices of an envelope addressed to our number.
+
+    Items are validated one by one: a malformed message is logged with its id and field
+    and left out, and the rest of the post is still processed (Meta would redeliver a
+    refused post for days).
+    """
     messages: list[IncomingMessage] = []
     statuses: list[StatusUpdate] = []
-    for entry in envelope.entry:
-        for change in entry.changes:
+    notices: list[Notice] = []
+    for entry in _valid_items(envelope.entry, Entry, "entry", notices):
+        entry_id = str(entry.id or "")
+        for change in _valid_items(entry.changes, Change, "change", notices):
             if change.field != "messages":
                 continue
             value = change.value
             metadata_id = value.metadata.phone_number_id if value.metadata else None
             if phone_number_id and metadata_id and metadata_id != phone_number_id:
                 continue  # another number of the same app
-            for message in value.messages:
-                if message.type in SILENT_TYPES:
+            _value_errors(entry_id, value, notices)
+            contacts = _valid_items(value.contacts, WebhookContact, "contact", notices)
+            for message in _valid_items(value.messages, WebhookMessage, "message", notices):
+                for error in message.errors:
+                    logger.info("WhatsApp message %s carries %s", message.id, error.describe())
+                notice = _notice_of(message)
+                if notice is not None:
+                    notices.append(notice)
                     continue
-                sender = _sender_of(message, value.contacts)
+                sender = _sender_of(message, contacts)
                 if sender is not None:
                     messages.append(IncomingMessage(sender, message))
-            for status in value.statuses:
+                else:
+                    logger.warning("WhatsApp message %s refused: field from: missing", message.id)
+            for status in _valid_items(value.statuses, WebhookStatus, "status", notices):
                 update = _status_update(status)
                 if update is not None:
                     statuses.append(update)
-    return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses))
+    return WebhookBatch(messages=tuple(messages), statuses=tuple(statuses), notices=tuple(notices))
 
 
 def read_webhook(body: bytes, phone_number_id: str | None = None) -> WebhookBatch:
@@ -336,10 +511,8 @@ def read_webhook(body: bytes, phone_number_id: str | None = None) -> WebhookBatc
 
 def _received_at(message: WebhookMessage) -> datetime:
     # Meta's own timestamp: a redelivery hours later must not look like a fresh message
-    # (the 24-hour window is computed from it).
-    if message.timestamp and message.timestamp.isdigit():
-        return datetime.fromtimestamp(int(message.timestamp), UTC)
-    return datetime.now(UTC)
+    # (the 24-hour window is computed from it). An implausible one means "now".
+    return parse_epoch_seconds(message.timestamp) or datetime.now(UTC)
 
 
 async def to_inbound(
@@ -348,11 +521,13 @@ async def to_inbound(
     user_id: str,
     fetch_media: MediaFetcher,
     command_parser: CommandParser = parse_command_word,
+    download: bool = True,
 ) -> InboundMessage:
     """The neutral message for one incoming WhatsApp message.
 
     Raises `MediaFailedError` (retryable) when a photo could not be downloaded for a reason
-    that may pass; a photo refused for good becomes an UNSUPPORTED message.
+    that may pass; a photo refused for good becomes an UNSUPPORTED message. With
+    `download=False` a photo is left on Meta's servers: a PHOTO message without photos.
     """
     message = incoming.message
     sender = incoming.sender
@@ -391,6 +566,8 @@ async def to_inbound(
             return replace(
                 base, kind=InboundKind.LOCATION, location=point, text=message.location.name
             )
+        case "image" if message.image is not None and not download:
+            return replace(base, kind=InboundKind.PHOTO, text=message.image.caption)
         case "image" if message.image is not None:
             try:
                 stored = await fetch_media(message.image.id)

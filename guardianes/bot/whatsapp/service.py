@@ -15,9 +15,16 @@ from fastapi import FastAPI
 from guardianes.bot.whatsapp.channel import WhatsAppChannel
 from guardianes.bot.whatsapp.client import WhatsAppClient
 from guardianes.bot.whatsapp.inbound import WhatsAppInbound, media_fetcher
+from guardianes.bot.whatsapp.parse import CHANNEL
 from guardianes.bot.whatsapp.webhook import STATE_ATTRIBUTE, WhatsAppWebhook
 from guardianes.config import Settings
 from guardianes.services.inbound import accept_inbound
+from guardianes.services.intake import (
+    media_decision,
+    note_event,
+    whatsapp_number_changed,
+    whatsapp_user_id_changed,
+)
 from guardianes.services.runtime import Runtime
 
 
@@ -45,6 +52,10 @@ def build_webhook(runtime: Runtime, client: WhatsAppClient) -> WhatsAppWebhook:
             sessions=runtime.sessions,
             fetch_media=media_fetcher(client, settings),
             store=partial(accept_inbound, runtime),
+            gate=partial(media_decision, runtime, CHANNEL),
+            note=partial(note_event, runtime, CHANNEL),
+            number_changed=partial(whatsapp_number_changed, runtime),
+            user_id_changed=partial(whatsapp_user_id_changed, runtime),
         ),
     )
 

@@ -132,3 +132,12 @@ async def list_colonias(session: AsyncSession) -> Sequence[Colonia]:
 async def count_guardians(session: AsyncSession) -> int:
     """How many guardians are registered."""
     return int((await session.execute(select(func.count(Guardian.id)))).scalar_one())
+
+
+async def set_address(session: AsyncSession, channel: str, user_id: str, address: str) -> None:
+    """Where the platform now delivers replies to a channel identity."""
+    await session.execute(
+        update(Guardian)
+        .where(Guardian.channel == channel, Guardian.channel_user_id == user_id)
+        .values(address=address)
+    )

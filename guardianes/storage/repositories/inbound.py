@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.storage.models import InboundEvent, InboundStatus
 from guardianes.storage.repositories._dialect import insert_for, is_postgres
 from guardianes.storage.types import utcnow
+
+MAX_EXTERNAL_ID = 200  # the column's length: longer platform ids are refused at the edge
 
 
 async def record_event(
@@ -43,19 +47,128 @@ async def get_event(session: AsyncSession, event_id: int) -> InboundEvent | None
     return await session.get(InboundEvent, event_id)
 
 
-async def mark_processed(session: AsyncSession, event_id: int, *, error: str | None = None) -> None:
+async def mark_processed(
+    session: AsyncSession, event_id: int, *, error: str | None = None, attempts: int | None = None
+) -> None:
     """Close an event; its payload is dropped so no message text is kept beyond processing."""
+    values: dict[str, Any] = {
+        "status": InboundStatus.FAILED if error else InboundStatus.PROCESSED,
+        "payload": None,
+        "conversation_key": None,
+        "processed_at": utcnow(),
+        "next_attempt_at": None,
+        "error": error,
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    await session.execute(update(InboundEvent).where(InboundEvent.id == event_id).values(**values))
+
+
+async def schedule_retry(
+    session: AsyncSession, event_id: int, *, attempts: int, at: datetime, error: str
+) -> None:
+    """Leave an event RECEIVED, to be tried again at `at`, noting the passing failure."""
     await session.execute(
         update(InboundEvent)
-        .where(InboundEvent.id == event_id)
+        .where(InboundEvent.id == event_id, InboundEvent.status == InboundStatus.RECEIVED)
+        .values(attempts=attempts, next_attempt_at=at, error=error)
+    )
+
+
+async def record_notice(
+    session: AsyncSession, *, channel: str, external_id: str, kind: str, detail: str | None = None
+) -> bool:
+    """Keep a NOTED event (no payload, never answered); False when it was seen before."""
+    now = utcnow()
+    statement = (
+        insert_for(session, InboundEvent)
         .values(
-            status=InboundStatus.FAILED if error else InboundStatus.PROCESSED,
+            channel=channel,
+            external_id=external_id,
             payload=None,
             conversation_key=None,
-            processed_at=utcnow(),
-            error=error,
+            status=InboundStatus.NOTED,
+            kind=kind,
+            received_at=now,
+            processed_at=now,
+            error=detail,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboundEvent.id)
+    )
+    return (await session.execute(statement)).scalar_one_or_none() is not None
+
+
+async def known_external_ids(
+    session: AsyncSession, channel: str, external_ids: Iterable[str]
+) -> set[str]:
+    """Which of these platform ids were already received (to skip work on redeliveries)."""
+    wanted = list(dict.fromkeys(external_ids))
+    if not wanted:
+        return set()
+    result = await session.execute(
+        select(InboundEvent.external_id).where(
+            InboundEvent.channel == channel, InboundEvent.external_id.in_(wanted)
         )
     )
+    return {str(value) for value in result.scalars().all()}
+
+
+async def pending_count(session: AsyncSession, conversation_key: str) -> int:
+    """Unprocessed events of one conversation (its state may still change before a new one)."""
+    result = await session.execute(
+        select(func.count())
+        .select_from(InboundEvent)
+        .where(
+            InboundEvent.conversation_key == conversation_key,
+            InboundEvent.status == InboundStatus.RECEIVED,
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def due_conversation_keys(
+    session: AsyncSession, *, now: datetime, stuck_before: datetime, limit: int = 1000
+) -> list[str]:
+    """Conversations whose oldest unprocessed event is due: its retry time has come, or it
+    was never tried and is older than `stuck_before` (its process died or lost it)."""
+    due = or_(
+        InboundEvent.next_attempt_at <= now,
+        and_(InboundEvent.next_attempt_at.is_(None), InboundEvent.received_at <= stuck_before),
+    )
+    result = await session.execute(
+        select(InboundEvent.conversation_key, func.min(InboundEvent.id))
+        .where(InboundEvent.status == InboundStatus.RECEIVED, due)
+        .group_by(InboundEvent.conversation_key)
+        .order_by(func.min(InboundEvent.id))
+        .limit(limit)
+    )
+    return [str(key) for key, _ in result.all() if key]
+
+
+async def status_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Events per (status, kind), for metrics and the operator."""
+    result = await session.execute(
+        select(InboundEvent.status, InboundEvent.kind, func.count()).group_by(
+            InboundEvent.status, InboundEvent.kind
+        )
+    )
+    return {(str(status), str(kind)): int(count) for status, kind, count in result.all()}
+
+
+async def retry_totals(session: AsyncSession) -> tuple[int, int]:
+    """(events waiting for a retry, attempts made beyond the first over all events)."""
+    waiting = await session.execute(
+        select(func.count())
+        .select_from(InboundEvent)
+        .where(
+            InboundEvent.status == InboundStatus.RECEIVED, InboundEvent.next_attempt_at.is_not(None)
+        )
+    )
+    retries = await session.execute(
+        select(func.coalesce(func.sum(InboundEvent.attempts), 0)).where(InboundEvent.attempts > 0)
+    )
+    return int(waiting.scalar_one()), int(retries.scalar_one())
 
 
 async def next_unprocessed_for(session: AsyncSession, conversation_key: str) -> InboundEvent | None:

@@ -61,3 +61,35 @@ async def resolve_user_id(session: AsyncSession, *, wa_id: str | None, bsuid: st
         kept.bsuid = bsuid
     await session.flush()
     return kept.user_id
+
+
+async def change_number(session: AsyncSession, old_wa_id: str, new_wa_id: str) -> str | None:
+    """Move a person's phone identifier to their new number; their stable user id or None."""
+    rows = await find_identity(session, wa_id=old_wa_id, bsuid=None)
+    if not rows:
+        return None
+    kept = rows[0]
+    taken = await find_identity(session, wa_id=new_wa_id, bsuid=None)
+    for other in taken:
+        if other.id != kept.id:
+            # The new number was seen before as a separate person: it now belongs to this one.
+            other.wa_id = None
+    await session.flush()
+    kept.wa_id = new_wa_id
+    await session.flush()
+    return kept.user_id
+
+
+async def change_bsuid(session: AsyncSession, old_bsuid: str, new_bsuid: str) -> str | None:
+    """Move a person's business-scoped user id to the new one; their stable user id or None."""
+    rows = await find_identity(session, wa_id=None, bsuid=old_bsuid)
+    if not rows:
+        return None
+    kept = rows[0]
+    for other in await find_identity(session, wa_id=None, bsuid=new_bsuid):
+        if other.id != kept.id:
+            other.bsuid = None
+    await session.flush()
+    kept.bsuid = new_bsuid
+    await session.flush()
+    return kept.user_id

@@ -124,7 +124,7 @@ async def test_an_image_that_may_come_later_raises_to_be_redelivered(webhooks, m
 
 
 @pytest.mark.parametrize(
-    "kind", ["audio", "sticker", "video", "document", "contacts", "reaction", "unsupported"]
+    "kind", ["audio", "sticker", "video", "document", "contacts", "unsupported"]
 )
 async def test_other_message_types_are_unsupported(webhooks, media_store, kind):
     inbound = await parse_one(webhooks.unsupported(CLASSIC, kind), media_store)

@@ -1,0 +1,85 @@
+"""What channels ask before doing work for a message: fetch its photo? record a notice?
+
+Photos are downloaded and stored only for a guardian who consented (registered) and whose
+current question asks for photos, and never twice for one platform message. Everything
+else a platform reports that needs no answer (reactions, edits, deletions, a number
+change, platform errors) is kept as a NOTED inbound event so it can be counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from enum import StrEnum
+
+from guardianes.conversations.filling import expects_photo
+from guardianes.services.inbound import conversation_key
+from guardianes.services.runtime import Runtime
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.models import GuardianStatus
+from guardianes.storage.repositories import guardians as guardians_repo
+from guardianes.storage.repositories import inbound as inbound_repo
+from guardianes.storage.repositories import whatsapp_identities as identities_repo
+
+logger = logging.getLogger(__name__)
+
+
+class MediaDecision(StrEnum):
+    """What to do with the photo of an incoming message."""
+
+    FETCH = "fetch"  # download and store it: the current question asks for photos
+    DECLINE = "decline"  # do not download it; the person is told no photo is needed now
+    DUPLICATE = "duplicate"  # this message was received before: no work at all
+
+
+async def media_decision(
+    runtime: Runtime, channel: str, user_id: str, external_ids: Sequence[str]
+) -> MediaDecision:
+    """Whether to download the photo of a message with these platform ids."""
+    async with unit_of_work(runtime.sessions) as session:
+        if await inbound_repo.known_external_ids(session, channel, external_ids):
+            return MediaDecision.DUPLICATE
+        guardian = await guardians_repo.find_guardian(session, channel, user_id)
+        if guardian is None or guardian.status != GuardianStatus.ACTIVE:
+            return MediaDecision.DECLINE  # nothing stored for who has not consented
+        stored = await guardians_repo.load_state(session, channel, user_id)
+        if expects_photo(stored.state if stored else None, runtime.catalog):
+            return MediaDecision.FETCH
+        # Messages still waiting may move the conversation to a photo question (an answer
+        # sent just before the photo): then the photo is kept; the sweep removes it if not.
+        pending = await inbound_repo.pending_count(session, conversation_key(channel, user_id))
+        return MediaDecision.FETCH if pending else MediaDecision.DECLINE
+
+
+async def note_event(
+    runtime: Runtime, channel: str, external_id: str, kind: str, detail: str | None = None
+) -> bool:
+    """Keep a platform event that needs no answer; False when it was noted before."""
+    async with unit_of_work(runtime.sessions) as session:
+        return await inbound_repo.record_notice(
+            session,
+            channel=channel,
+            external_id=external_id[: inbound_repo.MAX_EXTERNAL_ID],
+            kind=kind,
+            detail=detail[:2000] if detail else None,
+        )
+
+
+async def whatsapp_number_changed(runtime: Runtime, old_wa_id: str, new_wa_id: str) -> bool:
+    """Point a person's identity and replies at their new phone number; False if unknown."""
+    async with unit_of_work(runtime.sessions) as session:
+        user_id = await identities_repo.change_number(session, old_wa_id, new_wa_id)
+        if user_id is None:
+            return False
+        await guardians_repo.set_address(session, "whatsapp", user_id, new_wa_id)
+    logger.info("WhatsApp user %s changed number", user_id)
+    return True
+
+
+async def whatsapp_user_id_changed(runtime: Runtime, old_bsuid: str, new_bsuid: str) -> bool:
+    """Link a person's new business-scoped user id to them; False if the old one is unknown."""
+    async with unit_of_work(runtime.sessions) as session:
+        user_id = await identities_repo.change_bsuid(session, old_bsuid, new_bsuid)
+    if user_id is not None:
+        logger.info("WhatsApp user %s has a new business-scoped id", user_id)
+    return user_id is not None

@@ -1,0 +1,55 @@
+"""Text no database can hold (NUL, lone surrogates) is cleaned at the door, on both backends."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from guardianes.config import Settings
+from guardianes.conversations.messages import Command, InboundKind
+from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.services.runtime import Runtime
+from guardianes.storage.models import Guardian, InboundEvent, InboundStatus
+from tests.chat_driver import ChatDriver
+
+
+@pytest.fixture
+async def any_runtime(
+    settings: Settings, database_url: str, db_engine: AsyncEngine
+) -> AsyncIterator[Runtime]:
+    """A runtime with the sample data on SQLite and on PostgreSQL."""
+    runtime = await build_runtime(settings.model_copy(update={"database_url": database_url}))
+    await load_demo_data_once(runtime)
+    yield runtime
+    await runtime.close()
+
+
+async def test_a_nul_in_a_name_is_dropped_and_the_conversation_goes_on(
+    any_runtime: Runtime,
+) -> None:
+    chat = ChatDriver(any_runtime, user_id="nul-user")
+    await chat.text("hola")
+    await chat.press("Español")
+    await chat.press("Sí, acepto")
+    await chat.text("Ana\x00 López")
+    await chat.text("Centro")
+
+    async with any_runtime.sessions() as session:
+        guardian = (await session.execute(select(Guardian))).scalar_one()
+        statuses = set((await session.execute(select(InboundEvent.status))).scalars())
+    assert guardian.display_name == "Ana López"
+    assert statuses == {InboundStatus.PROCESSED}
+    assert await chat.command(Command.MENU)  # the menu answers: nothing is wedged
+
+
+async def test_a_lone_surrogate_and_control_characters_are_dropped(any_runtime: Runtime) -> None:
+    chat = ChatDriver(any_runtime, user_id="surrogate-user")
+
+    await chat.send(InboundKind.TEXT, text="hola\ud800\x07", display_name="Bad\x00Name\udfff")
+
+    async with any_runtime.sessions() as session:
+        statuses = set((await session.execute(select(InboundEvent.status))).scalars())
+    assert statuses == {InboundStatus.PROCESSED}
