@@ -206,6 +206,10 @@ async def collect_personal_data(
     states = await privacy_repo.conversation_states_of(
         session, guardian.channel, guardian.channel_user_id, guardian.id
     )
+    courses = await privacy_repo.course_progress_of(session, guardian.id)
+    municipal_reports = await privacy_repo.municipal_reports_of(session, guardian.id)
+    confirmations = await privacy_repo.confirmations_of(session, guardian.id)
+    evidence = await privacy_repo.evidence_of(session, guardian.id)
     identities: list[dict[str, Any]] = [
         {
             "channel": guardian.channel,
@@ -309,6 +313,47 @@ async def collect_personal_data(
             for o in occurrences
         ],
         "conversation_state": [s.state for s in states],
+        "course_progress": [
+            {
+                "course_id": c.course_id,
+                "lesson_id": c.lesson_id,
+                "lessons_done": c.lessons_done,
+                "started_at": _iso(c.started_at),
+                "last_activity_at": _iso(c.last_activity_at),
+                "completed_at": _iso(c.completed_at),
+            }
+            for c in courses
+        ],
+        "reported_to_municipality": [
+            {
+                "service": r.service_code,
+                "submission_id": r.submission_id,
+                "colonia_id": r.colonia_id,
+                "reported_at": _iso(r.reported_at),
+            }
+            for r in municipal_reports
+        ],
+        "discrepancy_evidence": [
+            {
+                "discrepancy_id": e.discrepancy_id,
+                "submission_id": e.submission_id,
+                "question": e.question,
+                "answer": e.answer,
+                "is_repeat": e.is_repeat,
+                "observed_at": _iso(e.observed_at),
+            }
+            for e in evidence
+        ],
+        "confirmations": [
+            {
+                "discrepancy_id": c.discrepancy_id,
+                "asked_at": _iso(c.asked_at),
+                "answer": c.answer,
+                "answered_at": _iso(c.answered_at),
+                "photo": c.media_path,
+            }
+            for c in confirmations
+        ],
     }
     return PersonalData(document=document, photos=photos)
 
@@ -463,6 +508,16 @@ async def erase_person(
             if (path := media_file(media_dir, relative)) is not None
         )
         files.extend(_export_files_of(media_dir, guardian.id))
+        confirmation_photos = {
+            c.media_path
+            for c in await privacy_repo.confirmations_of(session, guardian.id)
+            if c.media_path
+        }
+        files.extend(
+            path
+            for relative in sorted(confirmation_photos - paths)
+            if (path := media_file(media_dir, relative)) is not None
+        )
         counts["submissions_anonymized"] = len(submissions)
         counts["photos_deleted"] = len(media)
         counts.update(await privacy_repo.delete_person_rows(session, guardian.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -24,10 +24,18 @@ from guardianes.storage.models import (
     GuardianStatus,
     OutboxMessage,
     OutboxStatus,
+    PublicSpace,
     Submission,
     SubmissionMedia,
 )
+from guardianes.storage.models_evidence import (
+    Discrepancy,
+    DiscrepancyEvidence,
+    DiscrepancyKind,
+    GuardianConfirmation,
+)
 from guardianes.storage.models_privacy import ConsentEvent, PrivacyRequest
+from guardianes.storage.models_training import CourseProgressRow, MunicipalReport
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.types import utcnow
 from tests.chat_driver import ChatDriver
@@ -351,3 +359,69 @@ async def test_export_files_are_removed_after_their_retention(
         export_retention_hours=24,
     )
     assert (report.exports_removed, path.exists()) == (1, False)
+
+
+async def test_my_data_and_erasure_cover_evidence_confirmations_course_and_complaint_reports(
+    arco: Runtime, ana: ChatDriver
+) -> None:
+    submission_id, _ = await file_card(arco, ana.channel, ana.user_id)
+    guardian = await _guardian(arco, ana)
+    assert guardian is not None
+    now = utcnow()
+    async with unit_of_work(arco.sessions) as session:
+        space_id = (await session.execute(select(PublicSpace.id).limit(1))).scalar_one()
+        discrepancy = Discrepancy(
+            public_space_id=space_id,
+            service_code="green_space_maintenance",
+            obligation="trees",
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            kind=DiscrepancyKind.NOT_REPORTED,
+            first_observed_at=now,
+            last_observed_at=now,
+        )
+        session.add(discrepancy)
+        await session.flush()
+        discrepancy_id = discrepancy.id
+        session.add_all(
+            [
+                DiscrepancyEvidence(
+                    discrepancy_id=discrepancy_id,
+                    submission_id=submission_id,
+                    guardian_id=guardian.id,
+                    question="poda",
+                    answer="si",
+                    observed_at=now,
+                ),
+                GuardianConfirmation(
+                    discrepancy_id=discrepancy_id, guardian_id=guardian.id, answer="no"
+                ),
+                MunicipalReport(
+                    guardian_id=guardian.id,
+                    submission_id=submission_id,
+                    service_code="green_space_maintenance",
+                    reported_at=now,
+                ),
+                CourseProgressRow(guardian_id=guardian.id, course_id="chihuahua", lesson_id="l1"),
+            ]
+        )
+
+    replies = await ana.text("mis datos")
+    assert replies[0].attachment is not None
+    exported = json.loads((arco.settings.media_dir / replies[0].attachment.path).read_text())
+    assert [e["discrepancy_id"] for e in exported["discrepancy_evidence"]] == [discrepancy_id]
+    assert [c["answer"] for c in exported["confirmations"]] == ["no"]
+    assert [r["service"] for r in exported["reported_to_municipality"]] == [
+        "green_space_maintenance"
+    ]
+    assert [c["lesson_id"] for c in exported["course_progress"]] == ["l1"]
+
+    await ana.press("Borrar mis datos")
+    await ana.press("Sí, borrar todo")
+    assert await _guardian(arco, ana) is None
+    [evidence] = await _rows(arco, DiscrepancyEvidence)
+    assert (evidence.submission_id, evidence.guardian_id) == (submission_id, None)
+    [report] = await _rows(arco, MunicipalReport)
+    assert report.guardian_id is None
+    assert await _count(arco, GuardianConfirmation) == 0
+    assert await _count(arco, CourseProgressRow) == 0

@@ -23,11 +23,13 @@ from guardianes.storage.models import (
     Submission,
     SubmissionMedia,
 )
+from guardianes.storage.models_evidence import DiscrepancyEvidence, GuardianConfirmation
 from guardianes.storage.models_privacy import (
     ConsentEvent,
     PrivacyRequest,
     StaffAuditEntry,
 )
+from guardianes.storage.models_training import CourseProgressRow, MunicipalReport
 from guardianes.storage.models_whatsapp import WhatsAppIdentity
 from guardianes.storage.repositories.catalog import PageRows, paginate
 
@@ -216,6 +218,50 @@ async def attachment_row(
     return result.scalar_one_or_none()
 
 
+async def course_progress_of(
+    session: AsyncSession, guardian_id: int
+) -> Sequence[CourseProgressRow]:
+    """The guardian's place in each training course."""
+    result = await session.execute(
+        select(CourseProgressRow).where(CourseProgressRow.guardian_id == guardian_id)
+    )
+    return result.scalars().all()
+
+
+async def municipal_reports_of(
+    session: AsyncSession, guardian_id: int
+) -> Sequence[MunicipalReport]:
+    """The guardian's "ya lo reporté" records."""
+    result = await session.execute(
+        select(MunicipalReport)
+        .where(MunicipalReport.guardian_id == guardian_id)
+        .order_by(MunicipalReport.id)
+    )
+    return result.scalars().all()
+
+
+async def confirmations_of(
+    session: AsyncSession, guardian_id: int
+) -> Sequence[GuardianConfirmation]:
+    """The guardian's answers to "¿Ya quedó?"."""
+    result = await session.execute(
+        select(GuardianConfirmation)
+        .where(GuardianConfirmation.guardian_id == guardian_id)
+        .order_by(GuardianConfirmation.id)
+    )
+    return result.scalars().all()
+
+
+async def evidence_of(session: AsyncSession, guardian_id: int) -> Sequence[DiscrepancyEvidence]:
+    """Where the guardian's cards are evidence of a discrepancy."""
+    result = await session.execute(
+        select(DiscrepancyEvidence)
+        .where(DiscrepancyEvidence.guardian_id == guardian_id)
+        .order_by(DiscrepancyEvidence.id)
+    )
+    return result.scalars().all()
+
+
 # ---------------------------------------------------------------- erasure
 
 
@@ -259,7 +305,8 @@ async def anonymize_submission(
 
 
 async def delete_person_rows(session: AsyncSession, guardian_id: int) -> dict[str, int]:
-    """Delete what only makes sense with the person: quizzes, consent, deliveries, reminders."""
+    """Delete what only makes sense with the person (quizzes, consent, deliveries, reminders,
+    "¿Ya quedó?" answers, course progress); detach what still counts anonymously."""
     counts: dict[str, int] = {}
     reminder_ids = select(Reminder.id).where(Reminder.guardian_id == guardian_id)
     statements: list[tuple[str, Any]] = [
@@ -285,6 +332,27 @@ async def delete_person_rows(session: AsyncSession, guardian_id: int) -> dict[st
             ),
         ),
         ("reminders_deleted", delete(Reminder).where(Reminder.guardian_id == guardian_id)),
+        (
+            "confirmations_deleted",
+            delete(GuardianConfirmation).where(GuardianConfirmation.guardian_id == guardian_id),
+        ),
+        (
+            "course_progress_deleted",
+            delete(CourseProgressRow).where(CourseProgressRow.guardian_id == guardian_id),
+        ),
+        # Kept, anonymous: the evidence still counts, and so does the complaint they filed.
+        (
+            "evidence_anonymized",
+            update(DiscrepancyEvidence)
+            .where(DiscrepancyEvidence.guardian_id == guardian_id)
+            .values(guardian_id=None),
+        ),
+        (
+            "municipal_reports_anonymized",
+            update(MunicipalReport)
+            .where(MunicipalReport.guardian_id == guardian_id)
+            .values(guardian_id=None),
+        ),
     ]
     for name, statement in statements:
         result = await session.execute(statement.execution_options(synchronize_session=False))
