@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     privacy_job_interval_seconds: float = Field(default=3600.0, gt=0)
     # Evidence (issue 9a): discrepancies between cards and the authority's status reports
     discrepancy_deadline_days: int = Field(default=15, ge=1)  # authority's time to resolve
-    repeat_window_hours: int = Field(default=72, ge=0)  # same guardian+space+service: a repeat
+    repeat_window_hours: int = Field(default=72, ge=0)  # same guardian, same failure: a repeat
     photo_reuse_max_distance: int = Field(default=6, ge=0, le=32)  # Hamming bits of a near-copy
     evidence_strong_guardians: int = Field(default=3, ge=2)  # this many guardians: strong
     overdue_check_minutes: int = Field(default=60, ge=1)  # how often overdue ones are flagged

@@ -248,7 +248,8 @@ def _targets(
     reports: Sequence[ServiceStatusReport],
 ) -> dict[tuple[str, date], _Target]:
     targets: dict[tuple[str, date], _Target] = {}
-    last_counted: dict[int, datetime] = {}
+    # Per discrepancy and guardian, when their last counted card was filled.
+    last_counted: dict[tuple[str, date, int | None], datetime] = {}
     for submission, definition in cards:
         day = local_day(submission.completed_at, policy.timezone)
         failed = [
@@ -256,19 +257,6 @@ def _targets(
             for f in findings_from_rules(rules_of(definition), submission.answers, today=day)
             if f.failed
         ]
-        if not failed:
-            continue
-        # A guardian re-reporting the same place and service soon after is not a second
-        # witness: the card is kept as evidence but marked a repeat and not counted.
-        witness = submission.guardian_id
-        anchor = last_counted.get(witness) if witness is not None else None
-        is_repeat = (
-            anchor is not None
-            and policy.repeat_window > timedelta(0)
-            and submission.completed_at - anchor < policy.repeat_window
-        )
-        if not is_repeat and witness is not None:
-            last_counted[witness] = submission.completed_at
         for finding in failed:
             covered, done = _covering_report(reports, finding.obligation, day)
             if covered and done is None:
@@ -283,6 +271,18 @@ def _targets(
                 (finding.obligation, key_start),
                 _Target(finding.obligation, key_start, key_end, kind, done),
             )
+            # A guardian re-reporting the same failure soon after is not a second witness:
+            # the card is kept as evidence but marked a repeat and not counted.
+            witness = (finding.obligation, key_start, submission.guardian_id)
+            # An erased guardian's cards can't be told apart: none of them is a repeat.
+            anchor = last_counted.get(witness) if submission.guardian_id is not None else None
+            is_repeat = (
+                anchor is not None
+                and policy.repeat_window > timedelta(0)
+                and submission.completed_at - anchor < policy.repeat_window
+            )
+            if not is_repeat:
+                last_counted[witness] = submission.completed_at
             target.observations.append(
                 _Observation(
                     submission_id=submission.id,
@@ -462,19 +462,18 @@ async def _reconcile(
         existing = await repo.discrepancies_overlapping(
             session, public_space_id=space_id, service_code=service_code, start=start, end=end
         )
-        # Cards from one repeat window earlier decide whether the first ones are repeats.
         cards = await repo.cards_of_space(
             session,
             public_space_id=space_id,
             service_code=service_code,
-            start=local_midnight(max(start, FAR_PAST + timedelta(days=1)), policy.timezone)
-            - policy.repeat_window,
+            start=local_midnight(start, policy.timezone),
             end=local_midnight(min(end, FAR_FUTURE - timedelta(days=1)), policy.timezone)
             + timedelta(days=1),
         )
         targets = _targets(policy, cards, reports)
-        # A status period or a discrepancy reaching outside the range pulls in the cards
-        # there too; otherwise part of a discrepancy's evidence would be judged missing.
+        # A status period, a discrepancy or a card's period reaching outside the range pulls
+        # in the cards there too; otherwise part of a discrepancy's evidence would be judged
+        # missing.
         starts = [start, *(r.period_start for r in reports), *(d.period_start for d in existing)]
         ends = [end, *(r.period_end for r in reports), *(d.period_end for d in existing)]
         starts += [t.period_start for t in targets.values()]
@@ -487,9 +486,13 @@ async def _reconcile(
         logger.warning(
             "space %s %s: periods kept widening; refreshed what was seen", space_id, service_code
         )
-    # Only targets inside the range are judged; the lookback cards serve repeats only.
-    targets = {k: t for k, t in targets.items() if t.period_end >= start and t.period_start <= end}
-    by_key = {(d.obligation, d.period_start): d for d in existing}
+    # Only what lies wholly inside the range is judged: every card of it was read.
+    targets = {k: t for k, t in targets.items() if t.period_start >= start and t.period_end <= end}
+    by_key = {
+        (d.obligation, d.period_start): d
+        for d in existing
+        if d.period_start >= start and d.period_end <= end
+    }
     responsibility = await _responsibility(session, space_id, service_code) if targets else None
     for key, target in sorted(targets.items()):
         discrepancy = by_key.pop(key, None)

@@ -225,3 +225,16 @@ async def test_a_card_is_kept_even_if_computing_its_evidence_fails(
     async with city.runtime.sessions() as session:
         assert len((await session.scalars(select(Submission))).all()) == 1
     assert await discrepancies(city) == []
+
+
+async def test_outside_the_repeat_window_the_same_guardian_counts_again(
+    city: ChihuahuaCity,
+) -> None:
+    city.runtime.settings = city.runtime.settings.model_copy(update={"repeat_window_hours": 0})
+    park = city.spaces_of(PEWIS_CONTRACT)[17]
+    chat = await guardian_reports(city, "lola", park, **UNMOWED)
+    await fill_park_card(chat, park, **UNMOWED)
+
+    (found,) = await discrepancies(city)
+    assert [row.is_repeat for row in await evidence_rows(city)] == [False, False]
+    assert (found.guardian_count, found.evidence_count) == (1, 2)
