@@ -24,12 +24,16 @@ def test_a_park_in_good_shape_reports_no_failure(shipped):
     assert not card_reports_failure(shipped.get("tarjeta_parques"), GOOD_PARK)
 
 
-def test_uncut_grass_and_broken_lamps_are_failures_of_the_park(shipped):
-    answers = {**GOOD_PARK, "poda": "no", "luminarias_apagadas": 2}
-    assert failing_questions(shipped.get("tarjeta_parques"), answers) == [
-        "poda",
-        "luminarias_apagadas",
-    ]
+def test_uncut_grass_and_dirty_ground_are_failures_of_the_park(shipped):
+    answers = {**GOOD_PARK, "poda": "no", "basura": "mucha"}
+    assert failing_questions(shipped.get("tarjeta_parques"), answers) == ["poda", "basura"]
+
+
+def test_failures_are_the_obligations_the_card_tags(shipped):
+    # Park lamps are street lighting, not an obligation of the park's contract: the same
+    # tags decide evidence and the "where to complain" hint, so both agree.
+    answers = {**GOOD_PARK, "luminarias_apagadas": 2}
+    assert failing_questions(shipped.get("tarjeta_parques"), answers) == []
 
 
 def test_a_missed_collection_day_is_a_failure(shipped):

@@ -22,7 +22,7 @@ from guardianes.conversations.context import (
 )
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, load_course
 from guardianes.conversations.course_flow import normalized_gain
-from guardianes.conversations.messages import Command
+from guardianes.conversations.messages import Command, GeoPoint
 
 from .conftest import PARK_POINT, Chat, photo
 
@@ -305,6 +305,7 @@ def test_not_yet_goes_back_to_the_menu_without_recording(learner):
 
 def test_a_card_without_failures_goes_back_to_the_menu(learner):
     learner.start_form("tarjeta_basura")
+    learner.location(GeoPoint(28.6355, -106.089))  # the street
     learner.text("1")  # lunes (a typed number answers a multiple choice at once)
     learner.press("Sí")  # the truck came
     learner.press("Hoy")
