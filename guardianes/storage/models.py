@@ -139,6 +139,8 @@ class OutboxKind(StrEnum):
     BROADCAST = "broadcast"
     VISIT = "visit"
     REMINDER = "reminder"
+    # Remove the inline keyboard of `edit_message_id` (a pressed question): paced like a send.
+    CLOSE_KEYBOARD = "close_keyboard"
 
 
 class BroadcastStatus(StrEnum):
@@ -617,4 +619,5 @@ class OutboxMessage(Base):
 
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
+import guardianes.storage.models_pacing  # noqa: E402, F401
 from guardianes.storage import models_whatsapp  # noqa: E402, F401

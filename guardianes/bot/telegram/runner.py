@@ -30,7 +30,12 @@ from aiogram.types import BotCommand, Update
 from fastapi import FastAPI
 
 from guardianes.bot.telegram.channel import TelegramChannel
-from guardianes.bot.telegram.inbound import DEFAULT_ALBUM_WINDOW, InboundStore, TelegramInbound
+from guardianes.bot.telegram.inbound import (
+    DEFAULT_ALBUM_WINDOW,
+    InboundStore,
+    KeyboardCloser,
+    TelegramInbound,
+)
 from guardianes.bot.telegram.media import photo_fetcher
 from guardianes.bot.telegram.parse import MediaFailedError
 from guardianes.config import Settings
@@ -42,6 +47,7 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 COMMANDS = ("start", "menu", "help", "cancel", "back", "skip")  # /staff stays unlisted
 STATE_ATTRIBUTE = "telegram_transport"
+CHANNEL_NAME = "telegram"
 POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
 MIN_RETRY_DELAY = 1.0
@@ -90,6 +96,7 @@ class TelegramTransport:
         store: InboundStore,
         *,
         bot: Bot | None = None,
+        keyboards: KeyboardCloser | None = None,
         album_window: float = DEFAULT_ALBUM_WINDOW,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         retry_delay: float = MIN_RETRY_DELAY,
@@ -100,6 +107,7 @@ class TelegramTransport:
             self.bot,
             store,
             photo_fetcher(self.bot, settings.media_dir, settings.max_photo_bytes),
+            keyboards=keyboards,
             album_window=album_window,
         )
         self.dispatcher = build_dispatcher(self.inbound)
@@ -256,6 +264,22 @@ class TelegramTransport:
         return True
 
 
+def keyboard_closer(runtime: Runtime) -> KeyboardCloser:
+    """Closing a pressed keyboard as an outbox row: paced, and never twice for one message."""
+    from guardianes.services.outbox import queue_keyboard_close
+    from guardianes.storage.db import unit_of_work
+
+    async def close(chat_id: str, message_id: str) -> None:
+        async with unit_of_work(runtime.sessions) as session:
+            queued = await queue_keyboard_close(
+                session, channel=CHANNEL_NAME, address=chat_id, message_id=message_id
+            )
+        if queued is not None:
+            runtime.outbox_wakeup.set()
+
+    return close
+
+
 async def start_telegram(
     runtime: Runtime, app: FastAPI | None
 ) -> Callable[[], Awaitable[None]] | None:
@@ -266,7 +290,9 @@ async def start_telegram(
     settings = runtime.settings
     if not settings.telegram_enabled:
         return None
-    transport = TelegramTransport(settings, partial(accept_inbound, runtime))
+    transport = TelegramTransport(
+        settings, partial(accept_inbound, runtime), keyboards=keyboard_closer(runtime)
+    )
     runtime.channels[transport.channel.name] = transport.channel
     if app is not None:
         setattr(app.state, STATE_ATTRIBUTE, transport)
