@@ -274,9 +274,11 @@ class SharedPacer:
     async def pause(self, seconds: float) -> None:
         """Every process of this bot sends nothing for `seconds`, then refills from empty."""
         now = self._clock()
+        # Empty at the end of the pause: the first send one interval later, as in memory.
+        first = now + seconds + self.interval
         async with unit_of_work(self.sessions) as session:
             await pacing_repo.hold_until(
-                session, self.key, until=now + seconds, tolerance=self.tolerance, now=now
+                session, self.key, until=first, tolerance=self.tolerance, now=now
             )
 
     async def forget_idle_chats(self) -> int:

@@ -72,7 +72,7 @@ async def take_if_free(
 async def hold_until(
     session: AsyncSession, key: str, *, until: float, tolerance: float, now: float
 ) -> None:
-    """Nothing of `key` before `until`, and from then the budget refills from empty."""
+    """The next send of `key` at `until` at the earliest, the budget refilling from there."""
     await _ensure(session, key, now)
     await session.execute(
         update(PacingSlot)
