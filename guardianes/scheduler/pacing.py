@@ -35,6 +35,8 @@ Sleep = Callable[[float], Awaitable[None]]
 # hair early, which a platform counting the same way would answer with a 429.
 SAFETY_MARGIN_SECONDS = 1e-6
 DEFAULT_PER_CHAT_BURST = 3.0
+# The share of the platform's burst a shared budget uses (see `shared_pacers_from_settings`).
+SHARED_BURST_FRACTION = 0.5
 # A shared per-chat budget unused this long is full again: its row can go.
 IDLE_BUDGET_SECONDS = 3600.0
 
@@ -236,27 +238,19 @@ class SharedPacer:
 
     async def acquire(self, address: str, *, urgent: bool = False) -> None:
         """Wait for the chat's slot, then for the channel's."""
-        if self.chat_interval is not None:
-            async with unit_of_work(self.sessions) as session:
-                at = await pacing_repo.reserve(
-                    session,
-                    self.chat_key(address),
-                    interval=self.chat_interval,
-                    tolerance=self.chat_tolerance,
-                    now=self._clock(),
-                )
-            await self._sleep_until(at)
         if urgent:
+            # One transaction for both slots: a reply's way to the platform stays short.
             async with self._urgent, unit_of_work(self.sessions) as session:
-                at = await pacing_repo.reserve(
-                    session,
-                    self.key,
-                    interval=self.interval,
-                    tolerance=self.tolerance,
-                    now=self._clock(),
+                now = self._clock()
+                chat_at = await self._reserve_chat(session, address, now)
+                channel_at = await pacing_repo.reserve(
+                    session, self.key, interval=self.interval, tolerance=self.tolerance, now=now
                 )
-            await self._sleep_until(at)
+            await self._sleep_until(max(chat_at, channel_at))
             return
+        async with unit_of_work(self.sessions) as session:
+            chat_at = await self._reserve_chat(session, address, self._clock())
+        await self._sleep_until(chat_at)
         async with self._bulk:
             while True:
                 async with unit_of_work(self.sessions) as session:
@@ -270,6 +264,18 @@ class SharedPacer:
                 if wait <= 0:
                     return
                 await self._sleep(wait + SAFETY_MARGIN_SECONDS)
+
+    async def _reserve_chat(self, session: AsyncSession, address: str, now: float) -> float:
+        """The chat's next slot (now when the chat has no budget of its own)."""
+        if self.chat_interval is None:
+            return now
+        return await pacing_repo.reserve(
+            session,
+            self.chat_key(address),
+            interval=self.chat_interval,
+            tolerance=self.chat_tolerance,
+            now=now,
+        )
 
     async def pause(self, seconds: float) -> None:
         """Every process of this bot sends nothing for `seconds`, then refills from empty."""
@@ -317,7 +323,12 @@ def shared_pacers_from_settings(
     clock: Clock = time.time,
     sleep: Sleep = asyncio.sleep,
 ) -> dict[str, SharedPacer]:
-    """Database-shared pacers per platform, keyed by bot so two bots never share a budget."""
+    """Database-shared pacers per platform, keyed by bot so two bots never share a budget.
+
+    The channel's burst is half the platform's: our clock decides when a send may go, the
+    platform counts when it arrives, and the tokens kept back absorb the difference (event
+    loop and network jitter) instead of turning it into a 429.
+    """
     telegram_bot = (
         settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
         if settings.telegram_bot_token
@@ -329,7 +340,7 @@ def shared_pacers_from_settings(
             sessions,
             f"telegram:{telegram_bot}",
             settings.telegram_rate_per_second,
-            burst=settings.telegram_rate_per_second,
+            burst=max(1.0, settings.telegram_rate_per_second * SHARED_BURST_FRACTION),
             per_chat_rate=settings.telegram_rate_per_chat_per_second,
             clock=clock,
             sleep=sleep,
@@ -338,7 +349,7 @@ def shared_pacers_from_settings(
             sessions,
             f"whatsapp:{whatsapp_number}",
             settings.whatsapp_rate_per_second,
-            burst=settings.whatsapp_rate_per_second,
+            burst=max(1.0, settings.whatsapp_rate_per_second * SHARED_BURST_FRACTION),
             clock=clock,
             sleep=sleep,
         ),

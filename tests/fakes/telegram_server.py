@@ -56,9 +56,7 @@ BOOL_FIELDS = frozenset(
 )
 # Methods that put a message in a chat: the ones Telegram's flood control counts.
 SENDING_METHODS = frozenset({"sendMessage", "editMessageText", "editMessageReplyMarkup"})
-QUERY_TOO_OLD = (
-    "Bad Request: query is too old and response timeout expired or query ID is invalid"
-)
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 DEFAULT_CALLBACK_ANSWER_TIMEOUT = 10.0
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "

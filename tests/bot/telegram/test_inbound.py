@@ -117,8 +117,9 @@ async def test_stopping_stores_an_album_still_collecting(
 
 
 async def test_a_press_is_answered_and_its_keyboard_queued_for_closing(
-    transport, fake: FakeTelegramServer, updates, as_update, store, keyboards
+    transport, fake: FakeTelegramServer, as_update, store, keyboards
 ):
+    updates = fake.updates
     data = updates.callback(BOB, "c:si")
     await transport.feed_update(as_update(data))
     [answer] = fake.calls("answerCallbackQuery")
@@ -139,8 +140,9 @@ async def test_a_toggle_is_answered_but_keeps_its_keyboard(
 
 
 async def test_a_repeated_press_is_answered_once_and_stored_once(
-    transport, fake: FakeTelegramServer, updates, as_update, store, keyboards
+    transport, fake: FakeTelegramServer, as_update, store, keyboards
 ):
+    updates = fake.updates
     update = as_update(updates.callback(BOB, "c:si"))
     await transport.feed_update(update)
     await transport.feed_update(update)
