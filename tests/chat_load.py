@@ -58,6 +58,14 @@ async def add_recipients(runtime: Runtime, count: int) -> None:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """How long one guardian waited for the reply: seconds, and broadcast sends meanwhile."""
+
+    seconds: float
+    broadcast_sends: int
+
+
 @dataclass
 class BotUnderLoad:
     """Transport, sender and dispatcher of one process, started and stopped together."""
@@ -113,24 +121,27 @@ class BotUnderLoad:
             and FIRST_RECIPIENT <= c.params["chat_id"] < FIRST_CHATTER
         )
 
-    async def first_reply_after(self, user: TgUser, update: dict[str, object]) -> float:
-        """Push one update from `user`; seconds until the fake received the bot's reply."""
+    async def first_reply_after(self, user: TgUser, update: dict[str, object]) -> Wait:
+        """Push one update from `user`; how long until the fake received the bot's reply."""
         before = len(self.fake.sent(user.id))
         pushed = time.monotonic()
         await self.fake.push(update)  # type: ignore[arg-type]
         await self.fake.wait_for(lambda: len(self.fake.sent(user.id)) > before, within=10.0)
         reply: Call = self.fake.sent(user.id)[before]
-        return reply.at - pushed
+        overtaken = sum(
+            1
+            for c in self.fake.sent()
+            if pushed <= c.at < reply.at and FIRST_RECIPIENT <= c.params["chat_id"] < FIRST_CHATTER
+        )
+        return Wait(seconds=reply.at - pushed, broadcast_sends=overtaken)
 
-    async def chat(self, people: int) -> list[float]:
-        """`people` new guardians write «hola» one after another; the reply latencies."""
-        latencies = []
+    async def chat(self, people: int) -> list[Wait]:
+        """`people` new guardians write «hola» one after another; how long each waited."""
+        waits = []
         for n in range(people):
             user = TgUser(FIRST_CHATTER + n, f"Vecina {n}", language_code="es")
-            latencies.append(
-                await self.first_reply_after(user, self.fake.updates.text(user, "hola"))
-            )
-        return latencies
+            waits.append(await self.first_reply_after(user, self.fake.updates.text(user, "hola")))
+        return waits
 
     def refused(self) -> list[Call]:
         """Calls the fake answered 400 or 429."""

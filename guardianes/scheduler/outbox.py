@@ -63,6 +63,10 @@ UNSOLICITED_KINDS = (OutboxKind.BROADCAST, OutboxKind.VISIT)
 INACTIVE_ERROR = "guardian no longer active"
 # A send must have this much lease left beyond its timeout, or the claim is renewed first.
 LEASE_MARGIN = timedelta(seconds=1)
+# A bulk send waits at most this long for replies being made or sent to be out of the way:
+# the process's database and event loop go to the person who wrote, without starving the
+# broadcast when people write all the time.
+BULK_YIELD_SECONDS = 0.25
 # How often idle chats' shared pacing rows are cleared.
 PACING_CLEANUP_SECONDS = 600.0
 WallClock = Callable[[], datetime]
@@ -192,6 +196,8 @@ class OutboxSender:
         self._released: list[int] = []
         self._shown: dict[int, ShownMessage] = {}
         self._claimed = dict.fromkeys(Lane, 0)  # claimed by the lane loops, not yet finished
+        self._no_urgent = asyncio.Event()  # set while no reply is claimed and unfinished
+        self._no_urgent.set()
         self._wakeups = {lane: asyncio.Event() for lane in Lane}
         self._deliveries: set[asyncio.Task[None]] = set()
         self._next_cleanup = 0.0
@@ -313,6 +319,8 @@ class OutboxSender:
             try:
                 free = self.max_in_flight - self._claimed[lane]
                 if free >= threshold and (lane is Lane.URGENT or self.bulk_open()):
+                    if lane is Lane.BULK:
+                        await self._yield_to_replies()
                     rows = await self._claim(lane, min(self.batch_size, free))
                     for row in rows:
                         self._spawn(lane, row)
@@ -327,14 +335,31 @@ class OutboxSender:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=poll)
 
+    async def _yield_to_replies(self) -> None:
+        """Let replies being made (inbound processing) or sent go first, for a short while."""
+
+        async def quiet() -> None:
+            while not (self._no_urgent.is_set() and self.runtime.idle.is_set()):
+                await self._no_urgent.wait()
+                await self.runtime.idle.wait()
+
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(quiet(), BULK_YIELD_SECONDS)
+
     def _spawn(self, lane: Lane, row: OutboxMessage) -> None:
         self._claimed[lane] += 1
-        task = asyncio.create_task(self._deliver(row), name=f"outbox row {row.id}")
+        if lane is Lane.URGENT:
+            self._no_urgent.clear()
+        task = asyncio.create_task(
+            self._deliver(row, yield_to_replies=lane is Lane.BULK), name=f"outbox row {row.id}"
+        )
         self._deliveries.add(task)
 
         def finished(done: asyncio.Task[None]) -> None:
             self._deliveries.discard(done)
             self._claimed[lane] -= 1
+            if not self._claimed[Lane.URGENT]:
+                self._no_urgent.set()
             if not done.cancelled() and done.exception() is not None:
                 logger.error("delivery of row %s failed", row.id, exc_info=done.exception())
             # Capacity is free, and the chat's next row may be claimable now.
@@ -431,7 +456,7 @@ class OutboxSender:
             logger.warning("claim on outbox row %s lost while waiting to send", row.id)
         return kept
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage, *, yield_to_replies: bool = False) -> None:
         channel = self.runtime.channels.get(row.channel)
         if channel is None:
             async with unit_of_work(self.runtime.sessions) as session:
@@ -443,6 +468,8 @@ class OutboxSender:
                 )
             return
         pacer = self.pacers.get(row.channel)
+        if yield_to_replies:
+            await self._yield_to_replies()
         if pacer is not None:
             await pacer.acquire(row.address, urgent=lane_of(row.kind) is Lane.URGENT)
         if self._draining:

@@ -196,12 +196,12 @@ class ChannelPacer:
 class SharedPacer:
     """Budgets kept in the database, so all processes sending as one bot share them.
 
-    A per-chat slot is reserved at once (the outbox has one message per chat in flight, so
-    there is no queue to jump) and waited for without holding anything. For the channel's
-    budget, urgent sends reserve the next slot whenever it is, and bulk sends take a slot
-    only when one is free now: a reply never queues behind bulk reservations, in this
-    process or any other. One bulk sender per process polls the budget at a time (the
-    others wait on a local lock), so waiting costs one query per slot, not one per row.
+    For the channel's budget, urgent sends reserve the next slot whenever it is, and bulk
+    sends take a slot only when one is free now: a reply never queues behind bulk
+    reservations, in this process or any other. A send's chat slot is reserved in the same
+    transaction (the outbox has one message per chat in flight, so there is no queue to
+    jump there). One bulk sender per process polls the budget at a time (the others wait
+    on a local lock), so waiting costs one query per slot, not one per row.
     """
 
     def __init__(
@@ -248,22 +248,21 @@ class SharedPacer:
                 )
             await self._sleep_until(max(chat_at, channel_at))
             return
-        async with unit_of_work(self.sessions) as session:
-            chat_at = await self._reserve_chat(session, address, self._clock())
-        await self._sleep_until(chat_at)
         async with self._bulk:
             while True:
+                # One transaction per slot: the chat's slot is reserved with the channel's.
                 async with unit_of_work(self.sessions) as session:
+                    now = self._clock()
                     wait = await pacing_repo.take_if_free(
-                        session,
-                        self.key,
-                        interval=self.interval,
-                        tolerance=self.tolerance,
-                        now=self._clock(),
+                        session, self.key, interval=self.interval, tolerance=self.tolerance, now=now
                     )
-                if wait <= 0:
-                    return
+                    if wait <= 0:
+                        chat_at = await self._reserve_chat(session, address, now)
+                        break
                 await self._sleep(wait + SAFETY_MARGIN_SECONDS)
+        # A bulk row rarely finds its chat busy (one per chat in flight); when it does it
+        # waits here, outside the lock, and the channel slot it took goes unused.
+        await self._sleep_until(chat_at)
 
     async def _reserve_chat(self, session: AsyncSession, address: str, now: float) -> float:
         """The chat's next slot (now when the chat has no budget of its own)."""
@@ -325,9 +324,10 @@ def shared_pacers_from_settings(
 ) -> dict[str, SharedPacer]:
     """Database-shared pacers per platform, keyed by bot so two bots never share a budget.
 
-    The channel's burst is half the platform's: our clock decides when a send may go, the
-    platform counts when it arrives, and the tokens kept back absorb the difference (event
-    loop and network jitter) instead of turning it into a 429.
+    The channel's burst is half the platform's, a chat's one message less than its three:
+    our clock decides when a send may go, the platform counts when it arrives, and the
+    tokens kept back absorb the difference (event loop and network jitter) instead of
+    turning it into a 429.
     """
     telegram_bot = (
         settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
@@ -342,6 +342,7 @@ def shared_pacers_from_settings(
             settings.telegram_rate_per_second,
             burst=max(1.0, settings.telegram_rate_per_second * SHARED_BURST_FRACTION),
             per_chat_rate=settings.telegram_rate_per_chat_per_second,
+            per_chat_burst=DEFAULT_PER_CHAT_BURST - 1.0,
             clock=clock,
             sleep=sleep,
         ),

@@ -34,17 +34,25 @@ class Runtime:
     staff_actions: StaffActionHandler | None = None
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set while no background work (inbound processing) runs: bulk sends yield to it.
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.idle.set()
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run work in the background, keeping a reference and logging its failure."""
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
+        self.idle.clear()
         task.add_done_callback(self._finished)
         return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        if not self._tasks:
+            self.idle.set()
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
 

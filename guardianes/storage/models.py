@@ -592,6 +592,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_chat", "channel", "address", "id"),
+        # Claims per lane: replies are found among queued broadcast rows by kind.
+        Index("ix_outbox_messages_lane_due", "kind", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -29,6 +29,8 @@ PENDING_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 DONE_STATUSES = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)
 # Messages the bot starts on its own, many at once: the bulk lane, behind replies.
 BULK_KINDS: tuple[str, ...] = (OutboxKind.BROADCAST, OutboxKind.VISIT, OutboxKind.REMINDER)
+# Everything else: answers to someone who wrote, and the keyboard edits that go with them.
+URGENT_KINDS: tuple[str, ...] = tuple(k.value for k in OutboxKind if k.value not in BULK_KINDS)
 
 
 class Lane(StrEnum):
@@ -45,7 +47,9 @@ def lane_of(kind: str) -> Lane:
 
 def _in_lane(lane: Lane | None, table: Any = OutboxMessage) -> Any:
     if lane is Lane.URGENT:
-        return table.kind.not_in(BULK_KINDS)
+        # A positive list, so the (kind, status, next_attempt_at) index finds the few
+        # replies among thousands of queued broadcast rows without reading them.
+        return table.kind.in_(URGENT_KINDS)
     if lane is Lane.BULK:
         return table.kind.in_(BULK_KINDS)
     return true()
