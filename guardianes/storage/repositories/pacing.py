@@ -33,17 +33,14 @@ async def reserve(
     session: AsyncSession, key: str, *, interval: float, tolerance: float, now: float
 ) -> float:
     """Take the next slot of `key` whenever it is; returns the instant the send may go."""
+    # One upsert: a budget seen for the first time starts full (its slot is now).
     statement = (
-        update(PacingSlot)
-        .where(PacingSlot.key == key)
-        .values(tat=_started(now) + interval)
+        insert_for(session, PacingSlot)
+        .values(key=key, tat=now + interval)
+        .on_conflict_do_update(index_elements=["key"], set_={"tat": _started(now) + interval})
         .returning(PacingSlot.tat)
-        .execution_options(synchronize_session=False)
     )
-    tat = (await session.execute(statement)).scalar_one_or_none()
-    if tat is None:
-        await _ensure(session, key, now)
-        tat = (await session.execute(statement)).scalar_one()
+    tat = (await session.execute(statement)).scalar_one()
     return max(now, float(tat) - interval - tolerance)
 
 
