@@ -457,6 +457,7 @@ class OutboxSender:
         return kept
 
     async def _deliver(self, row: OutboxMessage, *, yield_to_replies: bool = False) -> None:
+        shown = self._shown.pop(row.id, None)
         channel = self.runtime.channels.get(row.channel)
         if channel is None:
             async with unit_of_work(self.runtime.sessions) as session:
@@ -490,7 +491,7 @@ class OutboxSender:
                 self._flight.answer()
 
         try:
-            await self._send_and_record(row, channel, pacer, answer)
+            await self._send_and_record(row, channel, pacer, answer, shown)
         finally:
             answer()  # also when cancelled mid-send
             self._flight.finish()
@@ -501,6 +502,7 @@ class OutboxSender:
         channel: Channel,
         pacer: Pacer | None,
         answer: Callable[[], None],
+        shown: ShownMessage | None,
     ) -> None:
         delivery = Delivery(
             outbox_id=row.id,
@@ -510,7 +512,7 @@ class OutboxSender:
             edit_message_id=row.edit_message_id,
             locale=row.locale,
             as_template=row.as_template,
-            shown=self._shown.pop(row.id, None),
+            shown=shown,
         )
         failure: SendFailedError | None = None
         try:
