@@ -293,8 +293,11 @@ class OutboxSender:
             if self._deliveries:
                 await asyncio.gather(*self._deliveries, return_exceptions=True)
         except asyncio.CancelledError:
+            # Stopped hard: sends under way end here too, and their transactions roll back
+            # before this returns (nothing of this process writes afterwards).
             for task in self._deliveries:
                 task.cancel()
+            await asyncio.gather(*self._deliveries, return_exceptions=True)
             raise
         finally:
             forwarder.cancel()

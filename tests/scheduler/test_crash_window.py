@@ -26,7 +26,7 @@ from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.runtime import Runtime
-from guardianes.storage.db import unit_of_work
+from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.types import utcnow
 from tests.fakes.telegram_server import FakeTelegramServer
@@ -83,6 +83,7 @@ async def slow_platform() -> AsyncIterator[FakeTelegramServer]:
 async def test_a_crash_mid_broadcast_repeats_at_most_the_sends_in_flight(
     session_factory: async_sessionmaker[AsyncSession],
     other_process_sessions: async_sessionmaker[AsyncSession],
+    database_url: str,
     tmp_path: Path,
 ) -> None:
     await add_guardians(session_factory, RECIPIENTS)
@@ -92,13 +93,15 @@ async def test_a_crash_mid_broadcast_repeats_at_most_the_sends_in_flight(
         )
     async with slow_platform() as fake:
         settings = telegram_settings(tmp_path, fake)
-        async with process(session_factory, settings, timedelta(0)) as first:
+        doomed = create_engine(database_url)  # the process that will die, with its connections
+        async with process(create_session_factory(doomed), settings, timedelta(0)) as first:
             await BroadcastDispatcher(first.runtime).run_once()
             running = asyncio.create_task(first.run_forever())
             await fake.wait_for(lambda: len(fake.sent()) >= KILL_AFTER, within=30.0)
             in_flight = first.in_flight
-            running.cancel()  # kill -9: every task stops where it is
+            running.cancel()  # kill -9: every task stops where it is...
             await asyncio.gather(running, return_exceptions=True)
+        await doomed.dispose()  # ...and the system closes its database connections
         received_before_restart = len(fake.sent())
 
         # The next process starts after the dead one's leases ran out.
