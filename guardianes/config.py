@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -146,6 +147,29 @@ class Settings(BaseSettings):
     # Photo files no submission or conversation refers to are removed after this long.
     media_orphan_grace_seconds: int = 24 * 3600
     media_sweep_seconds: float = 3600.0
+    # Outbox lanes, shared pacing, quiet hours and the crash window (issue 10: delivery)
+    # A claimed row is someone else's to send after this long (a crash, a hung send).
+    outbox_lease_seconds: float = 30.0
+    # A send not answered within this is abandoned and retried (it may have arrived).
+    outbox_send_timeout_seconds: float = 10.0
+    # Rows one process holds claimed at once, per lane (replies, bulk): what a crash may
+    # send twice is at most what was in flight.
+    outbox_max_in_flight: int = 16
+    # Pace through the database so every process of one bot shares the platform's cap.
+    outbox_shared_pacing: bool = True
+    # Local window (GUARDIANES_TIMEZONE) in which broadcasts, visit notices and reminders
+    # wait, e.g. 21:00 and 08:00; replies are never held. Unset: no quiet hours.
+    quiet_hours_start: time | None = None
+    quiet_hours_end: time | None = None
+
+    @model_validator(mode="after")
+    def _send_timeout_within_lease(self) -> Settings:
+        """A send must end before its claim does, or another process would send it too."""
+        if self.outbox_send_timeout_seconds >= self.outbox_lease_seconds:
+            raise ValueError("outbox_send_timeout_seconds must be shorter than the lease")
+        if (self.quiet_hours_start is None) != (self.quiet_hours_end is None):
+            raise ValueError("quiet_hours_start and quiet_hours_end go together")
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -39,6 +39,15 @@ class SendFailedError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class ShownMessage:
+    """What the message a delivery edits shows now, as the outbox recorded it."""
+
+    prompt: Prompt
+    locale: str
+    keyboard_closed: bool = False  # its keyboard was removed after a press
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One outbox row as the channel sees it."""
 
@@ -49,6 +58,7 @@ class Delivery:
     edit_message_id: str | None = None  # replace this earlier message when the channel can
     locale: str = "es"
     as_template: bool = False  # WhatsApp: send the approved template for `kind`
+    shown: ShownMessage | None = None  # the edited message's current content, when known
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,11 @@
-"""Token buckets that keep sends under the platforms' rate caps.
+"""Pacing sends under the platforms' rate caps, with replies ahead of bulk messages.
+
+Two pacers share one interface (`Pacer`): `ChannelPacer` keeps its token buckets in memory
+(one process, tests, the console), `SharedPacer` keeps them in the database (GCRA rows, see
+`storage.models_pacing`), so every sender process of one bot draws on one budget, the way
+the platform counts it. Both give an `urgent` acquire (a reply to someone who just wrote)
+the next free slot before any bulk send (broadcast, visit notice, reminder) waiting for one,
+and both refill a paused budget from the end of the pause, one token at a time.
 
 Clock and sleep are injectable, so tests and benchmarks pace on a virtual clock (the same
 one a fake platform measures its caps with) instead of waiting for real.
@@ -7,11 +14,19 @@ one a fake platform measures its caps with) instead of waiting for real.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.repositories import pacing as pacing_repo
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -20,10 +35,41 @@ Sleep = Callable[[float], Awaitable[None]]
 # hair early, which a platform counting the same way would answer with a 429.
 SAFETY_MARGIN_SECONDS = 1e-6
 DEFAULT_PER_CHAT_BURST = 3.0
+# The share of the platform's burst a shared budget uses (see `shared_pacers_from_settings`).
+SHARED_BURST_FRACTION = 0.5
+# A shared per-chat budget unused this long is full again: its row can go.
+IDLE_BUDGET_SECONDS = 3600.0
+
+
+class Pacer(Protocol):
+    """What the outbox sender needs of a pacer."""
+
+    async def acquire(self, address: str, *, urgent: bool = False) -> None:
+        """Wait until one message to `address` may go, and count it."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """The platform said slow down: nothing for `seconds`, then refill from empty."""
+        ...
+
+
+# Called with the channel's name on every 429 (a metrics module appends its counter here).
+rate_limited_listeners: list[Callable[[str], None]] = []
+
+
+def record_rate_limited(channel: str) -> None:
+    """The platform answered 429 despite pacing: log it and tell the listeners."""
+    logger.warning("%s answered 429 (too many requests): channel paused", channel)
+    for listener in rate_limited_listeners:
+        listener(channel)
 
 
 class TokenBucket:
-    """`rate` tokens per second, holding at most `burst`; `acquire` waits for one."""
+    """`rate` tokens per second, holding at most `burst`; `acquire` waits for one.
+
+    Waiters are served in arrival order, except that an urgent waiter goes before every
+    non-urgent one. A pause empties the bucket, and it refills from the end of the pause.
+    """
 
     def __init__(
         self,
@@ -40,34 +86,66 @@ class TokenBucket:
         self._sleep = sleep
         self._updated = clock()
         self._paused_until = 0.0
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # FIFO among non-urgent waiters keeps claim order
+        self._urgent_lock = asyncio.Lock()
+        self._urgent_waiting = 0
+        self._no_urgent = asyncio.Event()
+        self._no_urgent.set()
+
+    @property
+    def tokens(self) -> float:
+        """Tokens available now (for tests and reports)."""
+        self._refill(self._clock())
+        return self._tokens
 
     def _refill(self, now: float) -> None:
-        self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
-        self._updated = now
+        # Time before `_updated` (a pause still running) earns nothing.
+        earned = max(0.0, now - self._updated) * self.rate
+        self._tokens = min(self.burst, self._tokens + earned)
+        self._updated = max(self._updated, now)
 
     def pause(self, seconds: float) -> None:
-        """Send nothing for `seconds` (the platform asked us to slow down)."""
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
-        self._tokens = 0.0
+        """Send nothing for `seconds`; then the bucket refills from empty."""
+        until = self._clock() + seconds
+        if until > self._paused_until:
+            self._paused_until = until
+            self._tokens = 0.0
+            self._updated = until
 
-    async def acquire(self) -> None:
+    async def acquire(self, *, urgent: bool = False) -> None:
         """Wait until a token is available and take it."""
-        async with self._lock:  # FIFO among waiters keeps sends in claim order
-            while True:
-                now = self._clock()
-                if now < self._paused_until:
-                    await self._sleep(self._paused_until - now)
-                    continue
-                self._refill(now)
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                await self._sleep((1 - self._tokens) / self.rate + SAFETY_MARGIN_SECONDS)
+        if urgent:
+            self._urgent_waiting += 1
+            self._no_urgent.clear()
+            try:
+                async with self._urgent_lock:
+                    await self._take(urgent=True)
+            finally:
+                self._urgent_waiting -= 1
+                if not self._urgent_waiting:
+                    self._no_urgent.set()
+            return
+        async with self._lock:
+            await self._take(urgent=False)
+
+    async def _take(self, *, urgent: bool) -> None:
+        while True:
+            if not urgent and self._urgent_waiting:
+                await self._no_urgent.wait()
+                continue
+            now = self._clock()
+            if now < self._paused_until:
+                await self._sleep(self._paused_until - now)
+                continue
+            self._refill(now)
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return
+            await self._sleep((1 - self._tokens) / self.rate + SAFETY_MARGIN_SECONDS)
 
 
 class ChannelPacer:
-    """One bucket for the whole channel plus one per chat (evicting idle chats)."""
+    """In memory: one bucket for the whole channel plus one per chat (evicting idle chats)."""
 
     def __init__(
         self,
@@ -103,22 +181,123 @@ class ChannelPacer:
             self._chats.move_to_end(address)
         return bucket
 
-    async def acquire(self, address: str) -> None:
+    async def acquire(self, address: str, *, urgent: bool = False) -> None:
         """Wait for the chat's turn, then for the channel's."""
         bucket = self._chat_bucket(address)
         if bucket is not None:
             await bucket.acquire()
-        await self.overall.acquire()
+        await self.overall.acquire(urgent=urgent)
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         """Pause the whole channel."""
         self.overall.pause(seconds)
+
+
+class SharedPacer:
+    """Budgets kept in the database, so all processes sending as one bot share them.
+
+    For the channel's budget, urgent sends reserve the next slot whenever it is, and bulk
+    sends take a slot only when one is free now: a reply never queues behind bulk
+    reservations, in this process or any other. A send's chat slot is reserved in the same
+    transaction (the outbox has one message per chat in flight, so there is no queue to
+    jump there). One bulk sender per process polls the budget at a time (the others wait
+    on a local lock), so waiting costs one query per slot, not one per row.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        key: str,
+        rate: float,
+        *,
+        burst: float,
+        per_chat_rate: float | None = None,
+        per_chat_burst: float = DEFAULT_PER_CHAT_BURST,
+        clock: Clock = time.time,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.sessions = sessions
+        self.key = key
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1.0) * self.interval
+        self.chat_interval = 1.0 / per_chat_rate if per_chat_rate else None
+        self.chat_tolerance = (per_chat_burst - 1.0) * (self.chat_interval or 0.0)
+        self._clock = clock
+        self._sleep = sleep
+        self._bulk = asyncio.Lock()
+        self._urgent = asyncio.Lock()
+
+    def chat_key(self, address: str) -> str:
+        """The budget row of one chat."""
+        return f"{self.key}:chat:{address}"
+
+    async def _sleep_until(self, moment: float) -> None:
+        wait = moment - self._clock()
+        if wait > 0:
+            await self._sleep(wait + SAFETY_MARGIN_SECONDS)
+
+    async def acquire(self, address: str, *, urgent: bool = False) -> None:
+        """Wait for the chat's slot, then for the channel's."""
+        if urgent:
+            # One transaction for both slots: a reply's way to the platform stays short.
+            async with self._urgent, unit_of_work(self.sessions) as session:
+                now = self._clock()
+                chat_at = await self._reserve_chat(session, address, now)
+                channel_at = await pacing_repo.reserve(
+                    session, self.key, interval=self.interval, tolerance=self.tolerance, now=now
+                )
+            await self._sleep_until(max(chat_at, channel_at))
+            return
+        async with self._bulk:
+            while True:
+                # One transaction per slot: the chat's slot is reserved with the channel's.
+                async with unit_of_work(self.sessions) as session:
+                    now = self._clock()
+                    wait = await pacing_repo.take_if_free(
+                        session, self.key, interval=self.interval, tolerance=self.tolerance, now=now
+                    )
+                    if wait <= 0:
+                        chat_at = await self._reserve_chat(session, address, now)
+                        break
+                await self._sleep(wait + SAFETY_MARGIN_SECONDS)
+        # A bulk row rarely finds its chat busy (one per chat in flight); when it does it
+        # waits here, outside the lock, and the channel slot it took goes unused.
+        await self._sleep_until(chat_at)
+
+    async def _reserve_chat(self, session: AsyncSession, address: str, now: float) -> float:
+        """The chat's next slot (now when the chat has no budget of its own)."""
+        if self.chat_interval is None:
+            return now
+        return await pacing_repo.reserve(
+            session,
+            self.chat_key(address),
+            interval=self.chat_interval,
+            tolerance=self.chat_tolerance,
+            now=now,
+        )
+
+    async def pause(self, seconds: float) -> None:
+        """Every process of this bot sends nothing for `seconds`, then refills from empty."""
+        now = self._clock()
+        # Empty at the end of the pause: the first send one interval later, as in memory.
+        first = now + seconds + self.interval
+        async with unit_of_work(self.sessions) as session:
+            await pacing_repo.hold_until(
+                session, self.key, until=first, tolerance=self.tolerance, now=now
+            )
+
+    async def forget_idle_chats(self) -> int:
+        """Drop budget rows of chats idle for an hour; returns how many."""
+        async with unit_of_work(self.sessions) as session:
+            return await pacing_repo.forget_idle(
+                session, before=self._clock() - IDLE_BUDGET_SECONDS
+            )
 
 
 def pacers_from_settings(
     settings: Settings, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
 ) -> dict[str, ChannelPacer]:
-    """A pacer per platform at its configured cap (Telegram 30/s, 1/s per chat; WhatsApp 80/s)."""
+    """In-memory pacers per platform at its cap (Telegram 30/s, 1/s per chat; WhatsApp 80/s)."""
     return {
         "telegram": ChannelPacer(
             settings.telegram_rate_per_second,
@@ -130,6 +309,48 @@ def pacers_from_settings(
         "whatsapp": ChannelPacer(
             settings.whatsapp_rate_per_second,
             burst=settings.whatsapp_rate_per_second,
+            clock=clock,
+            sleep=sleep,
+        ),
+    }
+
+
+def shared_pacers_from_settings(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    clock: Clock = time.time,
+    sleep: Sleep = asyncio.sleep,
+) -> dict[str, SharedPacer]:
+    """Database-shared pacers per platform, keyed by bot so two bots never share a budget.
+
+    The channel's burst is half the platform's, a chat's one message less than its three:
+    our clock decides when a send may go, the platform counts when it arrives, and the
+    tokens kept back absorb the difference (event loop and network jitter) instead of
+    turning it into a 429.
+    """
+    telegram_bot = (
+        settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
+        if settings.telegram_bot_token
+        else "none"
+    )
+    whatsapp_number = settings.whatsapp_phone_number_id or "none"
+    return {
+        "telegram": SharedPacer(
+            sessions,
+            f"telegram:{telegram_bot}",
+            settings.telegram_rate_per_second,
+            burst=max(1.0, settings.telegram_rate_per_second * SHARED_BURST_FRACTION),
+            per_chat_rate=settings.telegram_rate_per_chat_per_second,
+            per_chat_burst=DEFAULT_PER_CHAT_BURST - 1.0,
+            clock=clock,
+            sleep=sleep,
+        ),
+        "whatsapp": SharedPacer(
+            sessions,
+            f"whatsapp:{whatsapp_number}",
+            settings.whatsapp_rate_per_second,
+            burst=max(1.0, settings.whatsapp_rate_per_second * SHARED_BURST_FRACTION),
             clock=clock,
             sleep=sleep,
         ),

@@ -228,7 +228,7 @@ async def _after_failure(runtime: Runtime, key: str, error: Exception) -> bool:
                     at=utcnow() + timedelta(seconds=delay),
                     error=reason,
                 )
-                runtime.spawn(_retry_later(runtime, key, delay), name=f"retry {key}")
+                runtime.spawn(_retry_later(runtime, key, delay), name=f"retry {key}", busy=False)
                 return False
             if transient:
                 reason = f"gave up after {attempts} attempts: {reason}"[:2000]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.conversations.messages import Prompt
+from guardianes.conversations.messages import Prompt, PromptKind
 from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 
@@ -70,4 +70,26 @@ async def enqueue_to_guardian(
         kind=kind,
         locale=guardian.locale,
         as_template=needs_template(guardian.channel, guardian.last_inbound_at, now),
+    )
+
+
+async def queue_keyboard_close(
+    session: AsyncSession, *, channel: str, address: str, message_id: str
+) -> OutboxMessage | None:
+    """Queue removing the keyboard of a pressed question, once per message; None if queued.
+
+    The edit counts against the platform's caps like a send, so it goes through the outbox
+    and its pacing (in the replies' lane) rather than straight from the inbound handler.
+    """
+    if await outbox_repo.has_row_editing(
+        session, channel, address, OutboxKind.CLOSE_KEYBOARD, message_id
+    ):
+        return None
+    return await outbox_repo.enqueue(
+        session,
+        channel=channel,
+        address=address,
+        payload=Prompt(kind=PromptKind.DONE, text="").to_json(),
+        kind=OutboxKind.CLOSE_KEYBOARD,
+        edit_message_id=message_id,
     )

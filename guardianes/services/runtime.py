@@ -36,21 +36,37 @@ class Runtime:
     privacy: PrivacyHandler | None = None
     locks: KeyedLocks = field(default_factory=KeyedLocks)
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set while no background work (inbound processing) runs: bulk sends yield to it.
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _busy: set[asyncio.Task[Any]] = field(default_factory=set)
     rate_limits: RateLimits = field(init=False)
 
     def __post_init__(self) -> None:
         self.rate_limits = RateLimits(self.settings)
+        self.idle.set()
 
-    def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Run work in the background, keeping a reference and logging its failure."""
+    def spawn(
+        self, coroutine: Coroutine[Any, Any, Any], name: str, *, busy: bool = True
+    ) -> asyncio.Task[Any]:
+        """Run work in the background, keeping a reference and logging its failure.
+
+        `busy` work (processing messages) makes bulk sends yield to it; a task that mostly
+        sleeps (a retry waiting for its backoff) must not hold broadcasts back meanwhile.
+        """
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
+        if busy:
+            self._busy.add(task)
+            self.idle.clear()
         task.add_done_callback(self._finished)
         return task
 
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
+        self._busy.discard(task)
+        if not self._busy:
+            self.idle.set()
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
 

@@ -149,6 +149,8 @@ class OutboxKind(StrEnum):
     VISIT = "visit"
     REMINDER = "reminder"
     EVIDENCE = "evidence"  # a discrepancy's news to the guardians of its evidence
+    # Remove the inline keyboard of `edit_message_id` (a pressed question): paced like a send.
+    CLOSE_KEYBOARD = "close_keyboard"
 
 
 class BroadcastStatus(StrEnum):
@@ -625,6 +627,8 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_chat", "channel", "address", "id"),
+        # Claims per lane: replies are found among queued broadcast rows by kind.
+        Index("ix_outbox_messages_lane_due", "kind", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -654,6 +658,7 @@ class OutboxMessage(Base):
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
 from guardianes.storage import (  # noqa: E402
     models_evidence,  # noqa: F401
+    models_pacing,  # noqa: F401
     models_privacy,  # noqa: F401
     models_reports,  # noqa: F401
     models_training,  # noqa: F401

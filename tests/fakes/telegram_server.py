@@ -9,6 +9,11 @@ Tests inject updates (`fake.push(...)`, built by `fake.updates`, an `UpdateFacto
 inject faults (`fake.fail_next("sendMessage", 2, Fault.too_many_requests(3))`), optionally
 enforce Telegram's rate caps (`RateLimits`), and wait for calls without sleeping
 (`await fake.wait_for_calls("sendMessage", 2)`).
+
+Like Telegram it refuses (400) an edit that changes nothing ("message is not modified"),
+a second answer to one callback query, and an answer later than `callback_answer_timeout`
+seconds after the press. `send_delay` makes it a slow platform: a message is delivered
+(and recorded) on arrival, and the answer comes that many seconds later.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ SENDING_METHODS = frozenset(
     {"sendMessage", "editMessageText", "editMessageReplyMarkup", "sendDocument", "sendPhoto"}
 )
 UPLOADS = "_uploads"  # files of a multipart request, by form field
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+DEFAULT_CALLBACK_ANSWER_TIMEOUT = 10.0
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -130,6 +137,8 @@ class UpdateFactory:
         self._groups = itertools.count(13_500_000_000_000_001)
         self.files: dict[str, StoredFile] = {}
         self.clock: Callable[[], float] = time.time
+        # When each callback query was made (monotonic seconds): answers are timed from it.
+        self.callbacks_made: dict[str, float] = {}
 
     def next_message_id(self, chat_id: int) -> int:
         """The next message id in a chat (users and the bot share one sequence per chat)."""
@@ -361,8 +370,10 @@ class UpdateFactory:
                 "date": int(self.clock()),
                 "text": "¿Pregunta?",
             }
+        query_id = f"{user.id}{next(self._file_numbers):08d}"
+        self.callbacks_made[query_id] = time.monotonic()
         query = {
-            "id": f"{user.id}{next(self._file_numbers):08d}",
+            "id": query_id,
             "from": user.to_json(),
             "message": message,
             "chat_instance": f"-{user.id}",
@@ -476,6 +487,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int
+    at: float = 0.0  # monotonic seconds when the fake received it
 
     @property
     def ok(self) -> bool:
@@ -541,6 +553,9 @@ class FakeTelegramServer:
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.downloads: list[str] = []
         self.chats: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+        self.send_delay = 0.0
+        self.callback_answer_timeout = DEFAULT_CALLBACK_ANSWER_TIMEOUT
+        self.callback_answers: dict[str, float] = {}  # query id -> seconds after the press
         self._calls: list[Call] = []
         self._calls_by_method: dict[str, list[Call]] = defaultdict(list)
         self._pending: deque[dict[str, Any]] = deque()
@@ -685,6 +700,7 @@ class FakeTelegramServer:
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return self._error(401, "Unauthorized")
+        received = time.monotonic()
         params = await self._params(request)
         faults = self._faults.get(method)
         fault = faults.popleft() if faults else None
@@ -702,9 +718,11 @@ class FakeTelegramServer:
                 raise _ApiError(404, "Not Found")
             result = await handler(params)
         except _ApiError as error:
-            await self._record(method, params, error.status)
+            await self._record(method, params, error.status, received)
             return self._error(error.status, error.description, error.retry_after)
-        await self._record(method, params, 200)
+        await self._record(method, params, 200, received)
+        if self.send_delay and method in SENDING_METHODS:
+            await asyncio.sleep(self.send_delay)  # delivered already; the answer is slow
         return web.json_response({"ok": True, "result": result})
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
@@ -719,8 +737,10 @@ class FakeTelegramServer:
                 return web.Response(body=stored.data, content_type="application/octet-stream")
         return web.Response(status=404, text="Not Found")
 
-    async def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        call = Call(method, params, status)
+    async def _record(
+        self, method: str, params: dict[str, Any], status: int, at: float = 0.0
+    ) -> None:
+        call = Call(method, params, status, at or time.monotonic())
         async with self._changed:
             self._calls.append(call)
             self._calls_by_method[method].append(call)
@@ -918,8 +938,14 @@ class FakeTelegramServer:
         return message
 
     async def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
-        if not params.get("callback_query_id"):
-            raise _ApiError(400, "Bad Request: query is too old and response timeout expired")
+        query_id = str(params.get("callback_query_id") or "")
+        if not query_id or query_id in self.callback_answers:
+            raise _ApiError(400, QUERY_TOO_OLD)
+        made = self.updates.callbacks_made.get(query_id)
+        delay = time.monotonic() - made if made is not None else 0.0
+        if delay > self.callback_answer_timeout:
+            raise _ApiError(400, QUERY_TOO_OLD)
+        self.callback_answers[query_id] = delay
         return True
 
     async def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:

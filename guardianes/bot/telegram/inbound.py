@@ -2,8 +2,14 @@
 
 `TelegramInbound.handle(update)` is what the dispatcher calls for every update, whether it
 came from long polling or the webhook. It stores each message as an inbound event (through
-`store`, i.e. `accept_inbound`) before returning, answers every button press, and closes the
-keyboard of a question once it is answered so old buttons cannot be pressed twice.
+`store`, i.e. `accept_inbound`) before returning, and closes the keyboard of a question once
+it is answered so old buttons cannot be pressed twice (through `keyboards`, which queues the
+edit in the outbox: edits are paced like sends).
+
+A button press is answered first, on receipt, whatever happens next: Telegram shows a
+spinner until then and accepts an answer only once and only for a short time, so the
+answer never waits for storage or for the reply's turn in the outbox. The ids answered
+recently are remembered, so a redelivered or retried update is not answered twice.
 
 Telegram sends an album as one update per photo, with nothing marking the last one. Parts
 are collected per `media_group_id` and emitted as one PHOTO message once no part arrived for
@@ -16,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -33,7 +40,6 @@ from guardianes.bot.telegram.parse import (
     read_update,
     to_inbound,
 )
-from guardianes.bot.telegram.render import chat_id_of
 from guardianes.conversations.messages import InboundMessage, StoredMedia
 from guardianes.services.intake import MediaDecision
 
@@ -45,7 +51,11 @@ InboundStore = Callable[[InboundMessage], Awaitable[bool]]
 MediaGate = Callable[[str, Sequence[str]], Awaitable[MediaDecision]]
 # Keeps an update that needs no answer: (external id, kind, detail) -> False when kept before.
 NoticeSink = Callable[[str, str, str | None], Awaitable[bool]]
+# Queues removing the keyboard of (chat id, message id) once the press was stored.
+KeyboardCloser = Callable[[str, str], Awaitable[None]]
 DEFAULT_ALBUM_WINDOW = 1.5  # seconds without a new part after which an album is complete
+# Callback query ids remembered as answered; Telegram redelivers within minutes, not hours.
+ANSWERED_MEMORY = 10_000
 
 
 @dataclass
@@ -120,6 +130,7 @@ class TelegramInbound:
         store: InboundStore,
         fetch: PhotoFetcher,
         *,
+        keyboards: KeyboardCloser | None = None,
         album_window: float = DEFAULT_ALBUM_WINDOW,
         gate: MediaGate | None = None,
         note: NoticeSink | None = None,
@@ -129,36 +140,36 @@ class TelegramInbound:
         self.fetch = fetch
         self.gate = gate
         self.note = note
+        # Without a closer (adapter tests with no database) pressed keyboards stay open;
+        # the engine ignores stale presses either way.
+        self.keyboards = keyboards
         self.albums = AlbumCollector(store, window=album_window)
+        self._answered: OrderedDict[str, None] = OrderedDict()
 
     async def handle(self, update: Update) -> None:
-        """Store what the update says; answer it if it is a button press."""
+        """Answer a button press at once, then store what the update says."""
         query_id = callback_query_id(update)
-        try:
-            incoming = read_update(update)
-            if incoming is None:
-                await self.note_unanswered(update)
-                return
-            if incoming.photo is not None and self.gate is not None:
-                decision = await self.gate(
-                    incoming.inbound.user_id, [external_id(incoming.update_id)]
-                )
-                if decision is MediaDecision.DUPLICATE:
-                    logger.debug("Telegram update %s seen before", incoming.update_id)
-                    return  # received before (an album part redelivered late): no download
-                if decision is MediaDecision.DECLINE:
-                    incoming = replace(incoming, declined=True)
-            if incoming.media_group_id is not None:
-                await self.albums.add(incoming, await fetch_photo(incoming, self.fetch))
-                return
-            await self.albums.flush_user(incoming.inbound.user_id)
-            inbound = await to_inbound(incoming, self.fetch)
-            stored = await self.store(inbound)
-            if stored and incoming.closes_keyboard:
-                await self._close_keyboard(incoming)
-        finally:
-            if query_id is not None:
-                await self._answer(query_id)
+        if query_id is not None:
+            await self._answer(query_id)
+        incoming = read_update(update)
+        if incoming is None:
+            await self.note_unanswered(update)
+            return
+        if incoming.photo is not None and self.gate is not None:
+            decision = await self.gate(incoming.inbound.user_id, [external_id(incoming.update_id)])
+            if decision is MediaDecision.DUPLICATE:
+                logger.debug("Telegram update %s seen before", incoming.update_id)
+                return  # received before (an album part redelivered late): no download
+            if decision is MediaDecision.DECLINE:
+                incoming = replace(incoming, declined=True)
+        if incoming.media_group_id is not None:
+            await self.albums.add(incoming, await fetch_photo(incoming, self.fetch))
+            return
+        await self.albums.flush_user(incoming.inbound.user_id)
+        inbound = await to_inbound(incoming, self.fetch)
+        stored = await self.store(inbound)
+        if stored and incoming.closes_keyboard and self.keyboards is not None:
+            await self.keyboards(incoming.chat_id, str(incoming.message_id))
 
     async def note_unanswered(self, update: Update) -> None:
         """Keep an edit (or other update that needs no answer) so it can be counted."""
@@ -172,21 +183,17 @@ class TelegramInbound:
         await self.note(external_id(update.update_id), kind, detail)
 
     async def _answer(self, query_id: str) -> None:
-        # Telegram shows a spinner on the button until the press is answered.
+        """Answer a press once: a second answer (or a late one) is a 400 from Telegram."""
+        if query_id in self._answered:
+            return
+        self._answered[query_id] = None
+        if len(self._answered) > ANSWERED_MEMORY:
+            self._answered.popitem(last=False)
         try:
             await self.bot.answer_callback_query(query_id)
         except TelegramAPIError as error:
+            # Too old already (the update waited in Telegram's queue): nothing to retry.
             logger.info("answering callback %s failed: %s", query_id, error)
-
-    async def _close_keyboard(self, incoming: Incoming) -> None:
-        try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=chat_id_of(incoming.chat_id), message_id=incoming.message_id
-            )
-        except TelegramAPIError as error:
-            # Already closed, too old to edit, or Telegram busy: the engine ignores stale
-            # presses anyway, so this is cosmetic.
-            logger.info("closing keyboard of message %s failed: %s", incoming.message_id, error)
 
     async def close(self) -> None:
         """Emit pending albums so a clean shutdown loses no photos."""

@@ -34,6 +34,7 @@ from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.inbound import (
     DEFAULT_ALBUM_WINDOW,
     InboundStore,
+    KeyboardCloser,
     MediaGate,
     NoticeSink,
     TelegramInbound,
@@ -50,6 +51,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # /staff stays unlisted; /misdatos and /borrarmisdatos are the ARCO rights (the notice names them).
 COMMANDS = ("start", "menu", "help", "cancel", "back", "skip", "misdatos", "borrarmisdatos")
 STATE_ATTRIBUTE = "telegram_transport"
+CHANNEL_NAME = "telegram"
 POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
 MIN_RETRY_DELAY = 1.0
@@ -99,6 +101,7 @@ class TelegramTransport:
         store: InboundStore,
         *,
         bot: Bot | None = None,
+        keyboards: KeyboardCloser | None = None,
         album_window: float = DEFAULT_ALBUM_WINDOW,
         poll_timeout: int = POLL_TIMEOUT_SECONDS,
         retry_delay: float = MIN_RETRY_DELAY,
@@ -112,6 +115,7 @@ class TelegramTransport:
             self.bot,
             store,
             photo_fetcher(self.bot, settings.media_dir, settings.max_photo_bytes),
+            keyboards=keyboards,
             album_window=album_window,
             gate=gate,
             note=note,
@@ -339,6 +343,22 @@ def _raw_updates(error: ClientDecodeError) -> list[dict[str, Any]] | None:
     return result
 
 
+def keyboard_closer(runtime: Runtime) -> KeyboardCloser:
+    """Closing a pressed keyboard as an outbox row: paced, and never twice for one message."""
+    from guardianes.services.outbox import queue_keyboard_close
+    from guardianes.storage.db import unit_of_work
+
+    async def close(chat_id: str, message_id: str) -> None:
+        async with unit_of_work(runtime.sessions) as session:
+            queued = await queue_keyboard_close(
+                session, channel=CHANNEL_NAME, address=chat_id, message_id=message_id
+            )
+        if queued is not None:
+            runtime.outbox_wakeup.set()
+
+    return close
+
+
 async def start_telegram(
     runtime: Runtime, app: FastAPI | None
 ) -> Callable[[], Awaitable[None]] | None:
@@ -353,6 +373,7 @@ async def start_telegram(
     transport = TelegramTransport(
         settings,
         partial(accept_inbound, runtime),
+        keyboards=keyboard_closer(runtime),
         gate=partial(media_decision, runtime, CHANNEL),
         note=partial(note_event, runtime, CHANNEL),
     )

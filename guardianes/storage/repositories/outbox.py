@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -15,6 +17,7 @@ from guardianes.storage.models import (
     DeliveryStatus,
     Guardian,
     GuardianStatus,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
 )
@@ -23,6 +26,33 @@ from guardianes.storage.types import utcnow
 
 # Rows not yet confirmed sent; an earlier one of these blocks later rows of the same chat.
 PENDING_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
+DONE_STATUSES = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.READ)
+# Messages the bot starts on its own, many at once: the bulk lane, behind replies.
+BULK_KINDS: tuple[str, ...] = (OutboxKind.BROADCAST, OutboxKind.VISIT, OutboxKind.REMINDER)
+# Everything else: answers to someone who wrote, and the keyboard edits that go with them.
+URGENT_KINDS: tuple[str, ...] = tuple(k.value for k in OutboxKind if k.value not in BULK_KINDS)
+
+
+class Lane(StrEnum):
+    """Which rows a claim looks at: replies (and their keyboard edits) first, bulk after."""
+
+    URGENT = "urgent"
+    BULK = "bulk"
+
+
+def lane_of(kind: str) -> Lane:
+    """The lane of an outbox row's kind."""
+    return Lane.BULK if kind in BULK_KINDS else Lane.URGENT
+
+
+def _in_lane(lane: Lane | None, table: Any = OutboxMessage) -> Any:
+    if lane is Lane.URGENT:
+        # A positive list, so the (kind, status, next_attempt_at) index finds the few
+        # replies among thousands of queued broadcast rows without reading them.
+        return table.kind.in_(URGENT_KINDS)
+    if lane is Lane.BULK:
+        return table.kind.in_(BULK_KINDS)
+    return true()
 
 
 async def enqueue(
@@ -55,8 +85,12 @@ async def enqueue(
     return row
 
 
-def _due_heads(now: datetime, channels: Sequence[str]) -> Any:
+def _due_heads(now: datetime, channels: Sequence[str], lane: Lane | None = None) -> Any:
     """Rows due now that are the oldest unsent row of their chat (keeps per-chat order).
+
+    In the urgent lane only earlier urgent rows count: a reply overtakes the broadcast row
+    queued for the same person, which would otherwise hold it until the broadcast reached
+    them. A bulk row still waits for every earlier row of its chat.
 
     The head test is a correlated `min(id)` over the chat's unsent rows: an index probe on
     (channel, address, id) per candidate whatever the planner's statistics say. (As a NOT
@@ -70,6 +104,7 @@ def _due_heads(now: datetime, channels: Sequence[str]) -> Any:
             earlier.channel == OutboxMessage.channel,
             earlier.address == OutboxMessage.address,
             earlier.status.in_(PENDING_STATUSES),
+            _in_lane(lane if lane is Lane.URGENT else None, earlier),
         )
         .scalar_subquery()
     )
@@ -78,7 +113,10 @@ def _due_heads(now: datetime, channels: Sequence[str]) -> Any:
     return (
         select(OutboxMessage.id)
         .where(
-            OutboxMessage.channel.in_(channels), ready | expired, OutboxMessage.id == oldest_unsent
+            OutboxMessage.channel.in_(channels),
+            _in_lane(lane),
+            ready | expired,
+            OutboxMessage.id == oldest_unsent,
         )
         .order_by(OutboxMessage.id)
     )
@@ -92,10 +130,11 @@ async def claim_due(
     limit: int,
     lease: timedelta,
     now: datetime | None = None,
+    lane: Lane | None = None,
 ) -> list[OutboxMessage]:
     """Claim up to `limit` rows due at `now` for this worker; no two workers get the same row."""
     moment = now or utcnow()
-    candidates = _due_heads(moment, channels).limit(limit)
+    candidates = _due_heads(moment, channels, lane).limit(limit)
     if is_postgres(session):
         candidates = candidates.with_for_update(skip_locked=True)
     ids = list((await session.execute(candidates)).scalars().all())
@@ -135,13 +174,19 @@ async def claim_due(
     return list(rows.scalars().all())
 
 
-async def next_due_at(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
+async def next_due_at(
+    session: AsyncSession, channels: Sequence[str], lane: Lane | None = None
+) -> datetime | None:
     """When the next row becomes claimable (queued and due, or its claim expired); None if none."""
     queued = select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.channel.in_(channels), OutboxMessage.status == OutboxStatus.QUEUED
+        OutboxMessage.channel.in_(channels),
+        OutboxMessage.status == OutboxStatus.QUEUED,
+        _in_lane(lane),
     )
     leased = select(func.min(OutboxMessage.claimed_until)).where(
-        OutboxMessage.channel.in_(channels), OutboxMessage.status == OutboxStatus.SENDING
+        OutboxMessage.channel.in_(channels),
+        OutboxMessage.status == OutboxStatus.SENDING,
+        _in_lane(lane),
     )
     moments = [
         (await session.execute(statement)).scalar_one_or_none() for statement in (queued, leased)
@@ -200,6 +245,72 @@ async def mark_sent_many(
         .execution_options(synchronize_session=False)
     )
     return list(result.scalars().all())
+
+
+async def extend_claim(
+    session: AsyncSession, outbox_id: int, *, worker: str, until: datetime
+) -> bool:
+    """Keep this worker's claim on a row until `until`; False when the claim was lost."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_by == worker,
+        )
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageState:
+    """What a message the bot sent shows now, as the last row that reached it recorded."""
+
+    kind: str
+    payload: dict[str, Any]
+    locale: str
+
+
+async def message_state(
+    session: AsyncSession, channel: str, address: str, platform_message_id: str
+) -> MessageState | None:
+    """The latest confirmed send or edit of one platform message; None if we know of none."""
+    row = (
+        await session.execute(
+            select(OutboxMessage.kind, OutboxMessage.payload, OutboxMessage.locale)
+            .where(
+                OutboxMessage.channel == channel,
+                OutboxMessage.address == address,
+                OutboxMessage.platform_message_id == platform_message_id,
+                OutboxMessage.status.in_(DONE_STATUSES),
+            )
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return MessageState(kind=row.kind, payload=row.payload, locale=row.locale)
+
+
+async def has_row_editing(
+    session: AsyncSession, channel: str, address: str, kind: str, edit_message_id: str
+) -> bool:
+    """True when a row of `kind` editing that message exists already (sent or not)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.channel == channel,
+            OutboxMessage.address == address,
+            OutboxMessage.kind == kind,
+            OutboxMessage.edit_message_id == edit_message_id,
+            OutboxMessage.status.not_in((OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def release_claims(session: AsyncSession, outbox_ids: Sequence[int], *, worker: str) -> None:

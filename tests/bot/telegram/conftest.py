@@ -15,7 +15,12 @@ from aiogram import Bot
 from aiogram.types import Update
 from fastapi import FastAPI
 
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport, build_bot
+from guardianes.bot.telegram.runner import (
+    STATE_ATTRIBUTE,
+    TelegramTransport,
+    build_bot,
+    keyboard_closer,
+)
 from guardianes.bot.telegram.webhook import router
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage
@@ -123,6 +128,23 @@ class RecordingStore:
             return list(self.messages)
 
 
+@dataclass
+class RecordingKeyboards:
+    """A keyboard closer that notes which (chat, message) keyboards were to be closed."""
+
+    closed: list[tuple[str, str]] = field(default_factory=list)
+
+    async def __call__(self, chat_id: str, message_id: str) -> None:
+        """Note one request."""
+        self.closed.append((chat_id, message_id))
+
+
+@pytest.fixture
+def keyboards() -> RecordingKeyboards:
+    """Where the transport under test asks for pressed keyboards to be closed."""
+    return RecordingKeyboards()
+
+
 @pytest.fixture
 def store() -> RecordingStore:
     """Where the transport under test stores inbound messages."""
@@ -131,11 +153,16 @@ def store() -> RecordingStore:
 
 @pytest.fixture
 async def transport(
-    tg_settings: Settings, store: RecordingStore
+    tg_settings: Settings, store: RecordingStore, keyboards: RecordingKeyboards
 ) -> AsyncIterator[TelegramTransport]:
     """A transport on the fake server, not started: tests feed updates directly."""
     transport = TelegramTransport(
-        tg_settings, store, album_window=ALBUM_WINDOW, poll_timeout=1, retry_delay=0.01
+        tg_settings,
+        store,
+        keyboards=keyboards,
+        album_window=ALBUM_WINDOW,
+        poll_timeout=1,
+        retry_delay=0.01,
     )
     yield transport
     await transport.stop()
@@ -237,6 +264,7 @@ async def live(demo_runtime: Runtime, fake: FakeTelegramServer) -> AsyncIterator
     transport = TelegramTransport(
         demo_runtime.settings,
         partial(accept_inbound, demo_runtime),
+        keyboards=keyboard_closer(demo_runtime),
         album_window=ALBUM_WINDOW,
         poll_timeout=1,
         retry_delay=0.01,

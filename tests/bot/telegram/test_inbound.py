@@ -6,7 +6,7 @@ import pytest
 
 from guardianes.bot.telegram.parse import MediaFailedError
 from guardianes.bot.telegram.runner import TelegramTransport
-from guardianes.conversations.messages import InboundKind
+from guardianes.conversations.messages import InboundKind, InboundMessage
 from tests.fakes.telegram_server import ALICE, BOB, FakeTelegramServer, Fault, UpdateFactory
 
 from .conftest import JPEG_BYTES, PNG_BYTES, RecordingStore, make_settings
@@ -116,36 +116,54 @@ async def test_stopping_stores_an_album_still_collecting(
     assert len(inbound.photos) == 2
 
 
-async def test_a_press_is_answered_and_its_keyboard_closed(
-    transport, fake: FakeTelegramServer, updates, as_update, store
+async def test_a_press_is_answered_and_its_keyboard_queued_for_closing(
+    transport, fake: FakeTelegramServer, as_update, store, keyboards
 ):
+    updates = fake.updates
     data = updates.callback(BOB, "c:si")
     await transport.feed_update(as_update(data))
     [answer] = fake.calls("answerCallbackQuery")
+    assert answer.ok
     assert answer.params["callback_query_id"] == data["callback_query"]["id"]
-    [close] = fake.calls("editMessageReplyMarkup")
-    assert close.params["message_id"] == data["callback_query"]["message"]["message_id"]
-    assert "reply_markup" not in close.params  # no markup = keyboard removed
+    message_id = str(data["callback_query"]["message"]["message_id"])
+    assert keyboards.closed == [(str(BOB.id), message_id)]
+    assert fake.calls("editMessageReplyMarkup") == []  # the outbox edits it, paced
     assert store.messages[0].payload == "si"
 
 
 async def test_a_toggle_is_answered_but_keeps_its_keyboard(
-    transport, fake: FakeTelegramServer, updates, as_update
+    transport, fake: FakeTelegramServer, updates, as_update, keyboards
 ):
     await transport.feed_update(as_update(updates.callback(BOB, "t:luz")))
     assert len(fake.calls("answerCallbackQuery")) == 1
-    assert fake.calls("editMessageReplyMarkup") == []
+    assert keyboards.closed == []
 
 
-async def test_a_repeated_press_is_answered_again_but_stored_once(
-    transport, fake: FakeTelegramServer, updates, as_update, store
+async def test_a_repeated_press_is_answered_once_and_stored_once(
+    transport, fake: FakeTelegramServer, as_update, store, keyboards
 ):
+    updates = fake.updates
     update = as_update(updates.callback(BOB, "c:si"))
     await transport.feed_update(update)
     await transport.feed_update(update)
     assert len(store.messages) == 1
-    assert len(fake.calls("answerCallbackQuery")) == 2
-    assert len(fake.calls("editMessageReplyMarkup")) == 1
+    [answer] = fake.calls("answerCallbackQuery")
+    assert answer.ok
+    assert len(keyboards.closed) == 1
+
+
+async def test_a_press_is_answered_before_it_is_stored(
+    transport, fake: FakeTelegramServer, updates, as_update, store: RecordingStore
+):
+    answers_when_stored: list[int] = []
+
+    async def slow_store(inbound: InboundMessage) -> bool:
+        answers_when_stored.append(len(fake.calls("answerCallbackQuery")))
+        return await store(inbound)
+
+    transport.inbound.store = slow_store
+    await transport.feed_update(as_update(updates.callback(BOB, "c:si")))
+    assert answers_when_stored == [1]
 
 
 async def test_a_press_is_answered_even_when_storing_fails(
