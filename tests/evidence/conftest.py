@@ -92,6 +92,12 @@ def _answer_for(prompt: Prompt, answers: dict[str, str]) -> str | None:
     return None
 
 
+async def back_to_menu(chat: ChatDriver) -> None:
+    """Answer "Todavía no" when a card that reported a failure asked «¿Ya lo reportaste?»."""
+    if chat.replies and any(c.label == "Todavía no" for c in chat.last_question().choices):
+        await chat.press("Todavía no")
+
+
 async def fill_park_card(
     chat: ChatDriver,
     space: IndexedSpace,
@@ -106,6 +112,7 @@ async def fill_park_card(
     """
     answers: dict[str, Any] = {**overrides, **PARK_ANSWERS_FINE}
     answers.update(overrides)
+    await back_to_menu(chat)
     replies = await chat.press("tarjeta")
     replies += await chat.press("parques")
     point = space.geometry.representative_point()

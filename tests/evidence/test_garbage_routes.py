@@ -14,11 +14,12 @@ from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate
 from guardianes.storage.models_evidence import Discrepancy
 from tests.chat_driver import ChatDriver
-from tests.evidence.conftest import MAX_CARD_STEPS, ChihuahuaCity, register
+from tests.evidence.conftest import MAX_CARD_STEPS, ChihuahuaCity, back_to_menu, register
 
 
 async def fill_garbage_card(chat: ChatDriver, point: tuple[float, float], *, came: str) -> None:
     """Send the garbage card from a point of a route; `came` answers whether the truck came."""
+    await back_to_menu(chat)
     await chat.press("tarjeta")
     await chat.press("basura")
     await chat.location(*point)
@@ -27,8 +28,8 @@ async def fill_garbage_card(chat: ChatDriver, point: tuple[float, float], *, cam
     for _ in range(MAX_CARD_STEPS):
         prompt = chat.last_question()
         text = prompt.text.casefold()
-        if "¿qué quieres hacer?" in text:
-            return
+        if "¿qué quieres hacer?" in text or "avísanos" in text:
+            return  # the menu, or «¿Ya lo reportaste?» after a card that found a failure
         if "qué días debe pasar" in text:
             await chat.press("Lunes" if not prompt.selected else prompt.done_label or "Listo")
         elif "pasó en esos días" in text:
