@@ -119,9 +119,9 @@ async def populate(runtime: Runtime) -> None:
         await resolve_user_id(session, wa_id="5216141234567", bsuid="MX.1234567890")
         session.add(
             Directorate(
-                name="Dirección de Mantenimiento Urbano",
+                name="Dirección de Prueba de Respaldos",
                 service_code=None,
-                notification_email="mantenimiento@example.org",
+                notification_email="respaldos@example.org",
             )
         )
         session.add(
