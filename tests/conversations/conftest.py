@@ -20,6 +20,7 @@ from guardianes.conversations.context import (
     ResponsibleParty,
     Role,
     SpaceMatch,
+    SpacePlace,
 )
 from guardianes.conversations.engine import Step, advance
 from guardianes.conversations.messages import (
@@ -86,6 +87,13 @@ class FakeGazetteer:
     def space_at(self, point: GeoPoint, *, service: str | None = None) -> SpaceMatch | None:
         self.queries.append((point, service))
         return PARK if point == PARK_POINT else None
+
+    def space_by_id(self, space_id: int) -> SpacePlace | None:
+        if space_id != PARK.space_id:
+            return None
+        return SpacePlace(
+            PARK.space_id, PARK.name, PARK.code, "green_space_maintenance", PARK_POINT
+        )
 
 
 @pytest.fixture
