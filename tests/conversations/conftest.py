@@ -155,6 +155,7 @@ class Chat:
     now: datetime = NOW
     language_code: str | None = "es-MX"
     display_name: str | None = "Ana López"
+    channel: str = "test"
     steps: list[Step] = field(default_factory=list)
 
     def ctx(self) -> EngineContext:
@@ -168,7 +169,7 @@ class Chat:
 
     def send(self, kind: InboundKind, **values: Any) -> Step:
         inbound = InboundMessage(
-            channel="test",
+            channel=self.channel,
             user_id="u1",
             external_id=str(next(_ids)),
             kind=kind,
