@@ -94,6 +94,19 @@ def _simplified(space_id: int, geometry: dict[str, Any], band: str) -> dict[str,
     return found
 
 
+_POINTS: dict[tuple[int, str], list[float]] = {}
+
+
+def _inside_point(space_id: int, geometry: dict[str, Any]) -> list[float]:
+    """[lat, lon] of a point surely inside the space: where to put a label or tap it."""
+    key = (space_id, json.dumps(geometry, sort_keys=True))
+    found = _POINTS.get(key)
+    if found is None:
+        inside = shape(geometry).representative_point()
+        found = _POINTS[key] = [round(inside.y, COORD_DIGITS), round(inside.x, COORD_DIGITS)]
+    return found
+
+
 PUBLIC_PROPERTIES = (
     "id",
     "name",
@@ -127,7 +140,10 @@ async def map_geojson(session: AsyncSession, *, zoom: int, timezone: ZoneInfo) -
                     "type": "Feature",
                     "id": feature["id"],
                     "geometry": _simplified(feature["id"], feature["geometry"], band),
-                    "properties": {key: props.get(key) for key in PUBLIC_PROPERTIES},
+                    "properties": {
+                        **{key: props.get(key) for key in PUBLIC_PROPERTIES},
+                        "point": _inside_point(feature["id"], feature["geometry"]),
+                    },
                 }
             )
         offset += PAGE

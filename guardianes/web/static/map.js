@@ -81,11 +81,45 @@
   var byBand = {};
   var selected = null;
 
-  function draw(data) {
+  // Big areas (a garbage route covering a neighbourhood) go first so the parks inside them
+  // are drawn on top and receive the click.
+  function spread(feature) {
+    var box = [Infinity, Infinity, -Infinity, -Infinity];
+    (function walk(c) {
+      if (typeof c[0] === "number") {
+        box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
+        box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
+      } else { c.forEach(walk); }
+    }(feature.geometry ? feature.geometry.coordinates : [0, 0]));
+    return (box[2] - box[0]) * (box[3] - box[1]);
+  }
+  function largestFirst(data) {
+    var sized = data.features.map(function (f) { return [spread(f), f]; });
+    sized.sort(function (a, b) { return b[0] - a[0]; });
+    return { type: "FeatureCollection", features: sized.map(function (pair) { return pair[1]; }) };
+  }
+
+  // Where most spaces are: a published route area can span a whole region, and the first
+  // view should show the city, so the outer 2 % of points on each side are left out.
+  function mostSpaces(list) {
+    var lats = [], lons = [];
+    list.forEach(function (f) {
+      if (f.properties.point) { lats.push(f.properties.point[0]); lons.push(f.properties.point[1]); }
+    });
+    if (!lats.length) { return current.getBounds(); }
+    function sorted(values) { return values.sort(function (a, b) { return a - b; }); }
+    function at(values, share) { return values[Math.min(values.length - 1, Math.floor(share * values.length))]; }
+    lats = sorted(lats); lons = sorted(lons);
+    return [[at(lats, 0.02), at(lons, 0.02)], [at(lats, 0.98), at(lons, 0.98)]];
+  }
+
+  var drawnBand = null;
+  function draw(data, drawn) {
+    drawnBand = drawn;
     if (current) { map.removeLayer(current); }
     layerById = {};
     features = data.features;
-    current = L.geoJSON(data, {
+    current = L.geoJSON(largestFirst(data), {
       style: style,
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, { radius: 6 });
@@ -103,7 +137,7 @@
     var wanted = band(zoom);
     if (wanted === loadedBand) { return Promise.resolve(); }
     loadedBand = wanted;
-    if (byBand[wanted]) { draw(byBand[wanted]); return Promise.resolve(); }
+    if (byBand[wanted]) { draw(byBand[wanted], wanted); return Promise.resolve(); }
     if (first) { say(t("map.loading")); }
     return fetch("/mapa/api/espacios.geojson?zoom=" + wanted, { credentials: "same-origin" })
       .then(function (response) {
@@ -113,10 +147,10 @@
       .then(function (data) {
         byBand[wanted] = data;
         if (band(map.getZoom()) !== wanted) { return; } // the person zoomed on meanwhile
-        draw(data);
+        draw(data, wanted);
         if (first) {
-          if (!config.space && current.getLayers().length) {
-            map.fitBounds(current.getBounds(), { padding: [8, 8] });
+          if (!config.space && data.features.length) {
+            map.fitBounds(mostSpaces(data.features), { padding: [8, 8], animate: false });
           }
           if (!container.classList.contains("plain") || !config.tiles) {
             say(t("map.loaded", { count: data.features.length }));
@@ -287,7 +321,8 @@
   if (config.space) {
     var s = config.space;
     selected = s.id;
-    map.fitBounds([[s.bounds[0], s.bounds[1]], [s.bounds[2], s.bounds[3]]], { maxZoom: 17, padding: [24, 24] });
+    map.fitBounds([[s.bounds[0], s.bounds[1]], [s.bounds[2], s.bounds[3]]],
+      { maxZoom: 17, padding: [24, 24], animate: false });
     render(s);
   } else {
     map.setView([28.635, -106.089], 12); // Chihuahua until the spaces say where they are
@@ -301,12 +336,15 @@
     pointOf: function (id) {
       var layer = layerById[id];
       if (!layer) { return null; }
-      var center = layer.getBounds ? layer.getBounds().getCenter() : layer.getLatLng();
+      var inside = layer.feature.properties.point;
+      var center = inside ? L.latLng(inside[0], inside[1]) : layer.getLatLng();
       var point = map.latLngToContainerPoint(center);
       var box = container.getBoundingClientRect();
       return { x: box.left + point.x, y: box.top + point.y };
     },
     features: function () { return features; },
+    // True once the shapes drawn are those of the current zoom (after a zoom's reload).
+    settled: function () { return drawnBand === band(map.getZoom()); },
     tileErrors: function () { return tileErrors; }
   };
 }());
