@@ -27,6 +27,7 @@ from guardianes.services.evidence import responsibility_of
 from guardianes.services.reports.exports import spaces_feature_collection
 from guardianes.storage.models_evidence import DiscrepancyStatus
 from guardianes.storage.repositories import evidence as evidence_repo
+from guardianes.storage.repositories import public_map as map_repo
 from guardianes.storage.repositories import reports as reports_repo
 
 # Zoom bands and the simplification tolerance (degrees) used for each: about 20 m, 5 m
@@ -124,9 +125,28 @@ PUBLIC_PROPERTIES = (
 )
 
 
+_BODIES: dict[str, tuple[tuple[str, ...], MapGeoJSON]] = {}
+
+
 async def map_geojson(session: AsyncSession, *, zoom: int, timezone: ZoneInfo) -> MapGeoJSON:
-    """Every public space for the map at a zoom level, with its latest card status."""
+    """Every public space for the map at a zoom level, with its latest card status.
+
+    Built once per zoom band and kept while the data's fingerprint stays the same (one
+    cheap query per request), so a warm server answers at once and every worker computes
+    the same ETag for the same data.
+    """
     band = band_of(zoom)
+    database = str(session.get_bind().engine.url)
+    fingerprint = (database, str(timezone), *await map_repo.map_fingerprint(session))
+    cached = _BODIES.get(band)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    built = await _build(session, band, timezone)
+    _BODIES[band] = (fingerprint, built)
+    return built
+
+
+async def _build(session: AsyncSession, band: str, timezone: ZoneInfo) -> MapGeoJSON:
     features: list[dict[str, Any]] = []
     offset = 0
     while True:

@@ -42,6 +42,7 @@ LEAFLET_FILES = frozenset(
     }
 )
 DEFAULT_ZOOM = 12
+FIRST_BAND_ZOOM = 10  # what map.js asks at its first view (zoom 12 → band "low" → 10)
 MAX_ZOOM = 22
 SCRIPT_TEXT_KEYS = (
     "map.loading",
@@ -122,6 +123,8 @@ def _page(
             "other_locale": next(code for code in SUPPORTED_LOCALES if code != locale),
             "version": __version__,
             "config_json": json.dumps(config, ensure_ascii=False),
+            # The page's first view asks for this zoom's shapes: fetched with the scripts.
+            "first_band_zoom": FIRST_BAND_ZOOM,
             **extra,
         },
     )
