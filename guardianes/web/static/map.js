@@ -100,7 +100,7 @@
   }
 
   // Where most spaces are: a published route area can span a whole region, and the first
-  // view should show the city, so the outer 2 % of points on each side are left out.
+  // view should show the city, so the outer 5 % of points on each side are left out.
   function mostSpaces(list) {
     var lats = [], lons = [];
     list.forEach(function (f) {
@@ -110,7 +110,7 @@
     function sorted(values) { return values.sort(function (a, b) { return a - b; }); }
     function at(values, share) { return values[Math.min(values.length - 1, Math.floor(share * values.length))]; }
     lats = sorted(lats); lons = sorted(lons);
-    return [[at(lats, 0.02), at(lons, 0.02)], [at(lats, 0.98), at(lons, 0.98)]];
+    return [[at(lats, 0.05), at(lons, 0.05)], [at(lats, 0.95), at(lons, 0.95)]];
   }
 
   var drawnBand = null;
