@@ -147,6 +147,17 @@ class Settings(BaseSettings):
     # Photo files no submission or conversation refers to are removed after this long.
     media_orphan_grace_seconds: int = 24 * 3600
     media_sweep_seconds: float = 3600.0
+    # ---- public map (issue 13a): /mapa and its "Report it" links
+    # Base map tiles ({z}/{x}/{y}); an empty value shows the polygons on a plain background.
+    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tiles_attribution: str = (
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+    )
+    # The bot's Telegram username (without @) and the WhatsApp number people write to
+    # (digits with country code): without them the map shows no link for that channel.
+    telegram_bot_username: str | None = None
+    whatsapp_public_number: str | None = None
+
     # Outbox lanes, shared pacing, quiet hours and the crash window (issue 10: delivery)
     # A claimed row is someone else's to send after this long (a crash, a hung send).
     outbox_lease_seconds: float = 30.0

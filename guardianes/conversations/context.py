@@ -74,6 +74,17 @@ class SpaceMatch:
     responsible: tuple[ResponsibleParty, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class SpacePlace:
+    """A public space chosen by id (a "Report it" link): what a card needs to start there."""
+
+    space_id: int
+    name: str
+    code: str | None
+    service: str
+    point: GeoPoint  # a point inside the space, answered for the card's location
+
+
 class Gazetteer(Protocol):
     """Read-only geography: colonias and public spaces, answered from memory."""
 
@@ -87,6 +98,10 @@ class Gazetteer(Protocol):
 
     def space_at(self, point: GeoPoint, *, service: str | None = None) -> SpaceMatch | None:
         """The space containing the point, else the nearest within the configured distance."""
+        ...
+
+    def space_by_id(self, space_id: int) -> SpacePlace | None:
+        """The space with this id, or None when it does not exist (any more)."""
         ...
 
 

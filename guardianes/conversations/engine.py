@@ -45,7 +45,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from guardianes.conversations import complaints_flow, confirmations, course_flow, filling, flows
+from guardianes.conversations import (
+    complaints_flow,
+    confirmations,
+    course_flow,
+    filling,
+    flows,
+    space_link,
+)
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import EngineContext
 from guardianes.conversations.messages import Command, InboundKind, InboundMessage
@@ -97,6 +104,14 @@ def _unregistered(turn: Turn) -> None:
         assert command is not None
         flows.unregistered_privacy_command(turn, command)
         return
+    place = space_link.requested_space(turn)
+    if place is not None and (
+        not turn.state or not flows.in_registration(turn) or command is Command.START
+    ):
+        # Came from a "Report it" link: register first, then the card starts there.
+        flows.first_contact(turn)
+        space_link.remember(turn, place)
+        return
     if not turn.state or not flows.in_registration(turn):
         flows.first_contact(turn)
         return
@@ -131,6 +146,13 @@ def _registered(turn: Turn) -> None:
     if not flows.guardian_active(turn) and not _in_privacy_step(turn):
         flows.tell_deactivated(turn)
         return
+    place = space_link.requested_space(turn)
+    if place is not None and not flows.needs_consent(turn):
+        if turn.step == "form":
+            turn.say(turn.t("form.cancelled"))
+        turn.state.pop("form", None)
+        if space_link.start_card_at(turn, place):
+            return
     if not turn.state or flows.in_registration(turn) or turn.step not in _STEPS:
         # No conversation yet (or one from before registration): the menu is home.
         if turn.inbound.kind is InboundKind.CHOICE:

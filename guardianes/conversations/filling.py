@@ -18,7 +18,12 @@ from typing import Any
 from guardianes.conversations.bounds import parse_decimal, parse_integer
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.confirmations import PHOTO_SLOT as CONFIRMATION_PHOTO_SLOT
-from guardianes.conversations.context import QuizPhase, SaveQuizAttempt, SaveSubmission
+from guardianes.conversations.context import (
+    QuizPhase,
+    SaveQuizAttempt,
+    SaveSubmission,
+    SpacePlace,
+)
 from guardianes.conversations.expressions import (
     Environment,
     Value,
@@ -184,8 +189,13 @@ def expects_photo(state: dict[str, Any] | None, catalog: FormCatalog) -> bool:
     return form.questions[pos].type is QuestionType.IMAGE
 
 
-def start_form(turn: Turn, form: Form, phase: QuizPhase | None = None) -> bool:
-    """Begin a form: introduce it and ask the first relevant question. True if it finished."""
+def start_form(
+    turn: Turn, form: Form, phase: QuizPhase | None = None, *, place: SpacePlace | None = None
+) -> bool:
+    """Begin a form: introduce it and ask the first relevant question. True if it finished.
+
+    With `place` (a space chosen on the map) its location question is answered with it.
+    """
     turn.goto("form")
     turn.state["form"] = {
         "id": form.form_id,
@@ -200,6 +210,14 @@ def start_form(turn: Turn, form: Form, phase: QuizPhase | None = None) -> bool:
         "started_at": turn.ctx.now.isoformat(),
         "phase": phase.value if phase else None,
     }
+    if place is not None:
+        turn.state["form"]["preset_space"] = {
+            "id": place.space_id,
+            "name": place.name,
+            "code": place.code,
+            "latitude": place.point.latitude,
+            "longitude": place.point.longitude,
+        }
     turn.say(turn.t("form.start", title=form.localized_title(turn.locale)))
     return _forward(turn, form, 0)
 
@@ -222,6 +240,8 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
         if question.type is QuestionType.NOTE:
             turn.say(form.text(question.labels, turn.locale))
             continue
+        if _answer_with_preset_space(form, question, fs):
+            continue
         if question.choices and not visible_choices(form, question, answers, today):
             answers.pop(question.name, None)  # nothing to choose from: nothing to ask
             continue
@@ -230,6 +250,22 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
         ask_question(turn, form)
         return False
     _finish(turn, form)
+    return True
+
+
+def _answer_with_preset_space(form: Form, question: Question, fs: dict[str, Any]) -> bool:
+    """Answer the space's location question with the space chosen before the card began."""
+    preset = fs.get("preset_space")
+    if not preset or question.type is not QuestionType.GEOPOINT:
+        return False
+    if form.space_question is not None and question.name != form.space_question:
+        return False
+    fs.pop("preset_space")
+    fs["answers"][question.name] = {
+        "latitude": preset["latitude"],
+        "longitude": preset["longitude"],
+    }
+    fs["space"] = {"id": preset["id"], "name": preset["name"], "code": preset["code"]}
     return True
 
 

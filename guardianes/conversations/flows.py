@@ -273,8 +273,10 @@ def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
         )
         turn.registered_now = True
         turn.say(turn.t("reg.done", name=name))
-        from guardianes.conversations import course_flow  # it builds on this module
+        from guardianes.conversations import course_flow, space_link  # they build on this
 
+        if space_link.start_pending(turn):
+            return  # came from a "Report it" link: the card of that space first
         if not course_flow.offer_after_registration(turn):
             show_menu(turn)
     elif purpose == "staff" and colonia is not None:

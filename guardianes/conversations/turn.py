@@ -107,8 +107,16 @@ class Turn:
         return normalize_locale(self.inbound.language_code, self.ctx.default_locale)
 
     def t(self, key: str, **values: object) -> str:
-        """The localized text for a message id."""
-        return translator(self.locale)(key, **values)
+        """The localized text for a message id, in this channel's own wording when it has one.
+
+        A hint like "use the clip 📎" is Telegram's and WhatsApp's; the catalogs give other
+        channels their words as `<key>.<channel>` (e.g. `form.location_hint.webchat`), so the
+        engine stays free of any channel and only names the channel the message came from.
+        """
+        translate = translator(self.locale)
+        variant = f"{key}.{self.inbound.channel}"
+        text = translate(variant, **values)
+        return text if text != variant else translate(key, **values)
 
     def has_text(self, key: str) -> bool:
         """True when the catalog defines the message id."""

@@ -19,7 +19,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
-from guardianes.conversations.context import ColoniaRef, ResponsibleParty, SpaceMatch
+from guardianes.conversations.context import ColoniaRef, ResponsibleParty, SpaceMatch, SpacePlace
 from guardianes.conversations.messages import GeoPoint
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
@@ -110,6 +110,7 @@ class SpatialGazetteer:
     ) -> None:
         self.max_distance_m = max_distance_m
         self._spaces = tuple(spaces)
+        self._index_by_id = {space.id: i for i, space in enumerate(self._spaces)}
         self._colonias = tuple(sorted(colonias, key=lambda c: (_sort_key(c.name), c.id)))
         self._colonia_refs = tuple(ColoniaRef(c.id, c.name) for c in self._colonias)
         self._colonia_by_id = {
@@ -172,6 +173,21 @@ class SpatialGazetteer:
         distances = {i: float(self._space_shapes[i].distance(here)) for i in near}
         best = min(near, key=lambda i: (distances[i], self._spaces[i].id))
         return self._match(best, point, inside=False, distance_m=distances[best])
+
+    def space_by_id(self, space_id: int) -> SpacePlace | None:
+        """The space with this id, with a point surely inside it (not the centroid of a ring)."""
+        index = self._index_by_id.get(space_id)
+        if index is None:
+            return None
+        space = self._spaces[index]
+        inside = space.geometry.representative_point()
+        return SpacePlace(
+            space_id=space.id,
+            name=space.name,
+            code=space.code,
+            service=space.service,
+            point=GeoPoint(latitude=round(inside.y, 7), longitude=round(inside.x, 7)),
+        )
 
     def _wanted(self, index: int, service: str | None) -> bool:
         return service is None or self._spaces[index].service == service

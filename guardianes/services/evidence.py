@@ -349,6 +349,13 @@ async def _responsibility(
     )
 
 
+async def responsibility_of(
+    session: AsyncSession, space_id: int, service_code: str
+) -> _Responsibility:
+    """Who answers for a space: its contract and company, or the municipality."""
+    return await _responsibility(session, space_id, service_code)
+
+
 # ---------------------------------------------------------------- refresh
 
 

@@ -50,6 +50,7 @@ from guardianes.storage.models_privacy import (
     PrivacyRequestSource,
 )
 from guardianes.storage.repositories import privacy as privacy_repo
+from guardianes.storage.repositories import webchat_history
 from guardianes.storage.types import utcnow
 
 logger = logging.getLogger(__name__)
@@ -526,6 +527,9 @@ async def erase_person(
     counts["messages_cancelled"] = await privacy_repo.scrub_outbox(
         session, channel=channel, addresses=addresses, guardian_id=guardian_id
     )
+    if channel == "webchat":
+        # The web chat shows guardians what they sent: after erasure there is nothing.
+        await webchat_history.forget_own_messages(session, user_id=user_id)
     counts["identities_deleted"] = await privacy_repo.delete_identity(
         session, channel=channel, user_id=user_id, guardian_id=guardian_id
     )

@@ -662,5 +662,6 @@ from guardianes.storage import (  # noqa: E402
     models_privacy,  # noqa: F401
     models_reports,  # noqa: F401
     models_training,  # noqa: F401
+    models_webchat,  # noqa: F401
     models_whatsapp,  # noqa: F401
 )

@@ -78,11 +78,31 @@ class MessagePublic(BaseModel):
     prompt: dict[str, Any]
 
 
+class OwnMessagePublic(BaseModel):
+    """Something the person sent (shown again after a reload or in another tab)."""
+
+    id: int
+    client_id: str
+    after_reply: int
+    kind: str
+    text: str | None
+    payload: str | None
+    source_message_id: str | None
+    photos: int
+    latitude: float | None
+    longitude: float | None
+
+
 class MessagesPublic(BaseModel):
-    """Messages after the page's last id, and the id to ask from next time."""
+    """Messages after the page's last id, and the id to ask from next time.
+
+    `mine` holds the person's own messages after `mine_after` (`mine_last_id` for next time).
+    """
 
     messages: list[MessagePublic]
     last_id: int
+    mine: list[OwnMessagePublic] = []
+    mine_last_id: int = 0
 
 
 class PostPublic(BaseModel):
@@ -179,21 +199,27 @@ async def chat_static(name: str) -> FileResponse:
 
 @router.get("/api/messages")
 async def get_messages(
+    *,
     request: Request,
     runtime: RuntimeDep,
     user_id: ChatUser,
     after: int = Query(0, ge=0, le=MAX_DB_INT),
     wait: float = Query(0.0, ge=0.0, le=service.MAX_WAIT_SECONDS),
+    mine_after: int = Query(0, ge=0, le=MAX_DB_INT),
 ) -> MessagesPublic:
-    """Bot messages of this browser's chat after id `after`, waiting up to `wait` seconds."""
+    """Bot messages of this browser's chat after id `after`, waiting up to `wait` seconds,
+    and the person's own messages after `mine_after`."""
     found = await _unless_disconnected(
         request, service.read_messages(runtime, user_id, after, wait)
     )
+    mine = await service.read_own_messages(runtime, user_id, mine_after)
     return MessagesPublic(
         messages=[
             MessagePublic(id=m.id, replaces=m.replaces, prompt=_prompt_for_page(m)) for m in found
         ],
         last_id=max((m.id for m in found), default=after),
+        mine=[OwnMessagePublic(**{k: getattr(m, k) for k in m.__slots__}) for m in mine],
+        mine_last_id=max((m.id for m in mine), default=mine_after),
     )
 
 

@@ -20,6 +20,7 @@ from guardianes.conversations.context import (
     ResponsibleParty,
     Role,
     SpaceMatch,
+    SpacePlace,
 )
 from guardianes.conversations.engine import Step, advance
 from guardianes.conversations.messages import (
@@ -87,6 +88,13 @@ class FakeGazetteer:
         self.queries.append((point, service))
         return PARK if point == PARK_POINT else None
 
+    def space_by_id(self, space_id: int) -> SpacePlace | None:
+        if space_id != PARK.space_id:
+            return None
+        return SpacePlace(
+            PARK.space_id, PARK.name, PARK.code, "green_space_maintenance", PARK_POINT
+        )
+
 
 @pytest.fixture
 def gazetteer() -> FakeGazetteer:
@@ -147,6 +155,7 @@ class Chat:
     now: datetime = NOW
     language_code: str | None = "es-MX"
     display_name: str | None = "Ana López"
+    channel: str = "test"
     steps: list[Step] = field(default_factory=list)
 
     def ctx(self) -> EngineContext:
@@ -160,7 +169,7 @@ class Chat:
 
     def send(self, kind: InboundKind, **values: Any) -> Step:
         inbound = InboundMessage(
-            channel="test",
+            channel=self.channel,
             user_id="u1",
             external_id=str(next(_ids)),
             kind=kind,

@@ -8,6 +8,7 @@ import threading
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,10 +151,15 @@ class LiveServer:
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     """The app with the sample data on 127.0.0.1 at a free port, in a background thread."""
+    with _serve(create_app(settings, demo=True), settings) as server:
+        yield server
+
+
+@contextmanager
+def _serve(app: FastAPI, settings: Settings) -> Iterator[LiveServer]:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    app = create_app(settings, demo=True)
     server = _ReadyServer(app)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -188,6 +194,102 @@ def phone_page(live_server: LiveServer) -> Iterator[Page]:
         page = context.new_page()
         try:
             yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+# ---------------------------------------------------------------- the public map on real data
+
+MAP_TELEGRAM_BOT = "GuardianesChihBot"
+MAP_WHATSAPP_NUMBER = "+52 614 123 4567"
+# A tile server that refuses at once (loopback, discard port): tests never reach the internet,
+# and the page must fall back to its plain background.
+UNREACHABLE_TILES = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+
+
+async def _import_chihuahua(settings: Settings, data: Path) -> None:
+    from guardianes.importers.service import import_contracts, import_layers_csv
+    from guardianes.storage.db import (
+        create_engine,
+        create_session_factory,
+        unit_of_work,
+        upgrade_database,
+    )
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_database(engine)
+        async with unit_of_work(create_session_factory(engine)) as session:
+            await import_layers_csv(session, data / "layers.csv")
+            await import_contracts(session, data / "contratos_municipio_2018_2020.csv")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def map_settings(settings: Settings) -> Settings:
+    """Settings with "Report it" links on and tiles that cannot load."""
+    return settings.model_copy(
+        update={
+            "map_tiles_url": UNREACHABLE_TILES,
+            "telegram_bot_username": MAP_TELEGRAM_BOT,
+            "whatsapp_public_number": MAP_WHATSAPP_NUMBER,
+        }
+    )
+
+
+@pytest.fixture
+def chihuahua_server(map_settings: Settings, chihuahua_data: Path) -> Iterator[LiveServer]:
+    """The app on loopback with the real Chihuahua layers and contracts imported as published."""
+    import asyncio
+
+    asyncio.run(_import_chihuahua(map_settings, chihuahua_data))
+    with _serve(create_app(map_settings), map_settings) as server:
+        yield server
+
+
+def _browser_context(playwright: Any, **options: Any) -> Any:
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is required under CI=true (make browser installs it)")
+        pytest.skip(f"{CHROMIUM} not installed")
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    context = browser.new_context(**options)
+    context.set_default_timeout(20_000)
+    return browser, context
+
+
+@pytest.fixture
+def map_phone(chihuahua_server: LiveServer) -> Iterator[Page]:
+    """A phone in headless Chromium, allowed to share a location in Chihuahua."""
+    with sync_playwright() as playwright:
+        browser, context = _browser_context(
+            playwright,
+            viewport=PHONE_VIEWPORT,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale="es-MX",
+            geolocation={"latitude": 28.6353, "longitude": -106.0889},
+            permissions=["geolocation"],
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def map_desktop(chihuahua_server: LiveServer) -> Iterator[Page]:
+    """A desktop window in headless Chromium."""
+    with sync_playwright() as playwright:
+        browser, context = _browser_context(
+            playwright, viewport={"width": 1280, "height": 800}, locale="es-MX"
+        )
+        try:
+            yield context.new_page()
         finally:
             context.close()
             browser.close()

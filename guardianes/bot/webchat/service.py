@@ -32,9 +32,12 @@ from guardianes.services.media import check_media, store_media
 from guardianes.services.privacy import media_file
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
+from guardianes.storage.models_webchat import WebChatOwnMessage
+from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import imports as imports_repo
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.repositories import privacy as privacy_repo
+from guardianes.storage.repositories import webchat_history
 
 CHANNEL = ChannelName.WEBCHAT.value
 MAX_WAIT_SECONDS = 25.0  # below the idle timeouts of common proxies (30-60 s)
@@ -214,8 +217,44 @@ async def admit_post(runtime: Runtime, user_id: str, client_address: str | None)
 
 
 async def post_message(runtime: Runtime, inbound: InboundMessage) -> bool:
-    """Process one message now; False when this post was already received."""
-    return await handle_inbound(runtime, inbound)
+    """Process one message now; False when this post was already received.
+
+    A registered guardian's message is also kept for their page's history (after a
+    reload, in a second tab), placed after the newest reply that came before it.
+    """
+    async with unit_of_work(runtime.sessions) as session:
+        before = await webchat_history.newest_reply_id(
+            session, channel=CHANNEL, address=inbound.user_id
+        )
+    accepted = await handle_inbound(runtime, inbound)
+    if accepted:
+        await _remember_own(runtime, inbound, before)
+    return accepted
+
+
+async def _remember_own(runtime: Runtime, inbound: InboundMessage, after_reply: int) -> None:
+    own = _own(0, after_reply, inbound)
+    if own is None:
+        return
+    async with unit_of_work(runtime.sessions) as session:
+        # Nothing is kept for someone who has not registered (consented) or just erased.
+        if await guardians_repo.find_guardian(session, CHANNEL, inbound.user_id) is None:
+            return
+        await webchat_history.add_own_message(
+            session,
+            WebChatOwnMessage(
+                user_id=inbound.user_id,
+                client_id=own.client_id,
+                after_reply=after_reply,
+                kind=own.kind,
+                text=own.text,
+                payload=own.payload,
+                source_message_id=own.source_message_id,
+                photos=own.photos,
+                latitude=own.latitude,
+                longitude=own.longitude,
+            ),
+        )
 
 
 def webchat_channel(runtime: Runtime) -> WebChatChannel | None:
@@ -331,3 +370,66 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _rounded(item) for key, item in value.items()}
     return value
+
+
+# ---------------------------------------------------------------- the person's own messages
+
+
+@dataclass(frozen=True, slots=True)
+class OwnMessage:
+    """Something the person sent, as their page shows it after a reload or in another tab."""
+
+    id: int
+    client_id: str  # the id the page made for its post: that page already shows it
+    after_reply: int  # the newest bot message before it, to place it in the log
+    kind: str
+    text: str | None
+    payload: str | None
+    source_message_id: str | None
+    photos: int
+    latitude: float | None
+    longitude: float | None
+
+
+def _own(event_id: int, after_reply: int, inbound: InboundMessage) -> OwnMessage | None:
+    start = inbound.kind is InboundKind.COMMAND and inbound.command is Command.START
+    if start and not inbound.command_args:
+        return None  # the page's own first /start, not something the person did
+    location = inbound.location
+    return OwnMessage(
+        id=event_id,
+        client_id=inbound.external_id.split(":", 1)[-1],
+        after_reply=after_reply,
+        kind=inbound.kind.value,
+        text=inbound.text
+        if inbound.kind is not InboundKind.COMMAND
+        else f"/{inbound.command.value if inbound.command else ''} {inbound.command_args}".strip(),
+        payload=inbound.payload,
+        source_message_id=inbound.source_message_id,
+        photos=len(inbound.photos),
+        latitude=location.latitude if location else None,
+        longitude=location.longitude if location else None,
+    )
+
+
+async def read_own_messages(runtime: Runtime, user_id: str, after_id: int) -> list[OwnMessage]:
+    """The guardian's own messages after `after_id` (their page shows them with the replies)."""
+    async with unit_of_work(runtime.sessions) as session:
+        rows = await webchat_history.own_messages(
+            session, user_id=user_id, after_id=after_id, limit=PAGE_SIZE
+        )
+        return [
+            OwnMessage(
+                id=row.id,
+                client_id=row.client_id,
+                after_reply=row.after_reply,
+                kind=row.kind,
+                text=row.text,
+                payload=row.payload,
+                source_message_id=row.source_message_id,
+                photos=row.photos,
+                latitude=row.latitude,
+                longitude=row.longitude,
+            )
+            for row in rows
+        ]

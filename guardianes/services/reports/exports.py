@@ -225,9 +225,12 @@ async def spaces_feature_collection(
     limit: int,
     offset: int,
     timezone: ZoneInfo,
+    space_ids: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Spaces with their latest card status as a GeoJSON FeatureCollection (one page)."""
-    rows, total = await repo.spaces_page(session, colonia_id=colonia_id, limit=limit, offset=offset)
+    rows, total = await repo.spaces_page(
+        session, colonia_id=colonia_id, limit=limit, offset=offset, space_ids=space_ids
+    )
     ids = [r.space.id for r in rows]
     latest = await repo.latest_submission_by_space(session, ids)
     counts = await repo.card_counts_by_space(session, ids)

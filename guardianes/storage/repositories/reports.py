@@ -328,10 +328,17 @@ def submissions_statement(
 
 
 async def spaces_page(
-    session: AsyncSession, *, colonia_id: int | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    colonia_id: int | None,
+    limit: int,
+    offset: int,
+    space_ids: Sequence[int] | None = None,
 ) -> tuple[list[SpaceWithLayer], int]:
-    """One page of spaces with their layers, and how many there are."""
+    """One page of spaces (optionally only these ids) with their layers, and how many."""
     base = select(PublicSpace.id)
+    if space_ids is not None:
+        base = base.where(PublicSpace.id.in_(list(space_ids)))
     if colonia_id is not None:
         base = base.where(PublicSpace.colonia_id == colonia_id)
     total = int(

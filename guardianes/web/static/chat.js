@@ -31,6 +31,9 @@
   let lastId = 0;
   let active = null; // the newest bot message that expects an answer: {id, prompt, item}
   const items = new Map(); // message id -> <li>
+  const prompts = new Map(); // message id -> its prompt (to name a choice made elsewhere)
+  let mineLastId = 0; // the newest of the person's own messages shown
+  const sentIds = new Set([START_ID]); // posts made by this page: already on screen
   let sendQueue = Promise.resolve();
 
   const fmt = (text, values) =>
@@ -170,6 +173,7 @@
     }
     renderBotItem(message, item);
     items.set(message.id, item);
+    prompts.set(message.id, message.prompt);
     if (expectsAnswer(message.prompt)) {
       // Only the newest question can be answered: older buttons are disabled.
       if (active && active.item !== item) disableChoices(active.item);
@@ -190,7 +194,9 @@
 
   async function post(fields, files = []) {
     const data = new FormData();
-    data.append("external_id", uuid()); // one id for every retry of this post
+    const externalId = uuid(); // one id for every retry of this post
+    sentIds.add(externalId);
+    data.append("external_id", externalId);
     data.append("lang", LOCALE);
     for (const [key, value] of Object.entries(fields)) {
       if (value !== undefined && value !== null) data.append(key, String(value));
@@ -528,8 +534,44 @@
 
   // ---------------------------------------------------------------- receiving
 
+  // What the person sent, in the words their page showed when they sent it.
+  function ownText(own) {
+    if (own.kind === "text" || own.kind === "command") return own.text;
+    if (own.kind === "location" && own.latitude !== null) {
+      return t("web.location.sent", { lat: own.latitude.toFixed(5), lon: own.longitude.toFixed(5) });
+    }
+    if (own.kind === "photo" && own.photos) return t("web.photo.sent", { count: own.photos });
+    if (own.kind === "choice") {
+      const prompt = prompts.get(Number(own.source_message_id));
+      if (!prompt) return null;
+      if (own.payload === prompt.done_payload) return prompt.done_label;
+      if (own.payload === prompt.skip_payload) return prompt.skip_label;
+      if (prompt.multiple) return null; // a toggle shows as a tick, not as a message
+      const choice = (prompt.choices || []).find((c) => c.payload === own.payload);
+      return choice ? choice.label : null;
+    }
+    return null;
+  }
+
+  // A message sent before a reload or from another tab: placed before the first reply
+  // that came after it.
+  function showOwn(own) {
+    if (sentIds.has(own.client_id)) return;
+    const text = ownText(own);
+    if (!text) return;
+    const item = element("li", "bubble me");
+    item.dataset.own = String(own.id);
+    item.append(element("span", "sr-only", `${t("web.chat.you")}: `), text);
+    const next = [...log.querySelectorAll("li.bubble.bot")].find(
+      (li) => Number(li.dataset.id) > own.after_reply,
+    );
+    if (next) log.insertBefore(item, next);
+    else log.append(item);
+    scrollDown();
+  }
+
   async function fetchMessages(waitSeconds) {
-    const url = `${API}?after=${lastId}&wait=${waitSeconds}`;
+    const url = `${API}?after=${lastId}&wait=${waitSeconds}&mine_after=${mineLastId}`;
     const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const data = await response.json();
@@ -537,6 +579,12 @@
       if (message.id > lastId) {
         render(message);
         lastId = message.id;
+      }
+    }
+    for (const own of data.mine || []) {
+      if (own.id > mineLastId) {
+        showOwn(own);
+        mineLastId = own.id;
       }
     }
     return data.messages.length;
