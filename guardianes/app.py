@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.add_middleware(RequestIdMiddleware)
     _include_optional_routers(app)
     install_error_handlers(app)
+    _install_staff_dashboard(app)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.body_limit_bytes,
@@ -68,3 +69,11 @@ def _include_optional_routers(app: FastAPI) -> None:
 
     for router in all_routers():
         app.include_router(router)
+
+
+def _install_staff_dashboard(app: FastAPI) -> None:
+    from guardianes.web.staff import install_staff_errors
+    from guardianes.web.vendor import mount_vendor_assets
+
+    install_staff_errors(app)
+    mount_vendor_assets(app)

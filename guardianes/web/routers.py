@@ -10,6 +10,13 @@ def all_routers() -> list[APIRouter]:
     from guardianes.api.router import api_routers
     from guardianes.bot.telegram.webhook import router as telegram_router
     from guardianes.bot.whatsapp.webhook import router as whatsapp_router
-    from guardianes.web import chat, observability
+    from guardianes.web import chat, observability, staff
 
-    return [chat.router, telegram_router, whatsapp_router, *api_routers(), observability.router]
+    return [
+        chat.router,
+        telegram_router,
+        whatsapp_router,
+        *api_routers(),
+        observability.router,
+        staff.router,
+    ]
