@@ -61,6 +61,7 @@ def body_limits(settings: Settings) -> list[BodyLimit]:
         BodyLimit("/webhooks/", settings.body_limit_webhook_bytes),
         BodyLimit("/chat/api/messages", settings.body_limit_chat_bytes),
         BodyLimit("/api/v1/imports", settings.body_limit_import_bytes),
+        BodyLimit("/staff/importaciones", settings.body_limit_import_bytes),
     ]
 
 

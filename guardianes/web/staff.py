@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -27,9 +29,18 @@ from fastapi.templating import Jinja2Templates
 from guardianes import __version__
 from guardianes.api.auth import IdPath
 from guardianes.api.schemas import MAX_ID, NO_NUL
+from guardianes.importers.layers import LayerSpec
+from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.locales import translator
 from guardianes.services import broadcasts as broadcasts_service
-from guardianes.services import dashboard, evidence, staff_tokens, training
+from guardianes.services import (
+    dashboard,
+    evidence,
+    evidence_imports,
+    file_imports,
+    staff_tokens,
+    training,
+)
 from guardianes.services.audit import record_read
 from guardianes.services.references import UnknownReferenceError
 from guardianes.services.reports import mail
@@ -44,7 +55,7 @@ from guardianes.services.reports.evidence_pdf import evidence_report_pdf
 from guardianes.services.reports.evidence_report import build_evidence_report
 from guardianes.services.reports.exports import spaces_feature_collection
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianRole, GuardianStatus, StaffTokenRole
+from guardianes.storage.models import GuardianRole, GuardianStatus, ResponsibleType, StaffTokenRole
 from guardianes.storage.models_evidence import DiscrepancyStatus, EvidenceStrength
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
@@ -80,6 +91,7 @@ PAGE = 50
 MAP_PAGE = 5000  # every space of a city in one answer; the page draws them all
 MAX_NOTE = 2000
 MAX_BROADCAST = 1000
+MAX_FILE_NAME = 300  # layers.file_name
 # Only our own files: no inline script, so a value from the data can never run as code.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
@@ -980,6 +992,98 @@ async def visits_page(
         zone=zone,
         cron=lambda r: json.dumps(r.cron, ensure_ascii=False),
     )
+
+
+# ---------------------------------------------------------------- imports
+
+
+async def _imports_page(
+    request: Request,
+    runtime: RuntimeDep,
+    staff: StaffSession,
+    *,
+    status_code: int = 200,
+    report: ImportReport | None = None,
+    failure: str | None = None,
+    problems: list[str] | None = None,
+) -> Response:
+    async with unit_of_work(runtime.sessions) as session:
+        layers = (await catalog.list_layers(session, limit=PAGE, offset=0)).items
+    return _render(
+        request,
+        runtime,
+        "imports.html",
+        staff,
+        status_code=status_code,
+        kinds=file_imports.IMPORT_KINDS,
+        layers=layers,
+        report=report,
+        failure=failure,
+        problems=problems or [],
+    )
+
+
+@router.get("/importaciones", response_class=HTMLResponse)
+async def imports_page(request: Request, runtime: RuntimeDep) -> Response:
+    """The upload form and the layers loaded so far."""
+    staff = await viewer(request)
+    return await _imports_page(request, runtime, staff)
+
+
+@router.post("/importaciones", response_class=HTMLResponse)
+async def upload_import(
+    *,
+    request: Request,
+    runtime: RuntimeDep,
+    file: UploadFile,
+    kind: Annotated[str, Form(max_length=20)],
+    csrf: CSRF,
+    service: Annotated[str | None, Form(max_length=64, pattern=NO_NUL)] = None,
+    contract: Annotated[str | None, Form(max_length=100, pattern=NO_NUL)] = None,
+    responsible: Annotated[str | None, Form(max_length=300, pattern=NO_NUL)] = None,
+    skip_invalid: Annotated[bool, Form()] = False,
+) -> Response:
+    """Import an uploaded file and show its report (all or nothing, as the API)."""
+    staff = await _session_for(request, StaffTokenRole.STAFF, csrf)
+    if kind not in file_imports.IMPORT_KINDS or (kind == "kml" and not service):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="kind or service")
+    name = PurePosixPath((file.filename or f"upload.{kind}").replace("\\", "/")).name
+    if not name or "\x00" in name or len(name) > MAX_FILE_NAME:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="file name")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(await file.read())
+        spec = (
+            LayerSpec(
+                path=path,
+                service=service or "",
+                year=None,
+                contract=contract or None,
+                responsible=responsible or None,
+                responsible_type=ResponsibleType.CONTRACTOR
+                if responsible
+                else ResponsibleType.MUNICIPALITY,
+                title=None,
+            )
+            if kind == "kml"
+            else None
+        )
+        try:
+            report = await file_imports.run_import(
+                kind, path, runtime, spec, skip_invalid=skip_invalid
+            )
+        except ImportFileError as error:
+            return await _imports_page(request, runtime, staff, status_code=422, failure=str(error))
+        except evidence_imports.StatusImportError as error:
+            return await _imports_page(
+                request,
+                runtime,
+                staff,
+                status_code=422,
+                failure=str(error),
+                problems=[f"{p.line}: {p.column}: {p.reason}" for p in error.problems],
+            )
+    return await _imports_page(request, runtime, staff, report=report)
 
 
 STATIC_FILES = {"staff.css": "text/css", "staff.js": "text/javascript"}
