@@ -35,7 +35,7 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def login(client: httpx.AsyncClient) -> Login:
+def login(client: httpx.AsyncClient) -> Login:  # noqa: F811
     """Log the client in with a plain token, as the login form does; returns the answer."""
 
     async def log_in(token: str) -> httpx.Response:
@@ -47,8 +47,8 @@ def login(client: httpx.AsyncClient) -> Login:
     return log_in
 
 
-async def page_csrf(client: httpx.AsyncClient, path: str = "/staff") -> str:
+async def page_csrf(http: httpx.AsyncClient, path: str = "/staff") -> str:
     """The CSRF value of the logged-in session, read from a page."""
-    answer = await client.get(path)
+    answer = await http.get(path)
     assert answer.status_code == 200, answer.text
     return csrf_of(answer.text)

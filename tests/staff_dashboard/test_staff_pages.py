@@ -238,7 +238,10 @@ async def test_a_bad_status_file_imports_nothing_and_lists_its_rows(
     as_staff: httpx.AsyncClient, world: World
 ) -> None:
     csrf = await page_csrf(as_staff, "/staff/importaciones")
-    csv = "clave,servicio,inicio,fin,estado\nNO-EXISTE,green_space_maintenance,2026-11-01,2026-11-30,realizado\n"
+    csv = (
+        "clave,servicio,inicio,fin,estado\n"
+        "NO-EXISTE,green_space_maintenance,2026-11-01,2026-11-30,realizado\n"
+    )
 
     answer = await as_staff.post(
         "/staff/importaciones",
