@@ -401,6 +401,7 @@ async def discrepancy_page(
         moves=sorted(evidence.ALLOWED_MOVES[current], key=list(DiscrepancyStatus).index),
         smtp=runtime.settings.smtp_enabled,
         msg=msg,
+        zone=_zone(runtime),
     )
 
 

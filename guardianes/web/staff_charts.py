@@ -7,6 +7,7 @@ default it would be fetched from a CDN.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pygal
@@ -47,10 +48,13 @@ def bars(
     suffix: str = "",
 ) -> Markup:
     """One bar per label."""
+    top = maximum or max([1, *(math.ceil(v) for _, v in values)])
     chart = pygal.HorizontalBar(
         title=title,
         show_legend=False,
-        range=(0, maximum) if maximum else None,
+        range=(0, top),
+        # Counts get whole-number ticks; percentages every 10.
+        y_labels=list(range(0, int(top) + 1, max(1, math.ceil(top / 10)))),
         value_formatter=lambda v: f"{v:g}{suffix}",
         **CONFIG,
     )

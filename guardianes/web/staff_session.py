@@ -9,6 +9,7 @@ session exists, uses a double-submit cookie.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ def _process_key() -> str:
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:
     secret = settings.staff_session_secret
     key = secret.get_secret_value() if secret is not None else _process_key()
-    return URLSafeTimedSerializer(key, salt=SALT)
+    return URLSafeTimedSerializer(key, salt=SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
 def _secure(settings: Settings, request: Request) -> bool:

@@ -156,7 +156,7 @@ def _shot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"staff-{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")  # noqa: T201  (where the artifact is)
+    print(f"screenshot: {path}")
     return path
 
 

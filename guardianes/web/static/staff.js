@@ -26,7 +26,7 @@ function staffMap() {
     for (const line of [
       p.responsible || "",
       p.contract_number || "",
-      box.dataset["label-" + p.latest_card_status] || box.getAttribute("data-label-" + p.latest_card_status),
+      box.getAttribute("data-label-" + p.latest_card_status),
       (box.getAttribute("data-label-discrepancies") || "") + ": " + p.unresolved_discrepancies,
     ]) {
       if (!line) continue;
@@ -92,6 +92,8 @@ function progressBar() {
     for (const key of ["sent", "failed", "unreachable"]) {
       card.querySelector('[data-field="' + key + '"]').textContent = p[key];
     }
+    card.querySelector('[data-field="status"]').textContent =
+      card.getAttribute("data-label-" + p.status) || p.status;
     card.dataset.status = p.status;
     if (p.status === "pending" || p.status === "sending") setTimeout(poll, 1000);
   }
