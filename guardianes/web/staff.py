@@ -62,6 +62,7 @@ from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import evidence as evidence_repo
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import reminders as reminders_repo
+from guardianes.storage.repositories import reports as reports_repo
 from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.evidence import DiscrepancyFilter
@@ -345,11 +346,10 @@ async def discrepancies_page(
     )
     page = await evidence_repo.list_discrepancies(session, filters, limit=PAGE, offset=offset)
     spaces = {
-        s.id: s
-        for s in [
-            await catalog.get_space(session, i) for i in {d.public_space_id for d in page.items}
-        ]
-        if s is not None
+        row.space.id: row.space
+        for row in await reports_repo.spaces_with_layers(
+            session, space_ids=sorted({d.public_space_id for d in page.items})
+        )
     }
     colonias = await guardians_repo.list_colonias(session)
     return _render(
@@ -1085,6 +1085,59 @@ async def upload_import(
                 problems=[f"{p.line}: {p.column}: {p.reason}" for p in error.problems],
             )
     return await _imports_page(request, runtime, staff, report=report)
+
+
+# ---------------------------------------------------------------- tokens (admin)
+
+
+async def _tokens_page(
+    request: Request, runtime: RuntimeDep, staff: StaffSession, created: str | None = None
+) -> Response:
+    async with unit_of_work(runtime.sessions) as session:
+        rows = await staff_tokens.list_tokens(session)
+    return _render(
+        request,
+        runtime,
+        "tokens.html",
+        staff,
+        rows=rows,
+        created=created,
+        roles=list(StaffTokenRole),
+    )
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+async def tokens_page(request: Request, runtime: RuntimeDep) -> Response:
+    """Staff tokens (admin): who may use the API and this dashboard."""
+    staff = await _session_for(request, StaffTokenRole.ADMIN)
+    return await _tokens_page(request, runtime, staff)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+async def create_token(
+    *,
+    request: Request,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(min_length=1, max_length=200, pattern=NO_NUL)],
+    role: Annotated[StaffTokenRole, Form()],
+    csrf: CSRF,
+) -> Response:
+    """Make a token; its plain value is shown on this answer only, never again."""
+    staff = await _session_for(request, StaffTokenRole.ADMIN, csrf)
+    async with unit_of_work(runtime.sessions) as session:
+        _, plain = await staff_tokens.create_token(session, name=name.strip(), role=role)
+    return await _tokens_page(request, runtime, staff, created=plain)
+
+
+@router.post("/tokens/{token_id}/revocar")
+async def revoke_token(
+    request: Request, session: SessionDep, token_id: IdPath, csrf: CSRF
+) -> Response:
+    """Revoke a token: its API calls and dashboard sessions stop at once."""
+    await _session_for(request, StaffTokenRole.ADMIN, csrf)
+    if not await staff_tokens.revoke_token(session, token_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="token not found or revoked")
+    return _back("/staff/tokens")
 
 
 STATIC_FILES = {"staff.css": "text/css", "staff.js": "text/javascript"}

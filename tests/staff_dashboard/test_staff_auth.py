@@ -11,6 +11,7 @@ from guardianes.config import Settings
 from guardianes.services import staff_tokens
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
+from guardianes.storage.models import StaffTokenRole
 from guardianes.storage.models_privacy import StaffAuditEntry
 from tests.api.conftest import Tokens, World
 from tests.staff_dashboard.conftest import SESSION_COOKIE, Login, csrf_of, page_csrf
@@ -223,3 +224,45 @@ async def test_outside_development_the_cookie_is_secure(
             )
 
     assert "secure" in _set_cookie(answer, SESSION_COOKIE).lower()
+
+
+async def test_only_an_admin_sees_the_tokens_page(
+    client: httpx.AsyncClient, login: Login, tokens: Tokens
+) -> None:
+    await login(tokens.staff)
+
+    assert (await client.get("/staff/tokens")).status_code == 403
+
+
+async def test_an_admin_makes_a_token_shown_once_that_logs_in(
+    client: httpx.AsyncClient, login: Login, tokens: Tokens
+) -> None:
+    await login(tokens.admin)
+    csrf = await page_csrf(client, "/staff/tokens")
+
+    answer = await client.post(
+        "/staff/tokens", data={"csrf_token": csrf, "name": "Auditoría", "role": "viewer"}
+    )
+    plain = answer.text.split("<code>", 1)[1].split("</code>", 1)[0]
+    listing = await client.get("/staff/tokens")
+
+    assert answer.status_code == 200
+    assert plain.startswith("gdn_")
+    assert plain not in listing.text
+    assert (await login(plain)).status_code == 303
+
+
+async def test_an_admin_revokes_a_token_from_the_dashboard(
+    client: httpx.AsyncClient, login: Login, tokens: Tokens, api_runtime: Runtime
+) -> None:
+    async with unit_of_work(api_runtime.sessions) as session:
+        row, plain = await staff_tokens.create_token(
+            session, name="temporal", role=StaffTokenRole.STAFF
+        )
+    await login(tokens.admin)
+    csrf = await page_csrf(client, "/staff/tokens")
+
+    answer = await client.post(f"/staff/tokens/{row.id}/revocar", data={"csrf_token": csrf})
+
+    assert answer.status_code == 303
+    assert (await login(plain)).status_code == 401

@@ -249,3 +249,20 @@ def test_a_broadcast_to_one_colonia_shows_its_audience_before_sending(page: Page
     expect(page.get_by_label("Avance del envío")).to_be_visible()
     expect(page.locator("#progress-text")).to_have_text(re.compile(r"^\d+ / 2$"))
     _shot(page, "broadcast-progress")
+
+
+@pytest.mark.parametrize(
+    ("link", "shot"),
+    [
+        ("Colonias", "colonias"),
+        ("Capacitación", "training"),
+        ("Guardianes", "guardians"),
+        ("Visitas", "visits"),
+        ("Importar", "imports"),
+    ],
+)
+def test_every_other_page_has_labelled_controls(page: Page, link: str, shot: str) -> None:
+    _nav(page, link)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    _assert_labelled(page)
+    _shot(page, shot)
