@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, demo: bool = False) -> FastA
     app.add_middleware(RequestIdMiddleware)
     _include_optional_routers(app)
     install_error_handlers(app)
+    _install_staff_dashboard(app)
     app.add_middleware(
         BodyLimitMiddleware,
         default_max_bytes=settings.body_limit_bytes,
@@ -60,6 +61,7 @@ def body_limits(settings: Settings) -> list[BodyLimit]:
         BodyLimit("/webhooks/", settings.body_limit_webhook_bytes),
         BodyLimit("/chat/api/messages", settings.body_limit_chat_bytes),
         BodyLimit("/api/v1/imports", settings.body_limit_import_bytes),
+        BodyLimit("/staff/importaciones", settings.body_limit_import_bytes),
     ]
 
 
@@ -68,3 +70,10 @@ def _include_optional_routers(app: FastAPI) -> None:
 
     for router in all_routers():
         app.include_router(router)
+
+
+def _install_staff_dashboard(app: FastAPI) -> None:
+    from guardianes.web.staff import install_staff_errors
+
+    # Leaflet is served by the public map's router at the same /static/leaflet URLs.
+    install_staff_errors(app)

@@ -18,6 +18,16 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(f"GUARDIANES_{name}", name)
 
 
+# Values people paste from examples; a session key like these signs cookies anyone can forge.
+_PLACEHOLDERS = ("change", "secret", "example", "placeholder", "xxxx", "1234", "password")
+MIN_SESSION_SECRET_CHARS = 32
+
+
+def _is_placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return len(value) < MIN_SESSION_SECRET_CHARS or any(p in lowered for p in _PLACEHOLDERS)
+
+
 class Settings(BaseSettings):
     """Guardianes settings; every field can be set as `GUARDIANES_<FIELD>`."""
 
@@ -147,7 +157,7 @@ class Settings(BaseSettings):
     # Photo files no submission or conversation refers to are removed after this long.
     media_orphan_grace_seconds: int = 24 * 3600
     media_sweep_seconds: float = 3600.0
-    # ---- public map (issue 13a): /mapa and its "Report it" links
+    # ---- public map (issue 13a) and the staff dashboard's map: /mapa and its "Report it" links
     # Base map tiles ({z}/{x}/{y}); an empty value shows the polygons on a plain background.
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     map_tiles_attribution: str = (
@@ -182,6 +192,12 @@ class Settings(BaseSettings):
             raise ValueError("quiet_hours_start and quiet_hours_end go together")
         return self
 
+    # Staff dashboard (issue 13b): the key signing its session cookie. Unset in development:
+    # a random key per process (sessions end at restart); outside development it is required
+    # (several workers must share it) and must not be a placeholder.
+    staff_session_secret: SecretStr | None = None
+    staff_session_max_age_seconds: int = 8 * 3600  # a working day, then log in again
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         """Outside development a webhook without its secret is an open door."""
@@ -190,6 +206,12 @@ class Settings(BaseSettings):
                 raise ValueError("TELEGRAM_WEBHOOK_SECRET is required with TELEGRAM_WEBHOOK_URL")
             if self.whatsapp_token and not self.whatsapp_app_secret:
                 raise ValueError("WHATSAPP_APP_SECRET is required with WHATSAPP_TOKEN")
+            secret = self.staff_session_secret
+            if secret is None or _is_placeholder(secret.get_secret_value()):
+                raise ValueError(
+                    "GUARDIANES_STAFF_SESSION_SECRET must be set to a random value of at"
+                    " least 32 characters (e.g. `openssl rand -base64 32`)"
+                )
         return self
 
     @property

@@ -37,16 +37,13 @@ from guardianes.api.schemas import (
     VisitPublic,
     page_of,
 )
-from guardianes.importers import service as importers
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.services import broadcasts as broadcasts_service
-from guardianes.services import evidence_imports, staff_tokens
+from guardianes.services import evidence_imports, file_imports, staff_tokens
 from guardianes.services import reminders as reminders_service
 from guardianes.services import visits as visits_service
-from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -320,29 +317,7 @@ async def _run_import(
     *,
     skip_invalid: bool = False,
 ) -> ImportReport:
-    # Imports are their own unit of work so the gazetteer reload below sees the new rows.
-    async with unit_of_work(runtime.sessions) as session:
-        match kind:
-            case "status":
-                result = await evidence_imports.import_status(
-                    session, path, settings=runtime.settings, skip_invalid=skip_invalid
-                )
-                report = result.report
-            case "directorates":
-                report = await evidence_imports.import_directorates(session, path)
-            case "kml" if spec is not None:
-                report = await importers.import_kml_layer(session, spec)
-            case "contracts":
-                report = await importers.import_contracts(session, path)
-            case "colonias":
-                report = await importers.import_colonias(session, path)
-            case _:
-                report = await importers.import_complaints(session, path)
-        if kind in ("kml", "colonias"):
-            await importers.link_spaces_to_colonias(session)
-    if kind in ("kml", "colonias"):
-        await reload_gazetteer(runtime)
-    return report
+    return await file_imports.run_import(kind, path, runtime, spec, skip_invalid=skip_invalid)
 
 
 @router.post("/imports", tags=["imports"], status_code=status.HTTP_201_CREATED)

@@ -10,7 +10,7 @@ def all_routers() -> list[APIRouter]:
     from guardianes.api.router import api_routers
     from guardianes.bot.telegram.webhook import router as telegram_router
     from guardianes.bot.whatsapp.webhook import router as whatsapp_router
-    from guardianes.web import chat, observability, public_map
+    from guardianes.web import chat, observability, public_map, staff
 
     return [
         chat.router,
@@ -20,4 +20,5 @@ def all_routers() -> list[APIRouter]:
         observability.router,
         public_map.router,
         public_map.leaflet_router,
+        staff.router,
     ]

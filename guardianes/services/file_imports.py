@@ -1,0 +1,49 @@
+"""Run one uploaded file through its importer (the API's and the dashboard's imports)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from guardianes.importers import service as importers
+from guardianes.importers.layers import LayerSpec
+from guardianes.importers.report import ImportReport
+from guardianes.services import evidence_imports
+from guardianes.services.bootstrap import reload_gazetteer
+from guardianes.services.runtime import Runtime
+from guardianes.storage.db import unit_of_work
+
+IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints", "status", "directorates")
+
+
+async def run_import(
+    kind: str,
+    path: Path,
+    runtime: Runtime,
+    spec: LayerSpec | None,
+    *,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Import `path` as `kind`; raises ImportFileError or StatusImportError for a bad file."""
+    # Imports are their own unit of work so the gazetteer reload below sees the new rows.
+    async with unit_of_work(runtime.sessions) as session:
+        match kind:
+            case "status":
+                result = await evidence_imports.import_status(
+                    session, path, settings=runtime.settings, skip_invalid=skip_invalid
+                )
+                report = result.report
+            case "directorates":
+                report = await evidence_imports.import_directorates(session, path)
+            case "kml" if spec is not None:
+                report = await importers.import_kml_layer(session, spec)
+            case "contracts":
+                report = await importers.import_contracts(session, path)
+            case "colonias":
+                report = await importers.import_colonias(session, path)
+            case _:
+                report = await importers.import_complaints(session, path)
+        if kind in ("kml", "colonias"):
+            await importers.link_spaces_to_colonias(session)
+    if kind in ("kml", "colonias"):
+        await reload_gazetteer(runtime)
+    return report
