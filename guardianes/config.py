@@ -146,6 +146,15 @@ class Settings(BaseSettings):
     # Photo files no submission or conversation refers to are removed after this long.
     media_orphan_grace_seconds: int = 24 * 3600
     media_sweep_seconds: float = 3600.0
+    # Cities (issue 15b): the city a single-city deployment serves, and the defaults of every
+    # city created by `--city NAME` (each city's row can then be edited).
+    city_name: str = "Chihuahua"
+    city_state: str | None = "Chihuahua"
+    city_country: str = "MX"
+    programme_name: str = "Guardianes"
+    office_name: str = "Sindicatura Municipal"
+    privacy_owner: str = "Sindicatura Municipal"
+    privacy_contact: str = "el personal del programa"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
