@@ -152,9 +152,9 @@ class Settings(BaseSettings):
     city_state: str | None = "Chihuahua"
     city_country: str = "MX"
     programme_name: str = "Guardianes"
-    office_name: str = "Sindicatura Municipal"
+    office_name: str = "la Sindicatura"  # as it reads after "comunícate con", "acudir a"
     privacy_owner: str = "Sindicatura Municipal"
-    privacy_contact: str = "el personal del programa"
+    privacy_contact: str = "el personal del programa, en este mismo chat"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
