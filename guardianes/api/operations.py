@@ -58,6 +58,7 @@ from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
+from guardianes.storage.repositories.cities import CityRequiredError, resolve_city
 from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
 
@@ -319,28 +320,38 @@ async def _run_import(
     spec: LayerSpec | None,
     *,
     skip_invalid: bool = False,
+    city: str | None = None,
 ) -> ImportReport:
     # Imports are their own unit of work so the gazetteer reload below sees the new rows.
     async with unit_of_work(runtime.sessions) as session:
+        try:
+            city_id = (await resolve_city(session, city)).id
+        except CityRequiredError as error:
+            raise _unprocessable(str(error).replace("--city", "city")) from error
         match kind:
             case "status":
                 result = await evidence_imports.import_status(
-                    session, path, settings=runtime.settings, skip_invalid=skip_invalid
+                    session,
+                    path,
+                    settings=runtime.settings,
+                    skip_invalid=skip_invalid,
+                    city_id=city_id,
                 )
                 report = result.report
             case "directorates":
-                report = await evidence_imports.import_directorates(session, path)
+                report = await evidence_imports.import_directorates(session, path, city_id=city_id)
             case "kml" if spec is not None:
-                report = await importers.import_kml_layer(session, spec)
+                report = await importers.import_kml_layer(session, spec, city_id=city_id)
             case "contracts":
-                report = await importers.import_contracts(session, path)
+                report = await importers.import_contracts(session, path, city_id=city_id)
             case "colonias":
-                report = await importers.import_colonias(session, path)
+                report = await importers.import_colonias(session, path, city_id=city_id)
             case _:
-                report = await importers.import_complaints(session, path)
+                report = await importers.import_complaints(session, path, city_id=city_id)
         if kind in ("kml", "colonias"):
-            await importers.link_spaces_to_colonias(session)
-    if kind in ("kml", "colonias"):
+            await importers.link_spaces_to_colonias(session, city_id)
+    # Every import may bring a new city or a contract a layer names: the gazetteer follows.
+    if kind in ("kml", "colonias", "contracts", "directorates"):
         await reload_gazetteer(runtime)
     return report
 
@@ -365,6 +376,15 @@ async def create_import(
     skip_invalid: Annotated[
         bool, Form(description="status: import the good rows, report the bad ones.")
     ] = False,
+    city: Annotated[
+        str | None,
+        Form(
+            max_length=200,
+            pattern=NO_NUL,
+            description="The city the data belongs to (created on first use; optional with "
+            "one city).",
+        ),
+    ] = None,
 ) -> ImportResultPublic:
     """Upload a file and run its importer (re-importing a file updates rows in place)."""
     if kind not in IMPORT_KINDS:
@@ -395,7 +415,9 @@ async def create_import(
             else None
         )
         try:
-            report = await _run_import(kind, path, runtime, spec, skip_invalid=skip_invalid)
+            report = await _run_import(
+                kind, path, runtime, spec, skip_invalid=skip_invalid, city=city
+            )
         except ImportFileError as error:
             raise _unprocessable(str(error)) from error
         except evidence_imports.StatusImportError as error:
