@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from guardianes.conversations.context import ColoniaRef, Gazetteer, SpaceMatch
 from guardianes.conversations.messages import GeoPoint
-from guardianes.geo.index import SpatialGazetteer, _sort_key
+from guardianes.geo.index import IndexedSpace, SpatialGazetteer, _sort_key
 
 
 class CityGazetteers:
@@ -40,6 +40,11 @@ class CityGazetteers:
     def space_count(self) -> int:
         """How many spaces are indexed in every city together."""
         return sum(g.space_count for g in self._by_city.values())
+
+    @property
+    def _spaces(self) -> tuple[IndexedSpace, ...]:
+        """Every indexed space of every city (what tests of one gazetteer peek at)."""
+        return tuple(space for g in self._by_city.values() for space in g._spaces)
 
     def for_city(self, city_id: int | None) -> Gazetteer:
         """The gazetteer of one city; with None, every city (one city: that city)."""
