@@ -36,6 +36,7 @@ console = Console()
 def _mount_subcommands() -> None:
     from guardianes.cli_backup import register_backup_commands
     from guardianes.cli_chat import chat_command
+    from guardianes.cli_cities import cities_app
     from guardianes.cli_evidence import add_import_commands, evidence_app
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
@@ -54,6 +55,7 @@ def _mount_subcommands() -> None:
     app.add_typer(course_app, name="course", help="Check the training course's lessons.")
     import_app.command("complaint-channels")(import_complaint_channels)
     register_backup_commands(app)
+    app.add_typer(cities_app, name="cities", help="Cities served by this deployment.")
 
 
 @app.command()

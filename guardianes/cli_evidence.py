@@ -17,7 +17,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.cli_import import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, _finish
+from guardianes.cli_import import (
+    EXIT_BAD_FILE,
+    EXIT_NOTHING_IMPORTED,
+    _finish,
+    city_id_of,
+    city_option,
+)
 from guardianes.config import Settings
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.importers.status import RowProblem, parse_status_file
@@ -63,6 +69,7 @@ def import_status_command(
     skip_invalid: bool = typer.Option(
         False, "--skip-invalid", help="Import the good rows and report the bad ones."
     ),
+    city: str | None = city_option(),
 ) -> None:
     """Import the service status the municipality or contractor reports, per space and period."""
     try:
@@ -73,7 +80,12 @@ def import_status_command(
 
     async def job(session: AsyncSession, settings: Settings) -> evidence_imports.StatusImportResult:
         return await evidence_imports.import_status(
-            session, file, settings=settings, skip_invalid=skip_invalid, parsed=parsed
+            session,
+            file,
+            settings=settings,
+            skip_invalid=skip_invalid,
+            parsed=parsed,
+            city_id=await city_id_of(session, city),
         )
 
     try:
@@ -96,11 +108,16 @@ def import_status_command(
 
 def import_directorates_command(
     file: Path = typer.Argument(..., help="CSV: name, service, email, head_name, head_email…"),
+    city: str | None = city_option(),
 ) -> None:
     """Import the directorates in charge of each service (by name; re-import updates)."""
 
     async def job(session: AsyncSession, _settings: Settings) -> list[ImportReport]:
-        return [await evidence_imports.import_directorates(session, file)]
+        return [
+            await evidence_imports.import_directorates(
+                session, file, city_id=await city_id_of(session, city)
+            )
+        ]
 
     try:
         reports = _in_unit_of_work(job)

@@ -27,6 +27,7 @@ from guardianes.importers.kml import parse_kml
 from guardianes.importers.layers import MUNICIPALITY, LayerSpec, parse_layers_csv, validate_layer
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
+from guardianes.storage.repositories.cities import CityRequiredError, resolve_city
 
 import_app = typer.Typer(
     name="import",
@@ -42,6 +43,23 @@ _MAX_PROBLEMS_SHOWN = 50
 _PROGRESS_FROM = 200  # show a progress bar only for files at least this long
 
 ImportJob = Callable[[AsyncSession, Callable[[int, int], None]], Awaitable[list[ImportReport]]]
+
+
+CITY_HELP = "The city the data belongs to (created on first use; optional with one city)."
+
+
+def city_option() -> str | None:
+    """`--city NAME`, the same on every import command."""
+    return typer.Option(None, "--city", help=CITY_HELP)  # type: ignore[no-any-return]
+
+
+async def city_id_of(session: AsyncSession, name: str | None) -> int:
+    """The id of the `--city` (created on first use); exit 2 when several cities and none named."""
+    try:
+        return (await resolve_city(session, name)).id
+    except CityRequiredError as error:
+        err_console.print(f"[bold red]error:[/] {error}", highlight=False)
+        raise typer.Exit(EXIT_BAD_FILE) from None
 
 
 def _fail(error: ImportFileError) -> typer.Exit:
@@ -117,6 +135,7 @@ def import_kml(
         MUNICIPALITY, "--responsible-type", help="contractor or municipality."
     ),
     title: str | None = typer.Option(None, "--title"),
+    city: str | None = city_option(),
 ) -> None:
     """Import one KML file as a layer of public spaces."""
     spec = LayerSpec(
@@ -136,7 +155,13 @@ def import_kml(
 
     async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
         return [
-            await service.import_kml_layer(session, spec, document=document, on_progress=advance)
+            await service.import_kml_layer(
+                session,
+                spec,
+                document=document,
+                on_progress=advance,
+                city_id=await city_id_of(session, city),
+            )
         ]
 
     _finish(asyncio.run(_run(job, len(document.placemarks))))
@@ -146,8 +171,9 @@ def import_kml(
 def import_layers(
     file: Path = typer.Argument(..., help="layers.csv; its files are read next to it."),
     derive_colonias: bool = typer.Option(
-        True, help="Create colonias from garbage-route names (Chihuahua has no colonia map)."
+        True, help="Create colonias from garbage-route names (for a city with no colonia map)."
     ),
+    city: str | None = city_option(),
 ) -> None:
     """Import every map file listed in a layers.csv."""
     with _bad_file_exits():
@@ -155,7 +181,12 @@ def import_layers(
     total = len(layers_file.layers)
 
     async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
-        result = await service.import_layers_csv(session, file, derive_colonias=derive_colonias)
+        result = await service.import_layers_csv(
+            session,
+            file,
+            derive_colonias=derive_colonias,
+            city_id=await city_id_of(session, city),
+        )
         advance(total, total)
         colonias = [result.colonias] if result.colonias else []
         return [result.csv, *result.layers, *colonias]
@@ -165,13 +196,24 @@ def import_layers(
 
 
 @import_app.command("contracts")
-def import_contracts(file: Path = typer.Argument(..., help="Contracts CSV (IMCO layout).")) -> None:
+def import_contracts(
+    file: Path = typer.Argument(..., help="Contracts CSV (IMCO layout)."),
+    city: str | None = city_option(),
+) -> None:
     """Import municipal contracts and their companies."""
     with _bad_file_exits():
         parsed = parse_contracts(file)
 
     async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
-        return [await service.import_contracts(session, file, parsed=parsed, on_progress=advance)]
+        return [
+            await service.import_contracts(
+                session,
+                file,
+                parsed=parsed,
+                on_progress=advance,
+                city_id=await city_id_of(session, city),
+            )
+        ]
 
     _finish(asyncio.run(_run(job, len(parsed.records))))
 
@@ -180,6 +222,7 @@ def import_contracts(file: Path = typer.Argument(..., help="Contracts CSV (IMCO 
 def import_complaints(
     file: Path = typer.Argument(..., help="CSV colonia,service,date,count."),
     create_colonias: bool = typer.Option(False, help="Create colonias not yet known."),
+    city: str | None = city_option(),
 ) -> None:
     """Import complaint counts per colonia, service and day or month."""
     with _bad_file_exits():
@@ -190,7 +233,11 @@ def import_complaints(
     ) -> list[ImportReport]:
         return [
             await service.import_complaints(
-                session, file, create_colonias=create_colonias, parsed=parsed
+                session,
+                file,
+                create_colonias=create_colonias,
+                parsed=parsed,
+                city_id=await city_id_of(session, city),
             )
         ]
 
@@ -203,6 +250,7 @@ def import_colonias(
     from_routes: bool = typer.Option(
         False, help="Derive colonias from a garbage-route KML's placemark names."
     ),
+    city: str | None = city_option(),
 ) -> None:
     """Import colonias (neighbourhoods)."""
     with _bad_file_exits():
@@ -211,6 +259,10 @@ def import_colonias(
     async def job(
         session: AsyncSession, _advance: Callable[[int, int], None]
     ) -> list[ImportReport]:
-        return [await service.import_colonia_records(session, parsed)]
+        return [
+            await service.import_colonia_records(
+                session, parsed, city_id=await city_id_of(session, city)
+            )
+        ]
 
     _finish(asyncio.run(_run(job, len(parsed.records))))

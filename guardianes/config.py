@@ -197,6 +197,15 @@ class Settings(BaseSettings):
     # (several workers must share it) and must not be a placeholder.
     staff_session_secret: SecretStr | None = None
     staff_session_max_age_seconds: int = 8 * 3600  # a working day, then log in again
+    # Cities (issue 15b): the city a single-city deployment serves, and the defaults of every
+    # city created by `--city NAME` (each city's row can then be edited).
+    city_name: str = "Chihuahua"
+    city_state: str | None = "Chihuahua"
+    city_country: str = "MX"
+    programme_name: str = "Guardianes"
+    office_name: str = "la Sindicatura"  # as it reads after "comunícate con", "acudir a"
+    privacy_owner: str = "Sindicatura Municipal"
+    privacy_contact: str = "el personal del programa, en este mismo chat"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -55,6 +55,7 @@ from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
+from guardianes.storage.repositories.cities import CityRequiredError
 from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
 
@@ -316,8 +317,14 @@ async def _run_import(
     spec: LayerSpec | None,
     *,
     skip_invalid: bool = False,
+    city: str | None = None,
 ) -> ImportReport:
-    return await file_imports.run_import(kind, path, runtime, spec, skip_invalid=skip_invalid)
+    try:
+        return await file_imports.run_import(
+            kind, path, runtime, spec, skip_invalid=skip_invalid, city=city
+        )
+    except CityRequiredError as error:
+        raise _unprocessable(str(error).replace("--city", "city")) from error
 
 
 @router.post("/imports", tags=["imports"], status_code=status.HTTP_201_CREATED)
@@ -340,6 +347,15 @@ async def create_import(
     skip_invalid: Annotated[
         bool, Form(description="status: import the good rows, report the bad ones.")
     ] = False,
+    city: Annotated[
+        str | None,
+        Form(
+            max_length=200,
+            pattern=NO_NUL,
+            description="The city the data belongs to (created on first use; optional with "
+            "one city).",
+        ),
+    ] = None,
 ) -> ImportResultPublic:
     """Upload a file and run its importer (re-importing a file updates rows in place)."""
     if kind not in IMPORT_KINDS:
@@ -370,7 +386,9 @@ async def create_import(
             else None
         )
         try:
-            report = await _run_import(kind, path, runtime, spec, skip_invalid=skip_invalid)
+            report = await _run_import(
+                kind, path, runtime, spec, skip_invalid=skip_invalid, city=city
+            )
         except ImportFileError as error:
             raise _unprocessable(str(error)) from error
         except evidence_imports.StatusImportError as error:

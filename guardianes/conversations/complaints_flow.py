@@ -53,7 +53,7 @@ def channels_for(turn: Turn, service: str | None) -> list[ComplaintChannelRef]:
 def describe_channels(turn: Turn, channels: list[ComplaintChannelRef]) -> str:
     """The channels as lines a guardian can act on."""
     if not channels:
-        return turn.t("training.complain.none")
+        return turn.t("training.complain.none", office=_office(turn))
     lines = []
     for channel in channels:
         kind_key = f"training.channel.{channel.kind}"
@@ -64,7 +64,7 @@ def describe_channels(turn: Turn, channels: list[ComplaintChannelRef]) -> str:
         if channel.notes:
             line += f"\n  {channel.notes}"
         if not channel.confirmed:
-            line += "\n  " + turn.t("training.channel.unconfirmed")
+            line += "\n  " + turn.t("training.channel.unconfirmed", office=_office(turn))
         lines.append(line)
     return "\n".join(lines)
 
@@ -196,3 +196,8 @@ REASKERS: dict[str, Callable[[Turn], None]] = {
     "complain.service": ask_service,
     "complain.reported": _reask_reported,
 }
+
+
+def _office(turn: Turn) -> str:
+    """The office running the programme in the guardian's city."""
+    return flows.city_texts(turn)["office"]

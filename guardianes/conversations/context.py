@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
@@ -41,6 +41,18 @@ class ColoniaRef:
 
     id: int
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CityRef:
+    """A city the deployment serves, with the names its guardians read."""
+
+    id: int
+    name: str
+    programme_name: str
+    office_name: str
+    privacy_owner: str
+    privacy_contact: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +180,12 @@ class EngineContext:
     # a naive `now` is taken as local time already.
     timezone: tzinfo | None = None
     complaint_channels: tuple[ComplaintChannelRef, ...] = ()
+    # Cities (issue 15b): the guardian's city (the only one in a single-city deployment;
+    # None while a newcomer's city is unknown), every city, and each city's gazetteer so
+    # registration can look in the city chosen. `gazetteer` is already the guardian's city's.
+    city: CityRef | None = None
+    cities: tuple[CityRef, ...] = ()
+    city_gazetteers: Mapping[int, Gazetteer] = field(default_factory=dict)
 
 
 # ---- effects: what the caller must persist, in the same transaction as the new state ----
@@ -182,6 +200,7 @@ class RegisterGuardian:
     colonia_id: int | None
     consent_version: str
     consented_at: datetime
+    city_id: int | None = None  # cities: from the location, the question, or the only city
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from guardianes.conversations.context import (
     EraseMyData,
     ErasureKind,
     ExportMyData,
+    Gazetteer,
     QuizPhase,
     RecordConsent,
     RegisterGuardian,
@@ -33,16 +34,57 @@ from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import Form
 from guardianes.locales import DEFAULT_LOCALE, LOCALES_DIR, SUPPORTED_LOCALES
 
+CITY_TEXT_KEYS = ("programme", "city", "office", "owner", "contact")
 LANGUAGE_NAMES = {"es": "Español", "en": "English"}
 MIN_NAME_LENGTH = 2
 MAX_NAME_LENGTH = 60
 MAX_STAFF_TEXT_LENGTH = 1000
 MAX_PLACE_LENGTH = 300  # the visits table's column
 EARLIEST_UTC_OFFSET = timedelta(hours=-12)  # no inhabited zone is further behind UTC
-REGISTRATION_STEPS = frozenset({"reg.language", "reg.consent", "reg.name"})
+REGISTRATION_STEPS = frozenset({"reg.language", "reg.consent", "reg.name", "reg.city"})
 PRIVACY_COMMANDS = frozenset({Command.MY_DATA, Command.ERASE, Command.OPPOSE})
 # Steps a deactivated guardian may still be in: their ARCO rights do not end with the programme.
 PRIVACY_STEPS = frozenset({"privacy.erase", "mydata", "mydata.lang", "mydata.name"})
+
+
+def city_texts(turn: Turn) -> dict[str, str]:
+    """The names texts show: the guardian's city; before the city is known, every city's
+    names together (a deployment serving several cities greets for all of them)."""
+    cities = turn.ctx.cities
+    city = turn.ctx.city or (cities[0] if len(cities) == 1 else None)
+    chosen = turn.data.get("city_id")
+    if city is None and chosen is not None:
+        city = next((c for c in cities if c.id == chosen), None)
+    if city is None and not cities:
+        # Only an engine run without any city (the service always passes one): neutral words.
+        return {key: turn.t(f"cities.unnamed.{key}") for key in CITY_TEXT_KEYS}
+    if city is not None:
+        return {
+            "programme": city.programme_name,
+            "city": city.name,
+            "office": city.office_name,
+            "owner": city.privacy_owner,
+            "contact": city.privacy_contact,
+        }
+
+    def joined(values: list[str]) -> str:
+        return " / ".join(dict.fromkeys(values))
+
+    return {
+        "programme": joined([c.programme_name for c in cities]),
+        "city": joined([c.name for c in cities]),
+        "office": joined([c.office_name for c in cities]),
+        "owner": joined([c.privacy_owner for c in cities]),
+        "contact": joined([c.privacy_contact for c in cities]),
+    }
+
+
+def city_notice(turn: Turn) -> str:
+    """The privacy notice with the city's programme, name, data owner and contact."""
+    text = privacy_notice(turn.locale, turn.ctx.privacy_notice_version)
+    for key, value in city_texts(turn).items():
+        text = text.replace("{" + key + "}", value)
+    return text
 
 
 @cache
@@ -104,7 +146,7 @@ def _ask_languages(turn: Turn, step: str) -> None:
 def first_contact(turn: Turn) -> None:
     """Greet someone new and ask their language."""
     turn.state.clear()
-    turn.say(turn.t("reg.welcome"))
+    turn.say(turn.t("reg.welcome", **city_texts(turn)))
     ask_language(turn)
 
 
@@ -125,7 +167,7 @@ def on_language(turn: Turn) -> None:
 def ask_consent(turn: Turn) -> None:
     """Show the versioned privacy notice and ask for explicit consent."""
     turn.goto("reg.consent")
-    turn.say(privacy_notice(turn.locale, turn.ctx.privacy_notice_version))
+    turn.say(city_notice(turn))
     turn.ask(
         scope=f"consent@{turn.ctx.privacy_notice_version}",
         text=turn.t("reg.consent_question"),
@@ -180,7 +222,94 @@ def on_name(turn: Turn) -> None:
         _retry(turn, "reg.invalid_name")
         return
     turn.data["name"] = name
+    if _city_unknown(turn):
+        ask_city(turn)
+    else:
+        ask_colonia(turn, "register")
+
+
+# ---- city, asked only when the deployment serves several ----
+
+
+def _city_unknown(turn: Turn) -> bool:
+    return len(turn.ctx.cities) > 1 and turn.ctx.city is None and "city_id" not in turn.data
+
+
+def ask_city(turn: Turn) -> None:
+    """Which city: a button per city, or the location (its city is looked up)."""
+    turn.goto("reg.city")
+    turn.ask(
+        scope="city:" + ",".join(str(c.id) for c in turn.ctx.cities),
+        text=turn.t("cities.ask"),
+        kind=PromptKind.LOCATION,
+        options=[(str(c.id), c.name) for c in turn.ctx.cities],
+    )
+
+
+def city_at(turn: Turn, point: GeoPoint) -> int | None:
+    """The city whose colonias, else whose spaces, cover the point."""
+    gazetteers = turn.ctx.city_gazetteers
+    for city_id, gazetteer in gazetteers.items():
+        if gazetteer.colonia_at(point) is not None:
+            return city_id
+    for city_id, gazetteer in gazetteers.items():
+        if gazetteer.space_at(point) is not None:
+            return city_id
+    return None
+
+
+def on_city(turn: Turn) -> None:
+    """A city button, a typed city name, or a location inside a city."""
+    inbound = turn.inbound
+    if inbound.kind is InboundKind.LOCATION and inbound.location is not None:
+        found = city_at(turn, inbound.location)
+        if found is None:
+            _retry(turn, "cities.not_found_at")
+            return
+        turn.data["city_id"] = found
+        colonia = turn.ctx.city_gazetteers[found].colonia_at(inbound.location)
+        turn.data["colonia_for"] = "register"
+        if colonia is None:
+            ask_colonia(turn, "register")
+        else:
+            _ask_colonia_pick(
+                turn, [colonia], turn.t("colonia.confirm_location", colonia=colonia.name)
+            )
+        return
+    key = _key(turn)
+    if isinstance(key, Stale):
+        reask(turn)
+        return
+    known = {str(c.id) for c in turn.ctx.cities}
+    if key is None and inbound.kind is InboundKind.TEXT:
+        typed = normalize(inbound.text or "")
+        key = next((str(c.id) for c in turn.ctx.cities if normalize(c.name) == typed), None)
+    if key is None or key not in known:
+        _retry(turn, "cities.expect")
+        return
+    turn.data["city_id"] = int(key)
     ask_colonia(turn, "register")
+
+
+def _gazetteer(turn: Turn) -> Gazetteer:
+    """Where colonias are looked up: the city chosen during registration, else the context's."""
+    chosen = turn.data.get("city_id")
+    if chosen is not None and int(chosen) in turn.ctx.city_gazetteers:
+        return turn.ctx.city_gazetteers[int(chosen)]
+    return turn.ctx.gazetteer
+
+
+def _registration_city(turn: Turn, colonia: ColoniaRef | None) -> int | None:
+    """The new guardian's city: chosen, else their colonia's, else the only one."""
+    if turn.data.get("city_id") is not None:
+        return int(turn.data["city_id"])
+    if turn.ctx.city is not None:
+        return turn.ctx.city.id or None
+    if colonia is not None:
+        for city_id, gazetteer in turn.ctx.city_gazetteers.items():
+            if any(c.id == colonia.id for c in gazetteer.colonias()):
+                return city_id
+    return turn.ctx.cities[0].id if len(turn.ctx.cities) == 1 else None
 
 
 # ---- colonia, shared by registration, "my data" and staff notices ----
@@ -214,7 +343,7 @@ def on_colonia(turn: Turn) -> None:
         colonia_chosen(turn, None)
         return
     if inbound.kind is InboundKind.LOCATION and inbound.location is not None:
-        found = turn.ctx.gazetteer.colonia_at(inbound.location)
+        found = _gazetteer(turn).colonia_at(inbound.location)
         if found is None:
             _retry(turn, "colonia.not_found_at")
             return
@@ -227,7 +356,7 @@ def on_colonia(turn: Turn) -> None:
         else:
             _retry(turn, "colonia.expect")
         return
-    colonias = list(turn.ctx.gazetteer.colonias())
+    colonias = list(_gazetteer(turn).colonias())
     matches = match_colonias(inbound.text or "", colonias)
     if len(matches) == 1 and normalize(matches[0].name) == normalize(inbound.text or ""):
         colonia_chosen(turn, matches[0])
@@ -269,10 +398,11 @@ def colonia_chosen(turn: Turn, colonia: ColoniaRef | None) -> None:
                 colonia_id=colonia.id if colonia else None,
                 consent_version=turn.ctx.privacy_notice_version,
                 consented_at=turn.ctx.now,
+                city_id=_registration_city(turn, colonia),
             )
         )
         turn.registered_now = True
-        turn.say(turn.t("reg.done", name=name))
+        turn.say(turn.t("reg.done", name=name, programme=city_texts(turn)["programme"]))
         from guardianes.conversations import course_flow, space_link  # they build on this
 
         if space_link.start_pending(turn):
@@ -576,7 +706,7 @@ def guardian_active(turn: Turn) -> bool:
 def tell_deactivated(turn: Turn) -> None:
     """Say, politely, that the guardian can no longer take part (their data rights remain)."""
     turn.goto("deactivated")
-    turn.say(turn.t("privacy.deactivated"))
+    turn.say(turn.t("privacy.deactivated", office=city_texts(turn)["office"]))
 
 
 def needs_consent(turn: Turn) -> bool:
@@ -619,7 +749,7 @@ def ask_reconsent(turn: Turn, then: str) -> None:
     turn.goto("privacy.consent")
     turn.data["then"] = then
     turn.say(turn.t("privacy.notice_changed"))
-    turn.say(privacy_notice(turn.locale, turn.ctx.privacy_notice_version))
+    turn.say(city_notice(turn))
     turn.ask(
         scope=f"reconsent@{turn.ctx.privacy_notice_version}",
         text=turn.t("privacy.consent_question"),
@@ -957,6 +1087,7 @@ HANDLERS: dict[str, Callable[[Turn], None]] = {
     "reg.language": on_language,
     "reg.consent": on_consent,
     "reg.name": on_name,
+    "reg.city": on_city,
     "colonia": on_colonia,
     "colonia.pick": on_colonia_pick,
     "menu": on_menu,
@@ -994,6 +1125,7 @@ REASKERS: dict[str, Callable[[Turn], None]] = {
     "reg.language": ask_language,
     "reg.consent": ask_consent,
     "reg.name": ask_name,
+    "reg.city": ask_city,
     "colonia": lambda turn: ask_colonia(turn, str(turn.data.get("colonia_for"))),
     "colonia.pick": _reask_colonia_pick,
     "menu": show_menu,

@@ -189,6 +189,24 @@ class SpatialGazetteer:
             point=GeoPoint(latitude=round(inside.y, 7), longitude=round(inside.x, 7)),
         )
 
+    @property
+    def services(self) -> tuple[str, ...]:
+        """The services some indexed space is for, sorted."""
+        return tuple(sorted({space.service for space in self._spaces}))
+
+    def spaces_at(self, point: GeoPoint) -> list[SpaceMatch]:
+        """Every answer for the point: what `space_at` says first (the chat's answer), then
+        the space of each other service there (a park inside a garbage route area)."""
+        first = self.space_at(point)
+        if first is None:
+            return []
+        found = [first]
+        for service in self.services:
+            match = self.space_at(point, service=service)
+            if match is not None and all(match.space_id != seen.space_id for seen in found):
+                found.append(match)
+        return found
+
     def _wanted(self, index: int, service: str | None) -> bool:
         return service is None or self._spaces[index].service == service
 

@@ -6,17 +6,33 @@ from shapely.geometry import shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.context import ResponsibleParty
+from guardianes.geo.cities import CityGazetteers
 from guardianes.geo.index import IndexedColonia, IndexedSpace, SpatialGazetteer
 from guardianes.importers.normalize import normalize_company_name, normalize_contract_number
 from guardianes.storage.models import Layer
 from guardianes.storage.repositories import imports as repo
+from guardianes.storage.repositories.cities import all_cities
 from guardianes.storage.repositories.reports import procedure_counts_by_company_name
 
 
-async def load_gazetteer(session: AsyncSession, max_distance_m: float) -> SpatialGazetteer:
-    """Every colonia and public space with who is responsible for it, indexed in memory."""
-    layers = {layer.id: layer for layer in await repo.all_layers(session)}
-    responsible = await _responsible_by_layer(session, list(layers.values()))
+async def load_city_gazetteers(session: AsyncSession, max_distance_m: float) -> CityGazetteers:
+    """One gazetteer per city, so each guardian sees only their own city."""
+    return CityGazetteers(
+        {
+            city.id: await load_gazetteer(session, max_distance_m, city.id)
+            for city in await all_cities(session)
+        },
+        max_distance_m=max_distance_m,
+    )
+
+
+async def load_gazetteer(
+    session: AsyncSession, max_distance_m: float, city_id: int | None = None
+) -> SpatialGazetteer:
+    """Every colonia and public space (of one city, when given) with who is responsible for
+    it, indexed in memory."""
+    layers = {layer.id: layer for layer in await repo.all_layers(session, city_id)}
+    responsible = await _responsible_by_layer(session, list(layers.values()), city_id)
     spaces = [
         IndexedSpace(
             id=space.id,
@@ -28,7 +44,7 @@ async def load_gazetteer(session: AsyncSession, max_distance_m: float) -> Spatia
             colonia_id=space.colonia_id,
             responsible=responsible[space.layer_id],
         )
-        for space in await repo.all_spaces(session)
+        for space in await repo.all_spaces(session, city_id)
     ]
     colonias = [
         IndexedColonia(
@@ -36,16 +52,17 @@ async def load_gazetteer(session: AsyncSession, max_distance_m: float) -> Spatia
             name=colonia.name,
             geometry=shape(colonia.geometry_geojson) if colonia.geometry_geojson else None,
         )
-        for colonia in await repo.all_colonias(session)
+        for colonia in await repo.all_colonias(session, city_id)
     ]
     return SpatialGazetteer(spaces, colonias, max_distance_m=max_distance_m)
 
 
 async def _responsible_by_layer(
-    session: AsyncSession, layers: list[Layer]
+    session: AsyncSession, layers: list[Layer], city_id: int | None = None
 ) -> dict[int, tuple[ResponsibleParty, ...]]:
-    directorates = {d.id: d.name for d in await repo.all_directorates(session)}
-    numbers = await repo.contract_numbers(session)
+    directorates = {d.id: d.name for d in await repo.all_directorates(session, city_id)}
+    # cities: a layer's contract number is looked up among its own city's contracts.
+    numbers = await repo.contract_numbers(session, city_id)
     by_number: dict[str, int] = {}
     for contract_id, number in numbers:  # newest first: the first seen wins
         key = normalize_contract_number(number)

@@ -42,6 +42,7 @@ from guardianes.storage.models import (
     ServiceType,
 )
 from guardianes.storage.repositories import imports as repo
+from guardianes.storage.repositories.cities import resolve_city
 
 ProgressFn = Callable[[int, int], None]  # (done, total)
 GARBAGE_COLLECTION = "garbage_collection"
@@ -84,12 +85,18 @@ async def ensure_service_type(session: AsyncSession, code: str) -> None:
 # ---------------------------------------------------------------- layers and spaces
 
 
+async def _city_id(session: AsyncSession, city_id: int | None) -> int:
+    """The given city, else the deployment's only one (the default city when none yet)."""
+    return city_id if city_id is not None else (await resolve_city(session, None)).id
+
+
 async def import_kml_layer(
     session: AsyncSession,
     spec: LayerSpec,
     *,
     document: KmlDocument | None = None,
     on_progress: ProgressFn = _noop,
+    city_id: int | None = None,
 ) -> ImportReport:
     """Upsert one map file as a layer and its placemarks as public spaces."""
     reason = validate_layer(spec)
@@ -99,9 +106,10 @@ async def import_kml_layer(
     report = ImportReport(label=spec.file_name, problems=list(document.problems))
     report.skipped = len(document.problems)
     await ensure_service_type(session, spec.service)
-    layer = await repo.layer_by_file_name(session, spec.file_name)
+    city_id = await _city_id(session, city_id)
+    layer = await repo.layer_by_file_name(session, spec.file_name, city_id)
     if layer is None:
-        layer = Layer(file_name=spec.file_name)
+        layer = Layer(file_name=spec.file_name, city_id=city_id)
         session.add(layer)
     layer.document_name = document.document_name
     layer.title = spec.title or document.document_name or spec.file_name
@@ -137,7 +145,7 @@ async def import_kml_layer(
             report.unchanged += 1
         on_progress(done, total)
     await session.flush()
-    await link_spaces_to_colonias(session)
+    await link_spaces_to_colonias(session, city_id)
     return report
 
 
@@ -155,8 +163,10 @@ async def import_layers_csv(
     *,
     derive_colonias: bool = True,
     on_progress: ProgressFn = _noop,
+    city_id: int | None = None,
 ) -> LayersImport:
     """Import every map file a layers.csv lists; garbage-route files also yield colonias."""
+    city_id = await _city_id(session, city_id)
     layers_file = parse_layers_csv(csv_path)
     csv_report = ImportReport(label=csv_path.name, problems=list(layers_file.problems))
     csv_report.skipped = len(layers_file.problems)
@@ -171,10 +181,14 @@ async def import_layers_csv(
             continue
         csv_report.created += 1
         if derive_colonias and spec.service == GARBAGE_COLLECTION:
-            derived = await import_colonia_records(session, colonias_from_routes(document))
+            derived = await import_colonia_records(
+                session, colonias_from_routes(document), city_id=city_id
+            )
             colonias_report = derived
         reports.append(
-            await import_kml_layer(session, spec, document=document, on_progress=on_progress)
+            await import_kml_layer(
+                session, spec, document=document, on_progress=on_progress, city_id=city_id
+            )
         )
     return LayersImport(csv_report, tuple(reports), colonias_report)
 
@@ -183,23 +197,27 @@ async def import_layers_csv(
 
 
 async def import_colonias(
-    session: AsyncSession, path: Path, *, from_routes: bool = False
+    session: AsyncSession, path: Path, *, from_routes: bool = False, city_id: int | None = None
 ) -> ImportReport:
     """Import colonias from a colonias file, or derive them from a garbage-route KML."""
     parsed = colonias_from_routes(parse_kml(path)) if from_routes else parse_colonias_file(path)
-    return await import_colonia_records(session, parsed)
+    return await import_colonia_records(session, parsed, city_id=city_id)
 
 
-async def import_colonia_records(session: AsyncSession, parsed: ColoniasFile) -> ImportReport:
-    """Upsert colonias by normalised name; a known geometry is never erased by a name-only file."""
+async def import_colonia_records(
+    session: AsyncSession, parsed: ColoniasFile, *, city_id: int | None = None
+) -> ImportReport:
+    """Upsert a city's colonias by normalised name; a known geometry is never erased by a
+    name-only file."""
     report = ImportReport(label=f"colonias ({parsed.path.name})", problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
-    existing = {c.normalized_name: c for c in await repo.all_colonias(session)}
+    city_id = await _city_id(session, city_id)
+    existing = {c.normalized_name: c for c in await repo.all_colonias(session, city_id)}
     for record in parsed.records:
         colonia = existing.get(record.normalized_name)
         values = _colonia_values(record, colonia)
         if colonia is None:
-            colonia = Colonia(normalized_name=record.normalized_name, **values)
+            colonia = Colonia(normalized_name=record.normalized_name, city_id=city_id, **values)
             session.add(colonia)
             existing[record.normalized_name] = colonia
             report.created += 1
@@ -221,18 +239,25 @@ def _colonia_values(record: ColoniaRecord, current: Colonia | None) -> dict[str,
     return values
 
 
-async def link_spaces_to_colonias(session: AsyncSession) -> int:
-    """Set each space's colonia to the colonia area containing its centroid; returns changes."""
+async def link_spaces_to_colonias(session: AsyncSession, city_id: int | None = None) -> int:
+    """Set each space's colonia to the colonia area of its city containing its centroid;
+    returns changes. Without a city, every city in turn."""
+    if city_id is None:
+        from guardianes.storage.repositories.cities import all_cities
+
+        return sum(
+            [await link_spaces_to_colonias(session, city.id) for city in await all_cities(session)]
+        )
     areas: list[tuple[int, BaseGeometry]] = [
         (c.id, shape(c.geometry_geojson))
-        for c in await repo.all_colonias(session)
+        for c in await repo.all_colonias(session, city_id)
         if c.geometry_geojson and c.geometry_geojson.get("type") in {"Polygon", "MultiPolygon"}
     ]
     if not areas:
         return 0
     tree = STRtree([geometry for _, geometry in areas])
     changed = 0
-    for space in await repo.all_spaces(session):
+    for space in await repo.all_spaces(session, city_id):
         hits = tree.query(Point(space.centroid_lon, space.centroid_lat), predicate="intersects")
         # Smallest containing area wins: a colonia drawn inside a bigger one is more precise.
         candidates = sorted((areas[int(i)][1].area, areas[int(i)][0]) for i in hits)
@@ -292,13 +317,17 @@ async def import_contracts(
     *,
     parsed: ContractsFile | None = None,
     on_progress: ProgressFn = _noop,
+    city_id: int | None = None,
 ) -> ImportReport:
-    """Upsert contracts by natural key and their winning companies."""
+    """Upsert a city's contracts by natural key and their winning companies."""
     parsed = parsed or parse_contracts(path)
+    city_id = await _city_id(session, city_id)
     report = ImportReport(label=path.name, problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
     companies = _Companies(session, list(await repo.all_companies(session)))
-    existing = await repo.contracts_by_natural_key(session, (r.natural_key for r in parsed.records))
+    existing = await repo.contracts_by_natural_key(
+        session, (r.natural_key for r in parsed.records), city_id
+    )
     total = len(parsed.records)
     for done, record in enumerate(parsed.records, start=1):
         company = companies.resolve(record)
@@ -307,7 +336,7 @@ async def import_contracts(
         values = _contract_values(record, company)
         contract = existing.get(record.natural_key)
         if contract is None:
-            session.add(Contract(natural_key=record.natural_key, **values))
+            session.add(Contract(natural_key=record.natural_key, city_id=city_id, **values))
             report.created += 1
         elif _assign(contract, values):
             report.updated += 1
@@ -372,12 +401,14 @@ async def import_complaints(
     *,
     create_colonias: bool = False,
     parsed: ComplaintsFile | None = None,
+    city_id: int | None = None,
 ) -> ImportReport:
-    """Set complaint counts per colonia, service and period (re-import sets, never adds)."""
+    """Set complaint counts per colonia of a city, service and period (re-import sets)."""
     parsed = parsed or parse_complaints(path)
     report = ImportReport(label=path.name, problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
-    colonias = {c.normalized_name: c for c in await repo.all_colonias(session)}
+    city_id = await _city_id(session, city_id)
+    colonias = {c.normalized_name: c for c in await repo.all_colonias(session, city_id)}
     services = await repo.service_types(session)
     resolved: list[tuple[int, str, Any, str, int]] = []
     for record in parsed.records:
@@ -394,7 +425,12 @@ async def import_complaints(
         key = normalize_name(record.colonia)
         colonia = colonias.get(key)
         if colonia is None and create_colonias:
-            colonia = Colonia(name=record.colonia[:200], normalized_name=key, geometry_geojson=None)
+            colonia = Colonia(
+                name=record.colonia[:200],
+                normalized_name=key,
+                city_id=city_id,
+                geometry_geojson=None,
+            )
             session.add(colonia)
             await session.flush()
             colonias[key] = colonia

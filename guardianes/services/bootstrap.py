@@ -16,7 +16,7 @@ from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
 from guardianes.conversations.obligations import obligation_rules
-from guardianes.geo.loader import load_gazetteer
+from guardianes.geo.loader import load_city_gazetteers
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
@@ -87,7 +87,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
         logger.warning("form refused: %s", problem)
     catalog = with_course(catalog, settings.course_dir)
     async with unit_of_work(sessions) as session:
-        gazetteer = await load_gazetteer(session, settings.max_space_distance_m)
+        gazetteer = await load_city_gazetteers(session, settings.max_space_distance_m)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -103,7 +103,9 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
 async def reload_gazetteer(runtime: Runtime) -> None:
     """Rebuild the in-memory geography after an import."""
     async with unit_of_work(runtime.sessions) as session:
-        runtime.gazetteer = await load_gazetteer(session, runtime.settings.max_space_distance_m)
+        runtime.gazetteer = await load_city_gazetteers(
+            session, runtime.settings.max_space_distance_m
+        )
 
 
 @dataclass

@@ -241,6 +241,7 @@ async def _register(
         existing.display_name = effect.display_name
         existing.locale = effect.locale
         existing.colonia_id = effect.colonia_id
+        existing.city_id = effect.city_id
         existing.consent_at = effect.consented_at
         existing.privacy_notice_version = effect.consent_version
         existing.status = GuardianStatus.ACTIVE
@@ -255,6 +256,7 @@ async def _register(
             display_name=effect.display_name,
             locale=effect.locale,
             colonia_id=effect.colonia_id,
+            city_id=effect.city_id,
             consent_at=effect.consented_at,
             privacy_notice_version=effect.consent_version,
             role=GuardianRole.GUARDIAN,

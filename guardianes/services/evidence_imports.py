@@ -54,11 +54,11 @@ class _SpaceIndex:
     by_name: dict[str, list[tuple[PublicSpace, Layer]]]
 
 
-async def _space_index(session: AsyncSession) -> _SpaceIndex:
-    layers = {layer.id: layer for layer in await imports_repo.all_layers(session)}
+async def _space_index(session: AsyncSession, city_id: int | None = None) -> _SpaceIndex:
+    layers = {layer.id: layer for layer in await imports_repo.all_layers(session, city_id)}
     by_code: dict[str, list[tuple[PublicSpace, Layer]]] = defaultdict(list)
     by_name: dict[str, list[tuple[PublicSpace, Layer]]] = defaultdict(list)
-    for space in await imports_repo.all_spaces(session):
+    for space in await imports_repo.all_spaces(session, city_id):
         pair = (space, layers[space.layer_id])
         if space.source_code:
             by_code[space.source_code.strip().upper()].append(pair)
@@ -122,12 +122,14 @@ async def import_status(
     settings: Settings,
     skip_invalid: bool = False,
     parsed: StatusFile | None = None,
+    city_id: int | None = None,
 ) -> StatusImportResult:
     """Import a status file (all or nothing unless `skip_invalid`) and refresh discrepancies."""
     parsed = parsed or parse_status_file(path)
     problems = list(parsed.problems)
     services = await imports_repo.service_types(session)
-    index = await _space_index(session)
+    # cities: a status row names a space of its city only (two cities may share codes).
+    index = await _space_index(session, city_id)
     matched: list[tuple[StatusRecord, PublicSpace]] = []
     for record in parsed.records:
         if record.service not in services and record.service not in KNOWN_SERVICES:
@@ -310,8 +312,14 @@ def _looks_like_email(value: str) -> bool:
     return bool(local) and "." in domain and " " not in value
 
 
-async def import_directorates(session: AsyncSession, path: Path) -> ImportReport:
-    """Create or update directorates by name from a CSV; link them to their layers."""
+async def import_directorates(
+    session: AsyncSession, path: Path, *, city_id: int | None = None
+) -> ImportReport:
+    """Create or update a city's directorates by name from a CSV; link them to its layers."""
+    if city_id is None:
+        from guardianes.storage.repositories.cities import resolve_city
+
+        city_id = (await resolve_city(session, None)).id
     table = read_csv(path)
     lowered = {normalize_name(h).lower().replace(" ", "_"): h for h in table.header}
     columns = {
@@ -321,7 +329,9 @@ async def import_directorates(session: AsyncSession, path: Path) -> ImportReport
     if columns["name"] is None:
         raise ImportFileError(path, "missing column 'name' (or nombre, direccion)")
     report = ImportReport(label=path.name)
-    layers = {layer.file_name.lower(): layer for layer in await imports_repo.all_layers(session)}
+    layers = {
+        layer.file_name.lower(): layer for layer in await imports_repo.all_layers(session, city_id)
+    }
     for row in table.rows:
 
         def value(field: str, values: dict[str, str] = row.values) -> str | None:
@@ -359,10 +369,10 @@ async def import_directorates(session: AsyncSession, path: Path) -> ImportReport
             phone=value("phone"),
             notification_address=value("address"),
         )
-        current = await directorates_repo.by_name(session, fields.name)
+        current = await directorates_repo.by_name(session, fields.name, city_id)
         if current is None:
             current = await directorates_repo.add(
-                session, Directorate(**_directorate_values(fields))
+                session, Directorate(city_id=city_id, **_directorate_values(fields))
             )
             report.created += 1
         else:

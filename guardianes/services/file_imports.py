@@ -11,6 +11,7 @@ from guardianes.services import evidence_imports
 from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
+from guardianes.storage.repositories.cities import resolve_city
 
 IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints", "status", "directorates")
 
@@ -22,28 +23,36 @@ async def run_import(
     spec: LayerSpec | None,
     *,
     skip_invalid: bool = False,
+    city: str | None = None,
 ) -> ImportReport:
-    """Import `path` as `kind`; raises ImportFileError or StatusImportError for a bad file."""
+    """Import `path` as `kind` into `city` (the only one when unnamed); raises
+    ImportFileError, StatusImportError or CityRequiredError for a bad request."""
     # Imports are their own unit of work so the gazetteer reload below sees the new rows.
     async with unit_of_work(runtime.sessions) as session:
+        city_id = (await resolve_city(session, city)).id
         match kind:
             case "status":
                 result = await evidence_imports.import_status(
-                    session, path, settings=runtime.settings, skip_invalid=skip_invalid
+                    session,
+                    path,
+                    settings=runtime.settings,
+                    skip_invalid=skip_invalid,
+                    city_id=city_id,
                 )
                 report = result.report
             case "directorates":
-                report = await evidence_imports.import_directorates(session, path)
+                report = await evidence_imports.import_directorates(session, path, city_id=city_id)
             case "kml" if spec is not None:
-                report = await importers.import_kml_layer(session, spec)
+                report = await importers.import_kml_layer(session, spec, city_id=city_id)
             case "contracts":
-                report = await importers.import_contracts(session, path)
+                report = await importers.import_contracts(session, path, city_id=city_id)
             case "colonias":
-                report = await importers.import_colonias(session, path)
+                report = await importers.import_colonias(session, path, city_id=city_id)
             case _:
-                report = await importers.import_complaints(session, path)
+                report = await importers.import_complaints(session, path, city_id=city_id)
         if kind in ("kml", "colonias"):
-            await importers.link_spaces_to_colonias(session)
-    if kind in ("kml", "colonias"):
+            await importers.link_spaces_to_colonias(session, city_id)
+    # Every import may bring a new city or a contract a layer names: the gazetteer follows.
+    if kind in ("kml", "colonias", "contracts", "directorates"):
         await reload_gazetteer(runtime)
     return report

@@ -29,6 +29,7 @@ from guardianes.locales import translator
 from guardianes.observability import metrics
 from guardianes.observability.context import set_update, update_id
 from guardianes.services import training
+from guardianes.services.cities import city_view
 from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
 from guardianes.services.runtime import Runtime
@@ -299,14 +300,18 @@ async def _advance_conversation(
         profile = _profile(guardian, phases, progress, pre_quiz)
         # A handful of rows, read per message so an import shows at once in every process.
         channels = await training.complaint_channel_refs(session)
+    view = await city_view(session, runtime.settings, runtime.gazetteer, guardian)
     context = EngineContext(
         now=utcnow(),
         default_locale=runtime.settings.default_locale,
         privacy_notice_version=runtime.settings.privacy_notice_version,
-        gazetteer=runtime.gazetteer,
+        gazetteer=view.gazetteer,
         guardian=profile,
-        timezone=ZoneInfo(runtime.settings.timezone),
+        timezone=view.timezone or ZoneInfo(runtime.settings.timezone),
         complaint_channels=channels,
+        city=view.city,
+        cities=view.cities,
+        city_gazetteers=view.city_gazetteers,
     )
     step = advance(stored.state if stored else None, inbound, context, runtime.catalog)
     guardian = await apply_effects(

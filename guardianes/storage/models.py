@@ -199,14 +199,32 @@ class StaffTokenRole(StrEnum):
 # ---------------------------------------------------------------- geography and services
 
 
+def only_city_id(context: Any) -> int:
+    """The city of a row inserted without one: the deployment's only city.
+
+    A single-city deployment never names its city, so rows created the way they always were
+    go to that city (created from the settings on first need). With several cities, code
+    must say which: guessing would show one city's data to another's guardians.
+    """
+    from guardianes.storage.cities_default import only_city_id_on
+
+    return only_city_id_on(context.connection)
+
+
+def _city_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("cities.id"), index=True, default=only_city_id)
+
+
 class Colonia(Timestamped, Base):
     """A neighbourhood; geometry is optional (many cities publish only names)."""
 
     __tablename__ = "colonias"
+    __table_args__ = (UniqueConstraint("city_id", "normalized_name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    city_id: Mapped[int] = _city_fk()
     name: Mapped[str] = mapped_column(String(200))
-    normalized_name: Mapped[str] = mapped_column(String(200), unique=True)
+    normalized_name: Mapped[str] = mapped_column(String(200))
     geometry_geojson: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     training_date: Mapped[date | None] = mapped_column(Date, default=None)
 
@@ -225,9 +243,11 @@ class Directorate(Timestamped, Base):
     """A municipal unit responsible for a service, notified of discrepancies."""
 
     __tablename__ = "directorates"
+    __table_args__ = (UniqueConstraint("city_id", "name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), unique=True)
+    city_id: Mapped[int] = _city_fk()
+    name: Mapped[str] = mapped_column(String(300))
     service_code: Mapped[str | None] = mapped_column(ForeignKey("service_types.code"))
     notification_email: Mapped[str | None] = mapped_column(String(300))
     notification_address: Mapped[str | None] = mapped_column(Text)
@@ -241,9 +261,11 @@ class Layer(Timestamped, Base):
     """One imported map file (service area): service, year, contract, responsible party."""
 
     __tablename__ = "layers"
+    __table_args__ = (UniqueConstraint("city_id", "file_name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    file_name: Mapped[str] = mapped_column(String(300), unique=True)
+    city_id: Mapped[int] = _city_fk()
+    file_name: Mapped[str] = mapped_column(String(300))
     document_name: Mapped[str | None] = mapped_column(String(300))
     title: Mapped[str | None] = mapped_column(String(500))
     service_code: Mapped[str] = mapped_column(ForeignKey("service_types.code"))
@@ -298,9 +320,11 @@ class Contract(Timestamped, Base):
     """A municipal procurement contract with its IMCO corruption-risk indicators."""
 
     __tablename__ = "contracts"
+    __table_args__ = (UniqueConstraint("city_id", "natural_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    natural_key: Mapped[str] = mapped_column(String(600), unique=True)
+    city_id: Mapped[int] = _city_fk()
+    natural_key: Mapped[str] = mapped_column(String(600))
     period: Mapped[str | None] = mapped_column(String(100))
     agency: Mapped[str | None] = mapped_column(String(300))
     process_number: Mapped[str | None] = mapped_column(String(500), index=True)
@@ -371,6 +395,8 @@ class Guardian(Timestamped, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     colonia_id: Mapped[int | None] = mapped_column(ForeignKey("colonias.id"), index=True)
+    # cities: None until known (the only city then); set from the colonia or a question.
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True, default=None)
     role: Mapped[str] = mapped_column(String(20), default=GuardianRole.GUARDIAN)
     locale: Mapped[str] = mapped_column(String(10), default="es")
     consent_at: Mapped[datetime]
@@ -657,6 +683,7 @@ class OutboxMessage(Base):
 # Channel-specific tables live in their own modules; importing them here registers them on
 # `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
 from guardianes.storage import (  # noqa: E402
+    models_cities,  # noqa: F401
     models_evidence,  # noqa: F401
     models_pacing,  # noqa: F401
     models_privacy,  # noqa: F401

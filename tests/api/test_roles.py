@@ -26,6 +26,8 @@ REQUIRED_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/colonias/{colonia_id}"): VIEWER,
     ("PATCH", "/colonias/{colonia_id}"): STAFF,
     ("GET", "/spaces"): VIEWER,
+    ("GET", "/spaces/at"): VIEWER,
+    ("GET", "/cities"): VIEWER,
     ("GET", "/spaces.geojson"): VIEWER,
     ("GET", "/spaces/{space_id}"): VIEWER,
     ("GET", "/contracts"): VIEWER,

@@ -14,6 +14,7 @@ import pytest
 
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import (
+    CityRef,
     ColoniaRef,
     EngineContext,
     GuardianProfile,
@@ -141,6 +142,15 @@ def photo(n: int) -> StoredMedia:
     )
 
 
+# The engine's tests run as the one city the shipped course and texts were written for.
+CHIHUAHUA = CityRef(
+    id=1,
+    name="Chihuahua",
+    programme_name="Guardianes",
+    office_name="la Sindicatura",
+    privacy_owner="Sindicatura Municipal",
+    privacy_contact="el personal del programa, en este mismo chat",
+)
 _ids = count(1)
 
 
@@ -165,6 +175,7 @@ class Chat:
             privacy_notice_version="2026-11",
             gazetteer=self.gazetteer,
             guardian=self.guardian,
+            city=CHIHUAHUA,
         )
 
     def send(self, kind: InboundKind, **values: Any) -> Step:

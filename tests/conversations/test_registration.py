@@ -68,6 +68,7 @@ def test_exact_colonia_registers_the_guardian_and_shows_the_menu(newcomer):
             colonia_id=1,
             consent_version="2026-11",
             consented_at=newcomer.now,
+            city_id=1,  # the only city
         )
     ]
     assert newcomer.last.text == "¿Qué quieres hacer?"

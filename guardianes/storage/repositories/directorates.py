@@ -25,11 +25,14 @@ async def get(session: AsyncSession, directorate_id: int) -> Directorate | None:
     return await session.get(Directorate, directorate_id)
 
 
-async def by_name(session: AsyncSession, name: str) -> Directorate | None:
-    """The directorate with exactly that name."""
-    return (
-        await session.scalars(select(Directorate).where(Directorate.name == name))
-    ).one_or_none()
+async def by_name(
+    session: AsyncSession, name: str, city_id: int | None = None
+) -> Directorate | None:
+    """The directorate with exactly that name (in that city, when given)."""
+    query = select(Directorate).where(Directorate.name == name).order_by(Directorate.id)
+    if city_id is not None:
+        query = query.where(Directorate.city_id == city_id)
+    return (await session.scalars(query.limit(1))).one_or_none()
 
 
 async def add(session: AsyncSession, row: Directorate) -> Directorate:
@@ -51,7 +54,11 @@ async def link_layers_of_service(session: AsyncSession, directorate: Directorate
         return 0
     result = await session.execute(
         update(Layer)
-        .where(Layer.service_code == directorate.service_code, Layer.directorate_id.is_(None))
+        .where(
+            Layer.service_code == directorate.service_code,
+            Layer.directorate_id.is_(None),
+            Layer.city_id == directorate.city_id,
+        )
         .values(directorate_id=directorate.id)
         .execution_options(synchronize_session="fetch")
     )

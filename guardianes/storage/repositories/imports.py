@@ -29,9 +29,14 @@ async def service_types(session: AsyncSession) -> dict[str, ServiceType]:
     return {row.code: row for row in rows}
 
 
-async def layer_by_file_name(session: AsyncSession, file_name: str) -> Layer | None:
-    """The layer imported from a file of that name."""
-    return await session.scalar(select(Layer).where(Layer.file_name == file_name))
+async def layer_by_file_name(
+    session: AsyncSession, file_name: str, city_id: int | None = None
+) -> Layer | None:
+    """The layer imported from a file of that name (in that city, when given)."""
+    query = select(Layer).where(Layer.file_name == file_name)
+    if city_id is not None:
+        query = query.where(Layer.city_id == city_id)
+    return await session.scalar(query)
 
 
 async def spaces_of_layer(session: AsyncSession, layer_id: int) -> dict[str, PublicSpace]:
@@ -40,19 +45,28 @@ async def spaces_of_layer(session: AsyncSession, layer_id: int) -> dict[str, Pub
     return {row.placemark_key: row for row in rows}
 
 
-async def all_spaces(session: AsyncSession) -> Sequence[PublicSpace]:
-    """Every public space."""
-    return (await session.scalars(select(PublicSpace).order_by(PublicSpace.id))).all()
+async def all_spaces(session: AsyncSession, city_id: int | None = None) -> Sequence[PublicSpace]:
+    """Every public space (of one city, when given: a city owns its layers' spaces)."""
+    query = select(PublicSpace).order_by(PublicSpace.id)
+    if city_id is not None:
+        query = query.join(Layer, PublicSpace.layer_id == Layer.id).where(Layer.city_id == city_id)
+    return (await session.scalars(query)).all()
 
 
-async def all_layers(session: AsyncSession) -> Sequence[Layer]:
-    """Every layer."""
-    return (await session.scalars(select(Layer).order_by(Layer.id))).all()
+async def all_layers(session: AsyncSession, city_id: int | None = None) -> Sequence[Layer]:
+    """Every layer (of one city, when given)."""
+    query = select(Layer).order_by(Layer.id)
+    if city_id is not None:
+        query = query.where(Layer.city_id == city_id)
+    return (await session.scalars(query)).all()
 
 
-async def all_colonias(session: AsyncSession) -> Sequence[Colonia]:
-    """Every colonia, by name."""
-    return (await session.scalars(select(Colonia).order_by(Colonia.normalized_name))).all()
+async def all_colonias(session: AsyncSession, city_id: int | None = None) -> Sequence[Colonia]:
+    """Every colonia (of one city, when given), by name."""
+    query = select(Colonia).order_by(Colonia.normalized_name)
+    if city_id is not None:
+        query = query.where(Colonia.city_id == city_id)
+    return (await session.scalars(query)).all()
 
 
 async def all_companies(session: AsyncSession) -> Sequence[Company]:
@@ -60,31 +74,44 @@ async def all_companies(session: AsyncSession) -> Sequence[Company]:
     return (await session.scalars(select(Company).order_by(Company.id))).all()
 
 
-async def all_directorates(session: AsyncSession) -> Sequence[Directorate]:
-    """Every directorate."""
-    return (await session.scalars(select(Directorate))).all()
+async def all_directorates(
+    session: AsyncSession, city_id: int | None = None
+) -> Sequence[Directorate]:
+    """Every directorate (of one city, when given)."""
+    query = select(Directorate)
+    if city_id is not None:
+        query = query.where(Directorate.city_id == city_id)
+    return (await session.scalars(query)).all()
 
 
 async def contracts_by_natural_key(
-    session: AsyncSession, keys: Iterable[str]
+    session: AsyncSession, keys: Iterable[str], city_id: int | None = None
 ) -> dict[str, Contract]:
-    """Existing contracts among these natural keys."""
+    """Existing contracts among these natural keys (of one city, when given)."""
     wanted = list(keys)
     found: dict[str, Contract] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
-        rows = await session.scalars(select(Contract).where(Contract.natural_key.in_(chunk)))
+        query = select(Contract).where(Contract.natural_key.in_(chunk))
+        if city_id is not None:
+            query = query.where(Contract.city_id == city_id)
+        rows = await session.scalars(query)
         found.update({row.natural_key: row for row in rows})
     return found
 
 
-async def contract_numbers(session: AsyncSession) -> Sequence[tuple[int, str]]:
+async def contract_numbers(
+    session: AsyncSession, city_id: int | None = None
+) -> Sequence[tuple[int, str]]:
     """(id, contract number) of every numbered contract, newest contract date first."""
-    result = await session.execute(
+    query = (
         select(Contract.id, Contract.contract_number)
         .where(Contract.contract_number.is_not(None))
         .order_by(Contract.contract_date.desc(), Contract.id.desc())
     )
+    if city_id is not None:
+        query = query.where(Contract.city_id == city_id)
+    result = await session.execute(query)
     return [(row[0], row[1]) for row in result.all() if row[1] is not None]
 
 
