@@ -199,8 +199,18 @@ class FormError(Exception):
 
 def ordered_problems(problems: list[FormProblem]) -> list[FormProblem]:
     """Each problem once, the real blockers before the warnings, in sheet and row order."""
-    unique = list(dict.fromkeys(problems))
-    return sorted(unique, key=lambda p: (p.warning, p.sheet or "", p.row or 0))
+    rows: dict[tuple[str, str | None, str, bool], list[int | None]] = {}
+    for problem in problems:
+        key = (problem.file, problem.sheet, problem.reason, problem.warning)
+        if problem.row not in rows.setdefault(key, []):
+            rows[key].append(problem.row)
+    merged = []
+    for (file, sheet, reason, warning), where in rows.items():
+        numbers = sorted(r for r in where if r)
+        if len(numbers) > 1:
+            reason += " (also rows " + ", ".join(str(r) for r in numbers[1:]) + ")"
+        merged.append(FormProblem(file, sheet, numbers[0] if numbers else None, reason, warning))
+    return sorted(merged, key=lambda p: (p.warning, p.sheet or "", p.row or 0))
 
 
 Texts = Mapping[str, str]  # language code (or "default") -> text
@@ -629,7 +639,9 @@ class _Loader:
         if str(node.get("type")) == "select all that apply" and itemset.endswith(".csv"):
             kind = QuestionType.SELECT_MULTIPLE
         if kind is None:
-            self.problem("survey", row, f"the question type '{node.get('type')}' is not supported")
+            if not any(p.sheet == "survey" and p.row == row for p in self.problems):
+                reason = f"the question type '{node.get('type')}' is not supported"
+                self.problem("survey", row, reason)
             return None
         bind = node.get("bind") or {}
         relevant = tuple(
