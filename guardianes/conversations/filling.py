@@ -275,7 +275,8 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
         if question.type is QuestionType.NOTE:
             turn.say(substitute(form, form.text(question.labels, turn.locale), answers, turn))
             continue
-        if question.choices and not visible_choices(form, question, answers, today):
+        selects = {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.RANK}
+        if question.type in selects and not visible_choices(form, question, answers, today):
             answers.pop(question.name, None)  # nothing to choose from: nothing to ask
             continue
         fs["pos"] = pos
@@ -383,7 +384,7 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
         headings = [form.text(form.group_labels.get(g, {}), turn.locale) for g in question.groups]
         heading = " › ".join(h for h in headings if h)
         if heading:
-            text = f"*{heading}*\n{text}"
+            text = f"▸ {heading}\n{text}"
     scope = f"{form.form_id}@{form.version}#{fs['pos']}"
     extras = {} if question.required else {"skip": turn.t("form.skip")}
     if question.type in {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE}:
@@ -391,6 +392,10 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
         options = [(str(i), form.text(c.labels, turn.locale) or c.name) for i, c in shown]
         scope += ":" + ",".join(c.name for _, c in shown)
         multiple = question.type is QuestionType.SELECT_MULTIPLE
+        proposed = next((label for (_, label), (_, c) in zip(options, shown, strict=True)
+                         if c.name == question.default), None)  # fmt: skip
+        if proposed is not None and not multiple:
+            extras = {"default": turn.t("xlsform.use_default", value=proposed), **extras}
         if multiple:
             extras["done"] = turn.t("form.done")
             if not refresh:

@@ -207,9 +207,11 @@ def ordered_problems(problems: list[FormProblem]) -> list[FormProblem]:
     merged = []
     for (file, sheet, reason, warning), where in rows.items():
         numbers = sorted(r for r in where if r)
+        also = ""
         if len(numbers) > 1:
-            reason += " (also rows " + ", ".join(str(r) for r in numbers[1:]) + ")"
-        merged.append(FormProblem(file, sheet, numbers[0] if numbers else None, reason, warning))
+            also = " (also rows " + ", ".join(str(r) for r in numbers[1:]) + ")"
+        first = numbers[0] if numbers else None
+        merged.append(FormProblem(file, sheet, first, reason + also, warning))
     return sorted(merged, key=lambda p: (p.warning, p.sheet or "", p.row or 0))
 
 
