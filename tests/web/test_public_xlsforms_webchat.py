@@ -36,7 +36,13 @@ RUNNABLE = [p for p in public_forms() if not p.name.startswith("invalid_")]
 @pytest.fixture
 async def forms_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The whole app with the published forms as staff forms, read where they are."""
-    app = create_app(settings.model_copy(update={"forms_dir": PUBLIC_FORMS_DIR}), demo=True)
+    # One fast reader answers some 170 questions a minute: far above a person's limits.
+    update = {
+        "forms_dir": PUBLIC_FORMS_DIR,
+        "rate_limit_person": "10000/minute",
+        "rate_limit_address": "10000/minute",
+    }
+    app = create_app(settings.model_copy(update=update), demo=True)
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
         if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
@@ -83,10 +89,13 @@ class Page:
         await self.post("choice", payload=payload, source_message_id=str(message["id"]))
 
 
-async def _state(runtime: Runtime) -> dict[str, Any]:
+async def _state(runtime: Runtime, user_id: str) -> dict[str, Any]:
     async with runtime.sessions() as session:
         state = await session.scalar(
-            select(ConversationState.state).where(ConversationState.channel == "webchat")
+            select(ConversationState.state).where(
+                ConversationState.channel == "webchat",
+                ConversationState.channel_user_id == user_id,
+            )
         )
     return dict(state or {})
 
@@ -112,10 +121,12 @@ async def fill_in_webchat(app: FastAPI, path: Path) -> int:
         await page.press("Llenar una tarjeta")
         await page.press(form.localized_title("es"))
         asked: dict[tuple[int, int], int] = {}
+        cards_before = await _cards(runtime)
+        user_id = client.cookies["guardianes_chat"]
         for sent in range(MAX_MESSAGES):
-            if await _cards(runtime):
+            if await _cards(runtime) > cards_before:
                 return sent
-            state = await _state(runtime)
+            state = await _state(runtime, user_id)
             assert state.get("step") == "form", state.get("step")
             fs = state["form"]
             key = (fs["pos"], len(fs["answers"].get(form.questions[fs["pos"]].name) or []))
@@ -139,8 +150,8 @@ async def fill_in_webchat(app: FastAPI, path: Path) -> int:
     raise AssertionError(f"{path.name} did not end within {MAX_MESSAGES} messages")
 
 
-@pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.name)
-async def test_a_published_form_runs_in_the_web_chat(forms_app: FastAPI, path: Path) -> None:
-    sent = await fill_in_webchat(forms_app, path)
-    assert sent > 0
-    assert await _cards(forms_app.state.runtime) == 1
+async def test_every_published_form_runs_in_the_web_chat(forms_app: FastAPI) -> None:
+    # One app for all nine forms (each from a new browser): starting the app dominates.
+    for path in RUNNABLE:
+        assert await fill_in_webchat(forms_app, path) > 0, path.name
+    assert await _cards(forms_app.state.runtime) == len(RUNNABLE)
