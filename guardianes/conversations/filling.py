@@ -349,6 +349,13 @@ def _repeat_again(turn: Turn, form: Form, marker: Question, pos: int) -> bool | 
     return False
 
 
+def _default_option(turn: Turn, question: Question) -> list[tuple[str, str]]:
+    """The `default` as a button: the proposed answer, taken with one tap."""
+    if question.default is None:
+        return []
+    return [("default", turn.t("xlsform.use_default", value=question.default))]
+
+
 _TYPED_HINTS = {
     QuestionType.TIME: "xlsform.time_hint",
     QuestionType.DATETIME: "xlsform.datetime_hint",
@@ -379,7 +386,7 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
     hint = substitute(form, form.text(question.hints, turn.locale), fs["answers"], turn)
     if hint:
         text += "\n" + hint
-    if question.groups and fs.get("heading") != question.groups:
+    if question.groups and fs.get("heading") != list(question.groups):
         fs["heading"] = list(question.groups)
         headings = [form.text(form.group_labels.get(g, {}), turn.locale) for g in question.groups]
         heading = " › ".join(h for h in headings if h)
@@ -392,10 +399,13 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
         options = [(str(i), form.text(c.labels, turn.locale) or c.name) for i, c in shown]
         scope += ":" + ",".join(c.name for _, c in shown)
         multiple = question.type is QuestionType.SELECT_MULTIPLE
-        proposed = next((label for (_, label), (_, c) in zip(options, shown, strict=True)
-                         if c.name == question.default), None)  # fmt: skip
+        proposed = next(
+            (label for (_, label), (_, c) in zip(options, shown, strict=True)
+             if c.name == question.default),
+            None,
+        )  # fmt: skip
         if proposed is not None and not multiple:
-            extras = {"default": turn.t("xlsform.use_default", value=proposed), **extras}
+            text += "\n" + turn.t("xlsform.proposed", value=proposed)
         if multiple:
             extras["done"] = turn.t("form.done")
             if not refresh:
@@ -437,10 +447,13 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
             options = [(str(i), form.text(c.labels, turn.locale) or c.name)
                        for i, c in enumerate(question.choices)]  # fmt: skip
             text += "\n" + "\n".join(f"{i + 1}. {label}" for i, (_, label) in enumerate(options))
-        if question.default is not None:
-            extras = {"default": turn.t("xlsform.use_default", value=question.default), **extras}
-        turn.ask(scope=scope, text=text + "\n" + turn.t(hint_key, **values), kind=PromptKind.TEXT,
-                 extras=extras)  # fmt: skip
+        turn.ask(
+            scope=scope,
+            text=text + "\n" + turn.t(hint_key, **values),
+            kind=PromptKind.TEXT,
+            options=_default_option(turn, question),
+            extras=extras,
+        )
     elif question.type is QuestionType.GEOPOINT:
         turn.ask(
             scope=scope,
@@ -458,9 +471,13 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
             max_photos=question.max_photos,
         )
     else:
-        if question.default is not None:
-            extras = {"default": turn.t("xlsform.use_default", value=question.default), **extras}
-        turn.ask(scope=scope, text=text, kind=PromptKind.TEXT, extras=extras)
+        turn.ask(
+            scope=scope,
+            text=text,
+            kind=PromptKind.TEXT,
+            options=_default_option(turn, question),
+            extras=extras,
+        )
 
 
 # ---- input ----
