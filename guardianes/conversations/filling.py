@@ -265,7 +265,7 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
             answers[question.name] = _jsonable(evaluate(question.calculation, env))
             continue
         if question.type is QuestionType.METADATA:
-            answers[question.name] = metadata_value(turn, question, answers)
+            answers[question.name] = metadata_value(turn, question)
             continue
         if question.type is QuestionType.REPEAT:
             stopped = _repeat_again(turn, form, question, pos)
@@ -311,7 +311,7 @@ def substitute(form: Form, text: str, answers: dict[str, Any], turn: Turn) -> st
     return html.unescape(_PLACEHOLDER.sub(shown, plain)).strip()
 
 
-def metadata_value(turn: Turn, question: Question, answers: dict[str, Any]) -> str:
+def metadata_value(turn: Turn, question: Question) -> str:
     """What the channel knows for a metadata row; empty when it knows nothing."""
     kind = question.parameters.get("meta", question.name)
     now = turn.ctx.now
@@ -321,9 +321,7 @@ def metadata_value(turn: Turn, question: Question, answers: dict[str, Any]) -> s
         return now.date().isoformat()
     if kind == "phonenumber" and turn.inbound.channel == "whatsapp":
         return turn.inbound.user_id  # a WhatsApp user id is the phone number
-    if kind == "username":
-        return answers.get("username") or ""
-    return ""
+    return ""  # deviceid, username, simserial...: the channel does not know them
 
 
 def _repeat_again(turn: Turn, form: Form, marker: Question, pos: int) -> bool | None:
