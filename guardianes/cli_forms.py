@@ -59,7 +59,7 @@ def check(file: Path = typer.Argument(..., help="An .xlsx, .xls, .csv or .md XLS
     try:
         form = load_form(file)
     except FormError as error:
-        console.print(f"[bold red]{file.name} is refused:[/bold red]")
+        console.print(f"[bold red]{file.name} is refused:[/bold red] {error.summary}")
         for problem in error.problems:
             where = " ".join(
                 part
@@ -69,7 +69,10 @@ def check(file: Path = typer.Argument(..., help="An .xlsx, .xls, .csv or .md XLS
                 )
                 if part
             )
-            console.print(f"  • {where + ': ' if where else ''}{problem.reason}", markup=False)
+            label = "warning: " if problem.warning else ""
+            console.print(
+                f"  • {label}{where + ': ' if where else ''}{problem.reason}", markup=False
+            )
         raise typer.Exit(code=1) from error
     details = [f"kind {form.kind.value}"]
     if form.service:
@@ -77,6 +80,9 @@ def check(file: Path = typer.Argument(..., help="An .xlsx, .xls, .csv or .md XLS
     if form.space_question:
         details.append(f"space question {form.space_question}")
     console.print(f"[green]{file.name} is valid[/green]: {form.title} — {', '.join(details)}")
+    for warning in form.warnings:
+        where = f"sheet {warning.sheet}, row {warning.row}: " if warning.row else ""
+        console.print(f"  • warning: {where}{warning.reason}", markup=False)
     console.print(_questions_table(form))
 
 

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 Value = str | float | bool
 
@@ -31,13 +31,50 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     # Constants, so a `required` cell may say `true()` as ODK allows.
     "true": (0, 0),
     "false": (0, 0),
+    # The functions KoBo and ODK forms use most (issue 15).
+    "concat": (0, 99),
+    "coalesce": (2, 2),
+    "selected-at": (2, 2),
+    "now": (0, 0),
+    "once": (1, 1),
+    "round": (1, 2),
+    "int": (1, 1),
+    "number": (1, 1),
+    "string": (1, 1),
+    "boolean": (1, 1),
+    "format-date": (2, 2),
+    "format-date-time": (2, 2),
+    "jr:choice-name": (2, 2),
+    "indexed-repeat": (3, 3),
+    "contains": (2, 2),
+    "starts-with": (2, 2),
+    "ends-with": (2, 2),
+    "substr": (2, 3),
+    "sum": (1, 1),
+    "position": (0, 1),
+    # `instance('file')/root/item[key=${x}]/column`, rewritten to this call when parsed.
+    "guardianes-instance": (4, 4),
 }
+
+# A lookup in a file attached to the form, as HOT and KoBo forms write it. Quotes may be
+# typographic, as spreadsheets type them.
+_INSTANCE_PATH = re.compile(
+    r"""instance\(\s*['"‘’“”]([^'"‘’“”]+)['"‘’“”]\s*\)/root/item"""
+    r"""\[\s*([\w\-]+)\s*=\s*(\$\{[^}]+\}|'[^']*'|"[^"]*")\s*\]/([\w:\-]+)"""
+)
+_TYPOGRAPHIC_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+# ODK format-date directives -> strftime; `%-x` means "without the leading zero".
+_STRFTIME = {
+    "%Y": "%Y", "%y": "%y", "%m": "%m", "%n": "%-m", "%b": "%b", "%d": "%d",
+    "%e": "%-d", "%a": "%a", "%H": "%H", "%h": "%-H", "%M": "%M", "%S": "%S",
+}  # fmt: skip
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
   | (?P<ref>\$\{\s*(?P<refname>[A-Za-z_][\w.\-]*)\s*\})
+  | (?P<path>(?:\.\./)+(?P<pathname>[A-Za-z_][\w.\-]*))
   | (?P<number>\d+(?:\.\d*)?|\.\d+)
   | (?P<string>'[^']*'|"[^"]*")
   | (?P<op><=|>=|!=|=|<|>|\+|-|\*|\(|\)|,)
@@ -74,9 +111,11 @@ def tokenize(source: str) -> list[Token]:
         position = match.end()
         if kind == "space":
             continue
-        if kind == "refname":  # the named group inside `ref`
+        if kind in {"ref", "refname", "path", "pathname"}:  # `../name`: a sibling field
             kind = "ref"
-        text = match.group("refname") if kind == "ref" else match.group(0)
+            text = match.group("refname") or match.group("pathname")
+        else:
+            text = match.group(0)
         if kind == "name" and text in _WORD_OPERATORS and _ends_operand(tokens):
             kind = "op"
         tokens.append(Token(kind, text, match.start() + 1))
@@ -268,7 +307,13 @@ class _Parser:
 
 def parse_expression(source: str, *, allow_choice_columns: bool = False) -> Expression:
     """Parse an expression or raise `ExpressionError` saying what is unsupported."""
-    tokens = tokenize(source)
+    rewritten = _INSTANCE_PATH.sub(
+        lambda m: (
+            f"guardianes-instance('{m.group(1)}', '{m.group(2)}', {m.group(3)}, '{m.group(4)}')"
+        ),
+        source.translate(_TYPOGRAPHIC_QUOTES),
+    )
+    tokens = tokenize(rewritten)
     if not tokens:
         raise ExpressionError("the expression is empty")
     parser = _Parser(tokens, allow_choice_columns)
@@ -295,6 +340,13 @@ class Environment:
     today: date
     current: Value = ""
     choice: Mapping[str, str] | None = None
+    now: datetime | None = None
+    # jr:choice-name(value, '${question}') -> the choice's label
+    choice_name: Callable[[str, str], str] | None = None
+    # indexed-repeat(${field}, ${repeat}, n) -> the field's answer in the n-th iteration
+    repeat_value: Callable[[str, str, int], Value] | None = None
+    # guardianes-instance(file, key column, key, column) -> a cell of a file beside the form
+    instance_value: Callable[[str, str, str, str], str] | None = None
 
 
 def to_number(value: Value) -> float:
@@ -411,7 +463,23 @@ def _call(node: Call, env: Environment) -> Value:
     if name == "if":
         chosen = node.args[1] if to_bool(_evaluate(node.args[0], env)) else node.args[2]
         return _evaluate(chosen, env)
+    if name == "indexed-repeat":
+        field_node, repeat_node = node.args[0], node.args[1]
+        index = to_number(_evaluate(node.args[2], env))
+        if (
+            env.repeat_value is None
+            or not isinstance(field_node, Ref)
+            or not isinstance(repeat_node, Ref)
+            or math.isnan(index)
+        ):
+            return ""
+        return env.repeat_value(repeat_node.name, field_node.name, int(index))
+    if name == "position":
+        return 1.0
     args = [_evaluate(arg, env) for arg in node.args]
+    extra = _call_extra(name, args, env)
+    if extra is not None:
+        return extra
     if name == "not":
         return not to_bool(args[0])
     if name == "selected":
@@ -425,6 +493,87 @@ def _call(node: Call, env: Environment) -> Value:
         return re.search(to_string(args[1]), to_string(args[0])) is not None
     except re.error:
         return False
+
+
+def _format_date(value: Value, pattern: str) -> str:
+    text = to_string(value).strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return ""
+    result = pattern
+    for odk, python in _STRFTIME.items():
+        if python.startswith("%-"):
+            piece = str(int(moment.strftime("%" + python[2:])))
+        else:
+            piece = moment.strftime(python)
+        result = result.replace(odk, piece)
+    return result
+
+
+def _round(value: float, digits: int) -> float:
+    if math.isnan(value) or math.isinf(value):
+        return value
+    factor = 10.0**digits
+    return math.floor(value * factor + 0.5) / factor  # XPath rounds halves up
+
+
+def _call_extra(name: str, args: list[Value], env: Environment) -> Value | None:
+    """The functions added for the forms people write; None when `name` is not one."""
+    if name == "concat":
+        return "".join(to_string(arg) for arg in args)
+    if name == "coalesce":
+        return args[0] if to_string(args[0]) != "" else args[1]
+    if name == "selected-at":
+        items = to_string(args[0]).split()
+        index = to_number(args[1])
+        if math.isnan(index) or not 0 <= int(index) < len(items):
+            return ""
+        return items[int(index)]
+    if name == "now":
+        return (env.now or datetime.combine(env.today, datetime.min.time())).isoformat()
+    if name == "once":
+        # The chat computes a calculation once per answer set; `once` keeps the first value.
+        return args[0]
+    if name == "round":
+        digits = int(to_number(args[1])) if len(args) > 1 else 0
+        return _round(to_number(args[0]), digits)
+    if name == "int":
+        number = to_number(args[0])
+        return number if math.isnan(number) or math.isinf(number) else float(math.trunc(number))
+    if name == "number":
+        return to_number(args[0])
+    if name == "string":
+        return to_string(args[0])
+    if name == "boolean":
+        return to_bool(args[0])
+    if name in {"format-date", "format-date-time"}:
+        return _format_date(args[0], to_string(args[1]))
+    if name == "jr:choice-name":
+        question = re.sub(r"^\$\{\s*|\s*\}$", "", to_string(args[1]).strip())
+        if env.choice_name is None:
+            return to_string(args[0])
+        return env.choice_name(to_string(args[0]), question)
+    if name == "contains":
+        return to_string(args[1]) in to_string(args[0])
+    if name == "starts-with":
+        return to_string(args[0]).startswith(to_string(args[1]))
+    if name == "ends-with":
+        return to_string(args[0]).endswith(to_string(args[1]))
+    if name == "substr":
+        text = to_string(args[0])
+        start = int(to_number(args[1])) if not math.isnan(to_number(args[1])) else 0
+        if len(args) == 3:
+            end = to_number(args[2])
+            return text[start : int(end)] if not math.isnan(end) else ""
+        return text[start:]
+    if name == "sum":
+        return sum((to_number(part) for part in to_string(args[0]).split()), 0.0)
+    if name == "guardianes-instance":
+        if env.instance_value is None:
+            return ""
+        return env.instance_value(*(to_string(arg) for arg in args))
+    return None
 
 
 def evaluate(expression: Expression, env: Environment) -> Value:

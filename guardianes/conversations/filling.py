@@ -9,6 +9,7 @@ answered so far (for "back"); `pending` collects multi-select toggles or photos 
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import asdict
@@ -29,17 +30,27 @@ from guardianes.conversations.expressions import (
     Value,
     evaluate,
     evaluate_bool,
+    to_number,
+    to_string,
 )
 from guardianes.conversations.messages import GeoPoint, InboundKind, PromptKind, StoredMedia
 from guardianes.conversations.text import is_done_word, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
-from guardianes.conversations.xlsform import Form, FormChoice, FormKind, Question, QuestionType
+from guardianes.conversations.xlsform import (
+    Form,
+    FormChoice,
+    FormKind,
+    Question,
+    QuestionType,
+)
 
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
 _TODAY_WORDS = frozenset({"hoy", "today"})
 _YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
 MAX_TEXT_LENGTH = 2000
+MAX_REPEAT_ROUNDS = 50  # a chat is no place for more; ODK forms rarely need as many
+_TIME = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 MAX_CAPTION_LENGTH = 1024  # Telegram's own caption limit
 MAX_LATITUDE = 90.0
 MAX_LONGITUDE = 180.0
@@ -92,13 +103,47 @@ def environment(
     def lookup(name: str) -> Value:
         if name in answers:
             return expression_value(answers[name])
-        question = form.question(name)
-        if question.calculation is not None:
+        try:
+            question = form.question(name)
+        except KeyError:
+            return ""
+        if question.calculation is not None and question.type is QuestionType.CALCULATE:
             # A calculation referenced before the walk reached it: compute it now.
             return evaluate(question.calculation, environment(form, answers, today))
         return ""
 
-    return Environment(lookup=lookup, today=today, current=current, choice=choice)
+    def choice_name(value: str, question_name: str) -> str:
+        try:
+            question = form.question(question_name)
+        except KeyError:
+            return value
+        for item in question.choices:
+            if item.name == value:
+                return form.text(item.labels, form.default_language) or value
+        return value
+
+    def repeat_value(repeat: str, name: str, index: int) -> Value:
+        rounds = answers.get(repeat)
+        if not isinstance(rounds, list) or not 1 <= index <= len(rounds):
+            return ""
+        item = rounds[index - 1]
+        return expression_value(item.get(name)) if isinstance(item, dict) else ""
+
+    def instance_value(instance: str, key_column: str, key: str, column: str) -> str:
+        for record in form.instances.get(instance, ()):
+            if record.get(key_column) == key:
+                return record.get(column, "")
+        return ""
+
+    return Environment(
+        lookup=lookup,
+        today=today,
+        current=current,
+        choice=choice,
+        choice_name=choice_name,
+        repeat_value=repeat_value,
+        instance_value=instance_value,
+    )
 
 
 def is_relevant(form: Form, question: Question, answers: dict[str, Any], today: date) -> bool:
@@ -237,12 +282,21 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
             env = environment(form, answers, today)
             answers[question.name] = _jsonable(evaluate(question.calculation, env))
             continue
-        if question.type is QuestionType.NOTE:
-            turn.say(form.text(question.labels, turn.locale))
+        if question.type is QuestionType.METADATA:
+            answers[question.name] = metadata_value(turn, question)
             continue
         if _answer_with_preset_space(form, question, fs):
             continue
-        if question.choices and not visible_choices(form, question, answers, today):
+        if question.type is QuestionType.REPEAT:
+            stopped = _repeat_again(turn, form, question, pos)
+            if stopped is not None:
+                return stopped
+            continue
+        if question.type is QuestionType.NOTE:
+            turn.say(substitute(form, form.text(question.labels, turn.locale), answers, turn))
+            continue
+        selects = {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE, QuestionType.RANK}
+        if question.type in selects and not visible_choices(form, question, answers, today):
             answers.pop(question.name, None)  # nothing to choose from: nothing to ask
             continue
         fs["pos"] = pos
@@ -269,6 +323,82 @@ def _answer_with_preset_space(form: Form, question: Question, fs: dict[str, Any]
     return True
 
 
+_PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_][\w.\-]*)\s*\}")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def substitute(form: Form, text: str, answers: dict[str, Any], turn: Turn) -> str:
+    """A label as the guardian reads it: `${field}` replaced by its answer, HTML as plain text."""
+
+    def shown(match: re.Match[str]) -> str:
+        name = match.group(1)
+        value = answers.get(name)
+        try:
+            question = form.question(name)
+        except KeyError:
+            return ""
+        if question.choices and value is not None:
+            names = value if isinstance(value, list) else [value]
+            labels = {c.name: form.text(c.labels, turn.locale) or c.name for c in question.choices}
+            return ", ".join(labels.get(str(n), str(n)) for n in names)
+        return to_string(expression_value(value))
+
+    plain = _TAG.sub("", re.sub(r"<br\s*/?>", "\n", text, flags=re.IGNORECASE))
+    return html.unescape(_PLACEHOLDER.sub(shown, plain)).strip()
+
+
+def metadata_value(turn: Turn, question: Question) -> str:
+    """What the channel knows for a metadata row; empty when it knows nothing."""
+    kind = question.parameters.get("meta", question.name)
+    now = turn.ctx.now
+    if kind in {"start", "end"}:
+        return now.isoformat()
+    if kind == "today":
+        return now.date().isoformat()
+    if kind == "phonenumber" and turn.inbound.channel == "whatsapp":
+        return turn.inbound.user_id  # a WhatsApp user id is the phone number
+    return ""  # deviceid, username, simserial...: the channel does not know them
+
+
+def _repeat_again(turn: Turn, form: Form, marker: Question, pos: int) -> bool | None:
+    """Close one round of a repeat: None to walk on, else what `_forward` returns."""
+    fs = form_state(turn)
+    answers: dict[str, Any] = fs["answers"]
+    inside = [q for q in form.questions if q.repeat == marker.name]
+    round_answers = {q.name: answers.pop(q.name) for q in inside if q.name in answers}
+    rounds = answers.setdefault(marker.name, [])
+    rounds.append(round_answers)
+    fs["history"] = [h for h in fs["history"] if h > pos]  # a closed round is not revisited
+    first = next(i for i, q in enumerate(form.questions) if q.repeat == marker.name)
+    if marker.repeat_count is not None:
+        wanted = to_number(evaluate(marker.repeat_count, environment(form, answers, _today(turn))))
+        if not math.isnan(wanted) and len(rounds) < min(int(wanted), MAX_REPEAT_ROUNDS):
+            return _forward(turn, form, first)
+        return None
+    if len(rounds) >= MAX_REPEAT_ROUNDS:
+        return None
+    fs["pos"] = pos
+    fs["pending"] = []
+    ask_question(turn, form)
+    return False
+
+
+def _default_option(turn: Turn, question: Question) -> list[tuple[str, str]]:
+    """The `default` as a button: the proposed answer, taken with one tap."""
+    if question.default is None:
+        return []
+    return [("default", turn.t("xlsform.use_default", value=question.default))]
+
+
+_TYPED_HINTS = {
+    QuestionType.TIME: "xlsform.time_hint",
+    QuestionType.DATETIME: "xlsform.datetime_hint",
+    QuestionType.RANGE: "xlsform.range_hint",
+    QuestionType.RANK: "xlsform.rank_hint",
+    QuestionType.AUDIO: "xlsform.audio_hint",
+}
+
+
 def _initial_pending(
     form: Form, question: Question, answers: dict[str, Any], today: date
 ) -> list[Any]:
@@ -285,10 +415,17 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
         _ask_space(turn, fs["candidate"])
         return
     question = form.questions[fs["pos"]]
-    text = form.text(question.labels, turn.locale) or question.name
-    hint = form.text(question.hints, turn.locale)
+    text = substitute(form, form.text(question.labels, turn.locale), fs["answers"], turn)
+    text = text or question.name
+    hint = substitute(form, form.text(question.hints, turn.locale), fs["answers"], turn)
     if hint:
         text += "\n" + hint
+    if question.groups and fs.get("heading") != list(question.groups):
+        fs["heading"] = list(question.groups)
+        headings = [form.text(form.group_labels.get(g, {}), turn.locale) for g in question.groups]
+        heading = " › ".join(h for h in headings if h)
+        if heading:
+            text = f"▸ {heading}\n{text}"
     scope = f"{form.form_id}@{form.version}#{fs['pos']}"
     extras = {} if question.required else {"skip": turn.t("form.skip")}
     if question.type in {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE}:
@@ -296,6 +433,13 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
         options = [(str(i), form.text(c.labels, turn.locale) or c.name) for i, c in shown]
         scope += ":" + ",".join(c.name for _, c in shown)
         multiple = question.type is QuestionType.SELECT_MULTIPLE
+        proposed = next(
+            (label for (_, label), (_, c) in zip(options, shown, strict=True)
+             if c.name == question.default),
+            None,
+        )  # fmt: skip
+        if proposed is not None and not multiple:
+            text += "\n" + turn.t("xlsform.proposed", value=proposed)
         if multiple:
             extras["done"] = turn.t("form.done")
             if not refresh:
@@ -316,6 +460,34 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
             options=[("today", turn.t("form.today")), ("yday", turn.t("form.yesterday"))],
             extras=extras,
         )
+    elif question.type is QuestionType.REPEAT:
+        rounds = len(fs["answers"].get(question.name) or [])
+        label = form.text(question.labels, turn.locale) or question.name
+        turn.ask(
+            scope=f"{scope}:{rounds}",
+            text=turn.t("xlsform.repeat_again", label=label, count=rounds),
+            options=[
+                ("again", turn.t("xlsform.repeat_yes")),
+                ("stop", turn.t("xlsform.repeat_no")),
+            ],
+        )
+    elif question.type is QuestionType.ACKNOWLEDGE:
+        turn.ask(scope=scope, text=text, options=[("ok", turn.t("xlsform.ok"))], extras=extras)
+    elif question.type in _TYPED_HINTS:
+        hint_key = _TYPED_HINTS[question.type]
+        values = {"start": question.parameters.get("start", "0"),
+                  "end": question.parameters.get("end", "10")}  # fmt: skip
+        if question.type is QuestionType.RANK:
+            options = [(str(i), form.text(c.labels, turn.locale) or c.name)
+                       for i, c in enumerate(question.choices)]  # fmt: skip
+            text += "\n" + "\n".join(f"{i + 1}. {label}" for i, (_, label) in enumerate(options))
+        turn.ask(
+            scope=scope,
+            text=text + "\n" + turn.t(hint_key, **values),
+            kind=PromptKind.TEXT,
+            options=_default_option(turn, question),
+            extras=extras,
+        )
     elif question.type is QuestionType.GEOPOINT:
         turn.ask(
             scope=scope,
@@ -333,7 +505,13 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
             max_photos=question.max_photos,
         )
     else:
-        turn.ask(scope=scope, text=text, kind=PromptKind.TEXT, extras=extras)
+        turn.ask(
+            scope=scope,
+            text=text,
+            kind=PromptKind.TEXT,
+            options=_default_option(turn, question),
+            extras=extras,
+        )
 
 
 # ---- input ----
@@ -357,6 +535,17 @@ def handle_input(turn: Turn, form: Form) -> bool:
         turn.say(turn.t("unsupported_kind"))
         ask_question(turn, form)
         return False
+    if question.type is QuestionType.REPEAT:
+        if pressed == "again" or (pressed is None and _is_yes(turn.inbound.text)):
+            first = next(i for i, q in enumerate(form.questions) if q.repeat == question.name)
+            return _forward(turn, form, first)
+        if pressed == "stop" or (pressed is None and _is_no(turn.inbound.text)):
+            return _forward(turn, form, fs["pos"] + 1)
+        turn.say(turn.t("form.expect.choice"))
+        ask_question(turn, form)
+        return False
+    if pressed == "default" and question.default is not None:
+        return _accept(turn, form, question, _typed_default(question))
     if question.type is QuestionType.SELECT_MULTIPLE:
         return _on_multiple(turn, form, question, pressed)
     if question.type is QuestionType.IMAGE:
@@ -387,6 +576,10 @@ def _read_answer(turn: Turn, form: Form, question: Question, pressed: str | None
             if abs(lat) <= MAX_LATITUDE and abs(lon) <= MAX_LONGITUDE:
                 return {"latitude": lat, "longitude": lon}
         return Invalid("form.expect.location")
+    if kind is QuestionType.ACKNOWLEDGE:
+        return "OK" if pressed == "ok" or text else Invalid("form.expect.choice")
+    if kind in _TYPED_HINTS:
+        return _read_typed(question, text or "", _today(turn))
     if kind is QuestionType.DATE:
         today = _today(turn)
         if pressed == "today":
@@ -410,6 +603,55 @@ def _read_answer(turn: Turn, form: Form, question: Question, pressed: str | None
     if len(text) > MAX_TEXT_LENGTH:
         return Invalid("form.too_long", max=MAX_TEXT_LENGTH)
     return text
+
+
+def _is_yes(text: str | None) -> bool:
+    return normalize(text or "") in {"si", "sí", "yes", "y", "s", "otro", "otra"}
+
+
+def _is_no(text: str | None) -> bool:
+    return normalize(text or "") in {"no", "n", "ya", "listo", "done"}
+
+
+def _typed_default(question: Question) -> Any:
+    default = question.default or ""
+    if question.type is QuestionType.INTEGER:
+        return parse_integer(default) if parse_integer(default) is not None else default
+    if question.type in {QuestionType.DECIMAL, QuestionType.RANGE}:
+        number = parse_decimal(default)
+        return number if number is not None else default
+    return default
+
+
+def _read_typed(question: Question, text: str, today: date) -> Any:
+    """Time, date and time, range, rank and audio questions answered by typing."""
+    kind = question.type
+    if kind is QuestionType.TIME:
+        match = _TIME.match(text)
+        if match and int(match.group(1)) < 24 and int(match.group(2)) < 60:
+            return f"{int(match.group(1)):02d}:{match.group(2)}"
+        return Invalid("xlsform.expect.time")
+    if kind is QuestionType.DATETIME:
+        day_text, _, time_text = text.strip().rpartition(" ")
+        day = _parse_date(day_text, today) if day_text else None
+        match = _TIME.match(time_text)
+        if day is None or match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            return Invalid("xlsform.expect.datetime")
+        return f"{day.isoformat()}T{int(match.group(1)):02d}:{match.group(2)}"
+    if kind is QuestionType.RANGE:
+        number = parse_decimal(text.replace(" ", ""))
+        low = parse_decimal(question.parameters.get("start", "0")) or 0
+        high = parse_decimal(question.parameters.get("end", "10"))
+        high = 10 if high is None else high
+        if number is None or not min(low, high) <= number <= max(low, high):
+            return Invalid("xlsform.expect.range", start=low, end=high)
+        return int(number) if float(number).is_integer() else number
+    if kind is QuestionType.RANK:
+        picks = [int(p) - 1 for p in re.findall(r"\d+", text)]
+        if sorted(picks) != list(range(len(question.choices))):
+            return Invalid("xlsform.expect.rank", count=len(question.choices))
+        return " ".join(question.choices[i].name for i in picks)
+    return Invalid("xlsform.expect.audio")
 
 
 def _parse_date(text: str, today: date) -> date | None:
@@ -627,7 +869,9 @@ def final_answers(form: Form, answers: dict[str, Any], today: date) -> dict[str,
         if not is_relevant(form, question, known, today):
             known.pop(question.name, None)
             continue
-        if question.calculation is not None:
+        if question.repeat is not None:
+            continue  # kept inside the repeat's list of rounds
+        if question.calculation is not None and question.type is QuestionType.CALCULATE:
             value = _jsonable(evaluate(question.calculation, environment(form, known, today)))
             result[question.name] = known[question.name] = value
         elif question.name in answers:

@@ -21,9 +21,10 @@ Guardianes conventions on top of standard XLSForm (pyxform keeps unknown columns
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,27 @@ _SURVEY_COLUMNS = (
     | frozenset(
         {"type", "name", "required", "constraint", "relevant", "calculation", "choice_filter"}
     )
-    | frozenset({"max_photos", "topic", "obligation", "failure_if"})
+    | frozenset({"max_photos", "topic", "obligation", "failure_if", "default", "parameters"})
 )
+# Metadata rows: filled from what the channel knows when the form starts or ends, never asked.
+METADATA_TYPES = frozenset(
+    {
+        "start", "end", "today", "deviceid", "username", "phonenumber", "subscriberid",
+        "simserial", "audit", "start-geopoint", "background-audio", "email",
+    }
+)  # fmt: skip
+# What the chat cannot ask, with the reason staff read.
+_BLOCKED_TYPES = {
+    "geotrace": "a line drawn on a map (geotrace) cannot be answered in chat",
+    "geoshape": "a shape drawn on a map (geoshape) cannot be answered in chat",
+    "file": "file uploads are not supported",
+    "video": "video answers are not supported",
+    "barcode": "barcode scanning is not supported",
+    "background-geopoint": "background location tracking is not supported",
+    "select_multiple_external": "select_multiple_external is not supported",
+    "csv-external": "csv-external lookups are not supported",
+    "xml-external": "xml-external lookups are not supported",
+}
 _SETTINGS_COLUMNS = frozenset(
     {"form_id", "version", "default_language", "form_title", "kind", "service", "space_question"}
 )
@@ -77,6 +97,14 @@ class QuestionType(StrEnum):
     DATE = "date"
     NOTE = "note"
     CALCULATE = "calculate"
+    TIME = "time"
+    DATETIME = "datetime"
+    RANGE = "range"
+    RANK = "rank"
+    AUDIO = "audio"
+    ACKNOWLEDGE = "acknowledge"
+    METADATA = "metadata"  # start, end, today, username...: filled, never asked
+    REPEAT = "repeat"  # the end of a repeat: loop back ("add another?" or up to a count)
 
 
 _RAW_TYPES: dict[str, QuestionType | None] = {
@@ -92,6 +120,18 @@ _RAW_TYPES: dict[str, QuestionType | None] = {
     "calculate": QuestionType.CALCULATE,
     "begin_group": None,
     "end_group": None,
+    "begin_repeat": None,
+    "end_repeat": None,
+    "time": QuestionType.TIME,
+    "datetime": QuestionType.DATETIME,
+    "range": QuestionType.RANGE,
+    "rank": QuestionType.RANK,
+    "audio": QuestionType.AUDIO,
+    "acknowledge": QuestionType.ACKNOWLEDGE,
+    "select_one_from_file": QuestionType.SELECT_ONE,
+    "select_multiple_from_file": QuestionType.SELECT_MULTIPLE,
+    "select_one_external": QuestionType.SELECT_ONE,
+    **dict.fromkeys(METADATA_TYPES, QuestionType.METADATA),
 }
 _PYXFORM_TYPES: dict[str, QuestionType] = {
     "text": QuestionType.TEXT,
@@ -104,6 +144,17 @@ _PYXFORM_TYPES: dict[str, QuestionType] = {
     "date": QuestionType.DATE,
     "note": QuestionType.NOTE,
     "calculate": QuestionType.CALCULATE,
+    "time": QuestionType.TIME,
+    "dateTime": QuestionType.DATETIME,
+    "datetime": QuestionType.DATETIME,
+    "range": QuestionType.RANGE,
+    "odk:rank": QuestionType.RANK,
+    "rank": QuestionType.RANK,
+    "audio": QuestionType.AUDIO,
+    "acknowledge": QuestionType.ACKNOWLEDGE,
+    "trigger": QuestionType.ACKNOWLEDGE,
+    "select one external": QuestionType.SELECT_ONE,
+    **dict.fromkeys(METADATA_TYPES, QuestionType.METADATA),
 }
 
 
@@ -122,9 +173,10 @@ class FormProblem:
     sheet: str | None
     row: int | None
     reason: str
+    warning: bool = False  # the form still runs; staff may want to know
 
     def __str__(self) -> str:
-        where = self.file
+        where = ("warning: " if self.warning else "") + self.file
         if self.sheet:
             where += f", sheet {self.sheet}"
         if self.row:
@@ -136,8 +188,31 @@ class FormError(Exception):
     """A form the engine refuses, with every problem found (not just the first)."""
 
     def __init__(self, problems: list[FormProblem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+        self.problems = ordered_problems(problems)
+        blockers = sum(not p.warning for p in self.problems)
+        warnings = len(self.problems) - blockers
+        self.summary = f"{blockers} reason(s) the form cannot run" + (
+            f", {warnings} warning(s)" if warnings else ""
+        )
+        super().__init__("\n".join([self.summary, *(str(p) for p in self.problems)]))
+
+
+def ordered_problems(problems: list[FormProblem]) -> list[FormProblem]:
+    """Each problem once, the real blockers before the warnings, in sheet and row order."""
+    rows: dict[tuple[str, str | None, str, bool], list[int | None]] = {}
+    for problem in problems:
+        key = (problem.file, problem.sheet, problem.reason, problem.warning)
+        if problem.row not in rows.setdefault(key, []):
+            rows[key].append(problem.row)
+    merged = []
+    for (file, sheet, reason, warning), where in rows.items():
+        numbers = sorted(r for r in where if r)
+        also = ""
+        if len(numbers) > 1:
+            also = " (also rows " + ", ".join(str(r) for r in numbers[1:]) + ")"
+        first = numbers[0] if numbers else None
+        merged.append(FormProblem(file, sheet, first, reason + also, warning))
+    return sorted(merged, key=lambda p: (p.warning, p.sheet or "", p.row or 0))
 
 
 Texts = Mapping[str, str]  # language code (or "default") -> text
@@ -176,6 +251,12 @@ class Question:
     topic: str | None = None  # the course topic the question checks
     obligation: str | None = None  # the contract obligation this question checks
     failure_if: Expression | None = None  # for numbers: true when the answer means "failed"
+    default: str | None = None  # the proposed answer (`default` column)
+    groups: tuple[str, ...] = ()  # enclosing groups with a label, outermost first
+    repeat: str | None = None  # the innermost repeat holding the question
+    repeat_count: Expression | None = None  # for a REPEAT marker: how many times
+    parameters: Mapping[str, str] = field(default_factory=dict)  # range start/end/step
+    itemset_file: str | None = None  # select_one_from_file: the file's instance name
 
     @property
     def scored(self) -> bool:
@@ -184,8 +265,13 @@ class Question:
 
     @property
     def asks(self) -> bool:
-        """Notes and calculations never wait for an answer."""
-        return self.type not in {QuestionType.NOTE, QuestionType.CALCULATE}
+        """Notes, calculations, metadata and repeat ends never wait for a typed answer."""
+        return self.type not in {
+            QuestionType.NOTE,
+            QuestionType.CALCULATE,
+            QuestionType.METADATA,
+            QuestionType.REPEAT,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +289,9 @@ class Form:
     space_question: str | None = None
     languages: tuple[str, ...] = ()
     titles: Texts = field(default_factory=dict)  # `title_en` etc.; `title` is the default
+    group_labels: Mapping[str, Texts] = field(default_factory=dict)  # headings by group name
+    instances: Mapping[str, tuple[Mapping[str, str], ...]] = field(default_factory=dict)
+    warnings: tuple[FormProblem, ...] = ()  # what was ignored, summarized
 
     def localized_title(self, locale: str) -> str:
         """The title in the guardian's language when the settings give one."""
@@ -258,6 +347,14 @@ class _Loader:
         self.file = path.name
         self.problems: list[FormProblem] = []
         self.raw_settings: dict[str, Any] = {}
+        self.ignored: dict[str, set[str]] = {}  # sheet -> columns ignored (presentation)
+        self.external: dict[str, list[dict[str, Any]]] = {}  # external_choices by list
+        self.group_labels: dict[str, dict[str, str]] = {}
+        self.instances: dict[str, tuple[Mapping[str, str], ...]] = {}
+        self.warnings: list[FormProblem] = []
+
+    def warn(self, sheet: str | None, row: int | None, reason: str) -> None:
+        self.warnings.append(FormProblem(self.file, sheet, row, reason, warning=True))
 
     def problem(self, sheet: str | None, row: int | None, reason: str) -> None:
         self.problems.append(FormProblem(self.file, sheet, row, reason))
@@ -277,11 +374,15 @@ class _Loader:
     def check_raw(self, raw: Any) -> dict[str, int]:
         """Check the raw rows; return each survey name's row number."""
         rows_by_name: dict[str, int] = {}
+        for row in raw.external_choices or []:
+            list_name = str(row.get("list_name") or row.get("list name") or "").strip()
+            self.external.setdefault(list_name, []).append(dict(row))
         for row_number, row in enumerate(raw.survey or [], start=FIRST_DATA_ROW):
             for header in row:
                 base, language = _split_column(str(header))
                 if base not in _SURVEY_COLUMNS:
-                    self.problem("survey", row_number, f"the column '{header}' is not supported")
+                    # appearance, style, guidance_hint, media::*, trigger...: presentation
+                    self.ignored.setdefault("survey", set()).add(str(header))
                 elif language is not None and base not in _TRANSLATABLE:
                     self.problem("survey", row_number, f"'{base}' cannot be translated")
                 elif language is not None and language_code(language) is None:
@@ -297,7 +398,7 @@ class _Loader:
             for header in row:
                 base, language = _split_column(str(header))
                 if base in _CHOICE_MEDIA_COLUMNS:
-                    self.problem("choices", row_number, f"the column '{header}' is not supported")
+                    self.ignored.setdefault("choices", set()).add(str(header))
                 elif language is not None and base != "label":
                     self.problem("choices", row_number, f"'{base}' cannot be translated")
             correct = row.get("correct")
@@ -311,27 +412,46 @@ class _Loader:
                     "choices", row_number, f"failure must be yes or empty, not {failure!r}"
                 )
         self.raw_settings = dict((raw.settings or [{}])[0])
-        for row_number, row in enumerate(raw.settings or [], start=FIRST_DATA_ROW):
+        for row in raw.settings or []:
             for header in row:
                 base = _split_column(str(header))[0]
                 if base not in _SETTINGS_COLUMNS and not _TITLE_COLUMN.fullmatch(base):
-                    self.problem("settings", row_number, f"the setting '{header}' is not supported")
-        for sheet in ("entities", "external_choices", "osm"):
+                    self.ignored.setdefault("settings", set()).add(str(header))
+        for sheet in ("entities", "osm"):
             if getattr(raw, sheet, None):
                 self.problem(sheet, None, f"the '{sheet}' sheet is not supported")
+        if self.ignored:
+            self.warn(
+                None,
+                None,
+                "ignored presentation columns: "
+                + "; ".join(
+                    f"{sheet} {', '.join(sorted(columns))}"
+                    for sheet, columns in sorted(self.ignored.items())
+                ),
+            )
         return rows_by_name
 
     def check_raw_type(self, row: Mapping[str, Any], row_number: int) -> None:
         raw_type = " ".join(str(row.get("type") or "").split())
         if not raw_type:
             return  # blank rows are fine; pyxform reports rows with content but no type
-        words = raw_type.replace("begin group", "begin_group").replace("end group", "end_group")
+        words = re.sub(r"^(begin|end)\s+(group|repeat)\b", r"\1_\2", raw_type.lower())
         parts = words.split()
-        base = parts[0].lower().replace(" ", "_")
+        base = parts[0]
+        if base in _BLOCKED_TYPES:
+            self.problem("survey", row_number, _BLOCKED_TYPES[base])
+            return
         if base not in _RAW_TYPES:
             self.problem("survey", row_number, f"the question type '{raw_type}' is not supported")
             return
-        if base in {"select_one", "select_multiple"} and len(parts) != 2:
+        if base == "select_one_external" and len(parts) == 2 and parts[1] not in self.external:
+            self.problem(
+                "survey", row_number, f"list '{parts[1]}' is not in the external_choices sheet"
+            )
+        if parts[-1] == "or_other":
+            parts = parts[:-1]  # pyxform adds the "other" choice and its text question
+        if base in {"select_one", "select_multiple", "rank"} and len(parts) != 2:
             self.problem("survey", row_number, f"'{raw_type}': only 'select_one LIST' is supported")
         if row.get("max_photos") is not None:
             if base != "image":
@@ -346,7 +466,10 @@ class _Loader:
                 )
         required = row.get("required")
         if required is not None and _parse_flag(str(required)) is None:
-            self.problem("survey", row_number, f"required must be yes or no, not {required!r}")
+            if str(required).strip().startswith(("$", "(")) or "(" in str(required):
+                self.problem("survey", row_number, "a conditional required is not supported")
+            else:
+                self.warn("survey", row_number, f"required {required!r} is read as no")
         self.check_raw_obligation(row, row_number, base)
 
     def check_raw_obligation(self, row: Mapping[str, Any], row_number: int, base: str) -> None:
@@ -386,21 +509,42 @@ class _Loader:
         return result
 
     def walk(
-        self, children: list[dict[str, Any]], relevance: tuple[str, ...], rows: dict[str, int]
-    ) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
+        self,
+        children: list[dict[str, Any]],
+        relevance: tuple[str, ...],
+        rows: dict[str, int],
+        groups: tuple[str, ...] = (),
+        repeat: str | None = None,
+    ) -> Iterator[tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], str | None]]:
         for child in children:
-            if child.get("type") == "group":
+            kind = child.get("type")
+            if kind in {"group", "repeat"}:
                 if child.get("name") == "meta" and (child.get("control") or {}).get("bodyless"):
                     continue  # pyxform's generated instanceID, never asked
+                name = str(child.get("name"))
                 group_relevant = (child.get("bind") or {}).get("relevant")
                 inner = (*relevance, str(group_relevant)) if group_relevant else relevance
-                yield from self.walk(child.get("children") or [], inner, rows)
-            elif child.get("type") == "repeat":
-                self.problem(
-                    "survey", rows.get(str(child.get("name"))), "repeats are not supported"
+                labels = self.texts(child.get("label"))
+                inner_groups = groups
+                if labels:
+                    self.group_labels[name] = labels
+                    inner_groups = (*groups, name)
+                inner_repeat = name if kind == "repeat" else repeat
+                yield from self.walk(
+                    child.get("children") or [], inner, rows, inner_groups, inner_repeat
                 )
+                if kind == "repeat":
+                    control = child.get("control") or {}
+                    count = control.get("jr:count") or child.get("repeat_count")
+                    marker = {
+                        "type": "__repeat_end__",
+                        "name": name,
+                        "label": child.get("label"),
+                        "repeat_count": count,
+                    }
+                    yield marker, inner, inner_groups, repeat
             else:
-                yield child, relevance
+                yield child, relevance, groups, repeat
 
     def expression(
         self, source: str, column: str, row: int, *, choice_columns: bool = False
@@ -411,14 +555,95 @@ class _Loader:
             self.problem("survey", row, f"{column} {source!r}: {error}")
             return None
 
+    def file_choices(self, node: dict[str, Any], row: int) -> tuple[list[dict[str, Any]], str]:
+        """Choices of select_one_from_file: a CSV beside the form (ODK's `name`, `label`)."""
+        file_name = str(node.get("itemset"))
+        instance = Path(file_name).stem
+        path = self.path.parent / file_name
+        if not path.is_file() or path.suffix.lower() != ".csv":
+            self.warn(
+                "survey",
+                row,
+                f"{file_name} is not beside the form as a CSV: question '{node.get('name')}'"
+                " has no choices and is skipped",
+            )
+            self.instances.setdefault(instance, ())
+            return [], instance
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                records = [
+                    {str(k).strip(): str(v or "").strip() for k, v in record.items() if k}
+                    for record in csv.DictReader(handle)
+                ]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            self.problem("survey", row, f"{file_name} cannot be read: {error}")
+            return [], instance
+        self.instances[instance] = tuple(records)
+        choices = []
+        for record in records:
+            labels = {k: v for k, v in record.items() if k == "label" or k.startswith("label::")}
+            choices.append(
+                {
+                    **record,
+                    "label": {
+                        (k.partition("::")[2] or DEFAULT_LANGUAGE_KEY): v for k, v in labels.items()
+                    },
+                }
+            )
+        return choices, instance
+
     def question(
-        self, node: dict[str, Any], relevance: tuple[str, ...], rows: dict[str, int]
+        self,
+        node: dict[str, Any],
+        relevance: tuple[str, ...],
+        rows: dict[str, int],
+        groups: tuple[str, ...] = (),
+        repeat: str | None = None,
     ) -> Question | None:
         name = str(node.get("name"))
         row = rows.get(name, 0)
+        if node.get("type") == "__repeat_end__":
+            count_source = str(node.get("repeat_count") or "").strip()
+            return Question(
+                name=name,
+                type=QuestionType.REPEAT,
+                row=row,
+                labels=self.texts(node.get("label")),
+                relevant=tuple(
+                    e for src in relevance if (e := self.expression(src, "relevant", row))
+                ),
+                repeat_count=self.expression(count_source, "repeat_count", row)
+                if count_source
+                else None,
+                groups=groups,
+                repeat=repeat,
+            )
         kind = _PYXFORM_TYPES.get(str(node.get("type")))
+        raw_choices: list[dict[str, Any]] = list(node.get("choices") or [])
+        itemset_file = None
+        itemset = str(node.get("itemset") or "")
+        if node.get("type") == "select one external":
+            raw_choices = [
+                {**c, "label": self.texts(c.get("label")) or c.get("label")}
+                for c in self.external.get(itemset, [])
+            ]
+        elif (
+            kind is not None
+            and not raw_choices
+            and Path(itemset).suffix.lower()
+            in {
+                ".csv",
+                ".geojson",
+                ".xml",
+            }
+        ):
+            raw_choices, itemset_file = self.file_choices(node, row)
+        if str(node.get("type")) == "select all that apply" and itemset.endswith(".csv"):
+            kind = QuestionType.SELECT_MULTIPLE
         if kind is None:
-            self.problem("survey", row, f"the question type '{node.get('type')}' is not supported")
+            if not any(p.sheet == "survey" and p.row == row for p in self.problems):
+                reason = f"the question type '{node.get('type')}' is not supported"
+                self.problem("survey", row, reason)
             return None
         bind = node.get("bind") or {}
         relevant = tuple(
@@ -432,8 +657,14 @@ class _Loader:
         if bind.get("constraint"):
             constraint = self.expression(str(bind["constraint"]), "constraint", row)
         calculation = None
-        if bind.get("calculate"):
+        if bind.get("calculate") and kind is QuestionType.CALCULATE:
             calculation = self.expression(str(bind["calculate"]), "calculation", row)
+        elif bind.get("calculate"):
+            # On an asked question a calculation only proposes the answer: never a blocker.
+            try:
+                calculation = parse_expression(str(bind["calculate"]))
+            except ExpressionError as error:
+                self.warn("survey", row, f"calculation ignored: {error}")
         choice_filter = None
         if node.get("choice_filter"):
             choice_filter = self.expression(
@@ -448,10 +679,12 @@ class _Loader:
                 columns={
                     str(k): str(v)
                     for k, v in choice.items()
-                    if k not in {"name", "label", "correct", "failure"} and isinstance(v, str)
+                    if k not in {"name", "label", "correct", "failure"}
+                    and isinstance(v, str | int | float)
                 },
             )
-            for choice in node.get("choices") or []
+            for choice in raw_choices
+            if str(choice.get("name") or "").strip()
         )
         required = bool(_parse_flag(str(bind.get("required") or "")))
         obligation = str(node.get("obligation") or "").strip() or None
@@ -466,7 +699,7 @@ class _Loader:
             self.problem(
                 "survey", row, f"obligation '{obligation}': mark its failed choices failure = yes"
             )
-        return Question(
+        question = Question(
             name=name,
             type=kind,
             row=row,
@@ -485,7 +718,17 @@ class _Loader:
             topic=str(node.get("topic") or "").strip() or None,
             obligation=obligation if obligation in OBLIGATION_CODES else None,
             failure_if=failure_if,
+            default=_default_answer(node.get("default")),
+            groups=groups,
+            repeat=repeat,
+            parameters={str(k): str(v) for k, v in dict(node.get("parameters") or {}).items()}
+            if isinstance(node.get("parameters"), dict)
+            else {},
+            itemset_file=itemset_file,
         )
+        if kind is QuestionType.METADATA:
+            return replace(question, parameters={"meta": str(node.get("type"))})
+        return question
 
     def check_references(self, questions: list[Question]) -> None:
         names = {q.name for q in questions}
@@ -555,24 +798,21 @@ class _Loader:
             raise FormError(self.problems) from error
         questions = [
             q
-            for node, relevance in self.walk(tree.get("children") or [], (), rows)
-            if (q := self.question(node, relevance, rows)) is not None
+            for node, relevance, groups, repeat in self.walk(tree.get("children") or [], (), rows)
+            if (q := self.question(node, relevance, rows, groups, repeat)) is not None
         ]
         self.check_references(questions)
         form = self.settings(tree, questions)
         if self.problems or form is None:
-            raise FormError(self.problems)
+            raise FormError(self.problems + self.warnings)
         return form
 
     def settings(self, tree: dict[str, Any], questions: list[Question]) -> Form | None:
         settings_row = FIRST_DATA_ROW
-        form_id = str(tree.get("id_string") or "").strip()
-        version = str(tree.get("version") or "").strip()
-        if not str(self.raw_settings.get("form_id") or "").strip():
-            self.problem("settings", settings_row, "form_id is required")
-        if not version or not str(self.raw_settings.get("version") or "").strip():
-            self.problem("settings", settings_row, "version is required")
-        kind_text = str(tree.get("kind") or "").strip().lower()
+        # form_id and version come from the settings or, as pyxform and KoBo do, the file.
+        form_id = str(self.raw_settings.get("form_id") or "").strip() or self.path.stem
+        version = str(self.raw_settings.get("version") or "").strip() or _file_version(self.path)
+        kind_text = str(tree.get("kind") or "").strip().lower() or FormKind.CARD.value
         if kind_text not in {k.value for k in FormKind}:
             self.problem("settings", settings_row, "kind must be 'card' or 'quiz'")
         default_name = str(tree.get("default_language") or DEFAULT_LANGUAGE_KEY)
@@ -615,7 +855,26 @@ class _Loader:
                 for key, value in tree.items()
                 if (match := _TITLE_COLUMN.fullmatch(str(key))) and value
             },
+            group_labels=self.group_labels,
+            instances=self.instances,
+            warnings=tuple(ordered_problems(self.warnings)),
         )
+
+
+def _default_answer(value: Any) -> str | None:
+    """A literal `default` is the proposed answer; ODK's `${last-saved#...}` has no meaning here."""
+    text = str(value or "").strip()
+    if not text or "${" in text:
+        return None
+    return text
+
+
+def _file_version(path: Path) -> str:
+    """The file's modification day, like KoBo's generated versions, when settings give none."""
+    try:
+        return f"file-{int(path.stat().st_mtime)}"
+    except OSError:
+        return "1"
 
 
 def load_form(path: Path | str) -> Form:

@@ -23,7 +23,7 @@ def test_a_dropped_form_is_loaded_without_code_changes(tmp_path):
 
 
 def test_a_broken_dropped_form_is_reported_and_skipped(tmp_path):
-    write_form(tmp_path, "| survey |\n| | type | name |\n| | audio | a |\n", "roto.md")
+    write_form(tmp_path, "| survey |\n| | type | name |\n| | geoshape | a |\n", "roto.md")
     write_form(tmp_path, CARD.format(form_id="bueno", version="1"), "bueno.md")
     catalog = FormCatalog.load(tmp_path)
     assert catalog.get("bueno") is not None

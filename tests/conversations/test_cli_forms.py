@@ -20,7 +20,7 @@ def test_check_prints_questions_with_labels_in_each_language():
 def test_check_lists_every_refusal_with_rows_and_exits_1(tmp_path):
     path = write_form(
         tmp_path,
-        "| survey |\n| | type | name | label |\n| | audio | a | A |\n| | range | b | B |\n"
+        "| survey |\n| | type | name | label |\n| | geotrace | a | A |\n| | geoshape | b | B |\n"
         "| settings |\n| | form_id | version | kind |\n| | f | 1 | card |\n",
     )
     result = runner.invoke(forms_app, ["check", str(path)])

@@ -142,8 +142,8 @@ def test_choice_filter_reads_bare_choice_columns():
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("now()", "now() is not supported"),
-        ("concat(${a}, 'x')", "concat() is not supported"),
+        ("pulldata('a', 'b')", "pulldata() is not supported"),
+        ("digest(${a}, 'x')", "digest() is not supported"),
         ("selected(${a})", "takes 2 argument"),
         ("${a} >", "ends too early"),
         ("(${a} = 1", "expected ')'"),

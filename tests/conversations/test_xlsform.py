@@ -87,29 +87,37 @@ def test_choice_filter_columns_and_correct_marks_are_kept():
 def test_unsupported_type_is_refused_with_its_row(tmp_path):
     problems = refusal(
         tmp_path,
-        "| survey |\n| | type | name | label |\n| | text | a | A |\n| | audio | b | B |\n"
+        "| survey |\n| | type | name | label |\n| | text | a | A |\n| | geotrace | b | B |\n"
         + SETTINGS,
     )
-    assert any(p.row == 3 and "audio" in p.reason and p.sheet == "survey" for p in problems)
+    assert [(p.sheet, p.row) for p in problems] == [("survey", 3)]
+    assert "geotrace" in problems[0].reason
 
 
-def test_repeat_is_refused(tmp_path):
-    problems = refusal(
-        tmp_path,
-        "| survey |\n| | type | name | label |\n| | begin_repeat | r | R |\n| | text | a | A |\n"
-        "| | end_repeat | | |\n" + SETTINGS,
+def test_a_repeat_loads_with_its_end_marker(tmp_path):
+    form = load_form(
+        write_form(
+            tmp_path,
+            "| survey |\n| | type | name | label |\n| | begin_repeat | r | R |\n"
+            "| | text | a | A |\n| | end_repeat | | |\n" + SETTINGS,
+        )
     )
-    assert any(p.row == 2 and "begin_repeat" in p.reason for p in problems)
+    assert [(q.name, q.type, q.repeat) for q in form.questions] == [
+        ("a", QuestionType.TEXT, "r"),
+        ("r", QuestionType.REPEAT, None),
+    ]
 
 
-def test_unsupported_column_is_refused_where_it_is_used(tmp_path):
-    problems = refusal(
-        tmp_path,
-        "| survey |\n| | type | name | label | appearance |\n| | text | a | A | |\n"
-        "| | text | b | B | multiline |\n" + SETTINGS,
+def test_presentation_columns_are_one_warning_not_a_refusal(tmp_path):
+    form = load_form(
+        write_form(
+            tmp_path,
+            "| survey |\n| | type | name | label | appearance | guidance_hint |\n"
+            "| | text | a | A | | |\n| | text | b | B | multiline | x |\n" + SETTINGS,
+        )
     )
-    assert [(p.row, p.reason) for p in problems] == [
-        (3, "the column 'appearance' is not supported")
+    assert [w.reason for w in form.warnings] == [
+        "ignored presentation columns: survey appearance, guidance_hint"
     ]
 
 
@@ -117,10 +125,10 @@ def test_unsupported_function_is_refused_with_row_and_column(tmp_path):
     problems = refusal(
         tmp_path,
         "| survey |\n| | type | name | label | relevant |\n| | text | a | A | |\n"
-        "| | text | b | B | now() > 3 |\n" + SETTINGS,
+        "| | text | b | B | pulldata('x') > 3 |\n" + SETTINGS,
     )
     assert problems[0].row == 3
-    assert "relevant" in problems[0].reason and "now()" in problems[0].reason
+    assert "relevant" in problems[0].reason and "pulldata()" in problems[0].reason
 
 
 def test_reference_to_an_unknown_question_is_refused(tmp_path):
@@ -136,7 +144,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     problems = refusal(
         tmp_path,
         "| survey |\n| | type | name | label | relevant | max_photos |\n"
-        "| | range | a | A | | |\n| | text | b | B | concat(1) | |\n| | text | c | C | | 3 |\n"
+        "| | geoshape | a | A | | |\n| | text | b | B | jr:foo(1) | |\n| | text | c | C | | 3 |\n"
         "| settings |\n| | form_id | version | kind | style |\n| | f | 1 | poll | pages |\n",
     )
     where = {(p.sheet, p.row) for p in problems}
@@ -144,14 +152,25 @@ def test_every_problem_is_reported_at_once(tmp_path):
     assert any("kind must be" in p.reason for p in problems)
 
 
-def test_missing_version_and_kind_are_refused(tmp_path):
+def test_blockers_come_before_warnings_each_once(tmp_path):
     problems = refusal(
         tmp_path,
-        "| survey |\n| | type | name | label |\n| | text | a | A |\n"
-        "| settings |\n| | form_id |\n| | f |\n",
+        "| survey |\n| | type | name | label | appearance |\n| | geotrace | a | A | x |\n"
+        "| | text | t | T | |\n| | geotrace | b | B | y |\n" + SETTINGS,
     )
-    reasons = " ".join(p.reason for p in problems)
-    assert "version is required" in reasons and "kind must be" in reasons
+    assert [(p.row, p.warning) for p in problems] == [(2, False), (None, True)]
+    assert problems[0].reason.endswith("(also rows 4)")
+
+
+def test_missing_form_id_version_and_kind_default_from_the_file(tmp_path):
+    form = load_form(
+        write_form(
+            tmp_path, "| survey |\n| | type | name | label |\n| | text | a | A |\n", "mi_forma.md"
+        )
+    )
+    assert form.form_id == "mi_forma"
+    assert form.kind is FormKind.CARD
+    assert form.version
 
 
 def test_quiz_without_correct_answers_is_refused(tmp_path):
