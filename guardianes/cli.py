@@ -40,11 +40,12 @@ def _mount_subcommands() -> None:
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
     from guardianes.cli_privacy import privacy_app
+    from guardianes.cli_services import services_app
     from guardianes.cli_staff import broadcast_app, staff_app
     from guardianes.cli_training import course_app, import_complaint_channels
 
     add_import_commands(import_app)
-    app.add_typer(import_app, name="import", help="Import public data (KML, CSV).")
+    app.add_typer(import_app, name="import", help="Import public data (maps, CSV, OCDS).")
     app.add_typer(evidence_app, name="evidence", help="Discrepancies, their evidence and loop.")
     app.add_typer(forms_app, name="forms", help="Check and list XLSForm cards and quizzes.")
     app.add_typer(staff_app, name="staff", help="Staff API tokens.")
@@ -54,6 +55,7 @@ def _mount_subcommands() -> None:
     app.add_typer(course_app, name="course", help="Check the training course's lessons.")
     import_app.command("complaint-channels")(import_complaint_channels)
     register_backup_commands(app)
+    app.add_typer(services_app, name="services", help="Service types imports may name.")
 
 
 @app.command()

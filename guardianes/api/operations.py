@@ -39,7 +39,8 @@ from guardianes.api.schemas import (
 )
 from guardianes.importers import service as importers
 from guardianes.importers.layers import LayerSpec
-from guardianes.importers.report import ImportFileError, ImportReport
+from guardianes.importers.maps import FieldChoice
+from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import evidence_imports, staff_tokens
 from guardianes.services import reminders as reminders_service
@@ -62,7 +63,7 @@ from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1")
-IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints", "status", "directorates")
+IMPORT_KINDS = ("kml", "contracts", "ocds", "colonias", "complaints", "status", "directorates")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_FILE_NAME = 300  # layers.file_name
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -319,6 +320,7 @@ async def _run_import(
     spec: LayerSpec | None,
     *,
     skip_invalid: bool = False,
+    fields: FieldChoice | None = None,
 ) -> ImportReport:
     # Imports are their own unit of work so the gazetteer reload below sees the new rows.
     async with unit_of_work(runtime.sessions) as session:
@@ -331,13 +333,19 @@ async def _run_import(
             case "directorates":
                 report = await evidence_imports.import_directorates(session, path)
             case "kml" if spec is not None:
-                report = await importers.import_kml_layer(session, spec)
+                report = await importers.import_kml_layer(
+                    session, spec, skip_invalid=skip_invalid, fields=fields
+                )
             case "contracts":
-                report = await importers.import_contracts(session, path)
+                report = await importers.import_contracts(session, path, skip_invalid=skip_invalid)
+            case "ocds":
+                report = await importers.import_ocds(session, [path], skip_invalid=skip_invalid)
             case "colonias":
-                report = await importers.import_colonias(session, path)
+                report = await importers.import_colonias(
+                    session, path, skip_invalid=skip_invalid, fields=fields
+                )
             case _:
-                report = await importers.import_complaints(session, path)
+                report = await importers.import_complaints(session, path, skip_invalid=skip_invalid)
         if kind in ("kml", "colonias"):
             await importers.link_spaces_to_colonias(session)
     if kind in ("kml", "colonias"):
@@ -350,9 +358,16 @@ async def create_import(
     *,
     runtime: RuntimeDep,
     _: StaffDep,
-    file: Annotated[UploadFile, File(description="A KML/KMZ map, or a CSV.")],
+    file: Annotated[
+        UploadFile,
+        File(description="A map (KML, KMZ, GeoJSON, zipped Shapefile, CSV), a CSV or OCDS JSON."),
+    ],
     kind: Annotated[
-        str, Form(description="kml | contracts | colonias | complaints | status | directorates")
+        str,
+        Form(
+            description="kml (any map) | contracts | ocds | colonias | complaints | status | "
+            "directorates"
+        ),
     ],
     service: Annotated[
         str | None, Form(max_length=64, pattern=NO_NUL, description="Service code (kml).")
@@ -363,8 +378,17 @@ async def create_import(
     responsible_type: Annotated[ResponsibleType, Form()] = ResponsibleType.MUNICIPALITY,
     title: Annotated[str | None, Form(max_length=500, pattern=NO_NUL)] = None,
     skip_invalid: Annotated[
-        bool, Form(description="status: import the good rows, report the bad ones.")
+        bool,
+        Form(description="Import the good rows, report the bad ones (default: all or nothing)."),
     ] = False,
+    name_field: Annotated[
+        str | None,
+        Form(max_length=100, pattern=NO_NUL, description="Map property naming each feature."),
+    ] = None,
+    code_field: Annotated[
+        str | None,
+        Form(max_length=100, pattern=NO_NUL, description="Map property holding its code."),
+    ] = None,
 ) -> ImportResultPublic:
     """Upload a file and run its importer (re-importing a file updates rows in place)."""
     if kind not in IMPORT_KINDS:
@@ -390,14 +414,35 @@ async def create_import(
                 responsible=responsible,
                 responsible_type=responsible_type,
                 title=title,
+                name_field=name_field,
+                code_field=code_field,
             )
             if kind == "kml"
             else None
         )
         try:
-            report = await _run_import(kind, path, runtime, spec, skip_invalid=skip_invalid)
-        except ImportFileError as error:
+            report = await _run_import(
+                kind,
+                path,
+                runtime,
+                spec,
+                skip_invalid=skip_invalid,
+                fields=FieldChoice(name_field, code_field),
+            )
+        except (ImportFileError, importers.UnknownServiceError) as error:
             raise _unprocessable(str(error)) from error
+        except ImportRejectedError as error:
+            # All or nothing, as for status files: every problem, so staff fix the file once.
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail={
+                    "message": str(error),
+                    "problems": [
+                        {"file": p.file, "where": p.where, "reason": p.reason}
+                        for p in error.problems
+                    ],
+                },
+            ) from error
         except evidence_imports.StatusImportError as error:
             # All or nothing: every bad row, so staff fix the file in one go.
             raise HTTPException(
