@@ -29,6 +29,7 @@ from guardianes.importers.contracts import parse_contracts
 from guardianes.importers.kml import parse_kml
 from guardianes.importers.layers import MUNICIPALITY, LayerSpec, parse_layers_csv, validate_layer
 from guardianes.importers.maps import FieldChoice, parse_map
+from guardianes.importers.ocds import parse_ocds
 from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport, Problem
 from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
 
@@ -283,5 +284,29 @@ def import_colonias(
         session: AsyncSession, _advance: Callable[[int, int], None]
     ) -> list[ImportReport]:
         return [await service.import_colonia_records(session, parsed, skip_invalid=skip_invalid)]
+
+    _finish(_execute(job, len(parsed.records)))
+
+
+@import_app.command("ocds")
+def import_ocds(
+    files: list[Path] = typer.Argument(
+        ..., help="OCDS release/record packages or releases (.json), or folders of them."
+    ),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help=SKIP_INVALID_HELP),
+) -> None:
+    """Import contracts and companies from the Open Contracting Data Standard.
+
+    Releases of one ocid are merged into its latest state; red flags are computed.
+    """
+    with _bad_file_exits():
+        parsed = parse_ocds(files)
+
+    async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
+        return [
+            await service.import_ocds(
+                session, files, parsed=parsed, on_progress=advance, skip_invalid=skip_invalid
+            )
+        ]
 
     _finish(_execute(job, len(parsed.records)))

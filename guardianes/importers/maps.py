@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import shapefile  # pyshp
+import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import transform
 from shapely.validation import make_valid
 
 from guardianes.importers.files import describe_binary, read_bytes, read_csv
@@ -210,7 +210,7 @@ def _transformer(crs: CRS | None) -> Transformer | None:
 def _reproject(geometry: BaseGeometry, transformer: Transformer | None) -> BaseGeometry:
     if transformer is None:
         return geometry
-    return transform(transformer.transform, geometry)
+    return shapely.transform(geometry, transformer.transform, interleaved=False)
 
 
 # ---------------------------------------------------------------- GeoJSON
@@ -361,6 +361,10 @@ def _shapefile_from_zip(data: bytes, path: Path) -> _ShapefileParts:
         )
 
 
+class _EncodingError(Exception):
+    """The attributes are not in this encoding; the next one is tried."""
+
+
 def _shapefile_crs(parts: _ShapefileParts, path: Path) -> CRS | None:
     if parts.prj is None:
         return None
@@ -379,7 +383,7 @@ def parse_shapefile(parts: _ShapefileParts, path: Path, fields: FieldChoice) -> 
     for encoding in encodings:
         try:
             return _read_shapes(parts, path, fields, transformer, encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
+        except (_EncodingError, LookupError) as exc:
             last_error = exc
     raise ImportFileError(path, f"has attributes in an unknown encoding ({last_error})")
 
@@ -409,6 +413,8 @@ def _read_shapes(
         try:
             pairs = list(reader.iterShapeRecords())
         except (shapefile.ShapefileException, ValueError, OSError) as exc:
+            if "decode" in str(exc).lower():
+                raise _EncodingError(encoding) from None
             raise ImportFileError(path, f"is a damaged Shapefile ({exc})") from None
         for index, pair in enumerate(pairs, start=1):
             properties = pair.record.as_dict()
