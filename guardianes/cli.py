@@ -41,11 +41,12 @@ def _mount_subcommands() -> None:
     from guardianes.cli_forms import forms_app
     from guardianes.cli_import import import_app
     from guardianes.cli_privacy import privacy_app
+    from guardianes.cli_services import services_app
     from guardianes.cli_staff import broadcast_app, staff_app
     from guardianes.cli_training import course_app, import_complaint_channels
 
     add_import_commands(import_app)
-    app.add_typer(import_app, name="import", help="Import public data (KML, CSV).")
+    app.add_typer(import_app, name="import", help="Import public data (maps, CSV, OCDS).")
     app.add_typer(evidence_app, name="evidence", help="Discrepancies, their evidence and loop.")
     app.add_typer(forms_app, name="forms", help="Check and list XLSForm cards and quizzes.")
     app.add_typer(staff_app, name="staff", help="Staff API tokens.")
@@ -56,6 +57,7 @@ def _mount_subcommands() -> None:
     import_app.command("complaint-channels")(import_complaint_channels)
     register_backup_commands(app)
     app.add_typer(cities_app, name="cities", help="Cities served by this deployment.")
+    app.add_typer(services_app, name="services", help="Service types imports may name.")
 
 
 @app.command()

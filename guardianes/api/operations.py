@@ -38,7 +38,9 @@ from guardianes.api.schemas import (
     page_of,
 )
 from guardianes.importers.layers import LayerSpec
-from guardianes.importers.report import ImportFileError, ImportReport
+from guardianes.importers.maps import FieldChoice
+from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport
+from guardianes.importers.service import UnknownServiceError
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import evidence_imports, file_imports, staff_tokens
 from guardianes.services import reminders as reminders_service
@@ -60,7 +62,7 @@ from guardianes.storage.types import utcnow
 from guardianes.web.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/api/v1")
-IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints", "status", "directorates")
+IMPORT_KINDS = ("kml", "contracts", "ocds", "colonias", "complaints", "status", "directorates")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_FILE_NAME = 300  # layers.file_name
 MIN_YEAR, MAX_YEAR = 1900, 2200
@@ -318,10 +320,11 @@ async def _run_import(
     *,
     skip_invalid: bool = False,
     city: str | None = None,
+    fields: FieldChoice | None = None,
 ) -> ImportReport:
     try:
         return await file_imports.run_import(
-            kind, path, runtime, spec, skip_invalid=skip_invalid, city=city
+            kind, path, runtime, spec, skip_invalid=skip_invalid, city=city, fields=fields
         )
     except CityRequiredError as error:
         raise _unprocessable(str(error).replace("--city", "city")) from error
@@ -332,9 +335,16 @@ async def create_import(
     *,
     runtime: RuntimeDep,
     _: StaffDep,
-    file: Annotated[UploadFile, File(description="A KML/KMZ map, or a CSV.")],
+    file: Annotated[
+        UploadFile,
+        File(description="A map (KML, KMZ, GeoJSON, zipped Shapefile, CSV), a CSV or OCDS JSON."),
+    ],
     kind: Annotated[
-        str, Form(description="kml | contracts | colonias | complaints | status | directorates")
+        str,
+        Form(
+            description="kml (any map) | contracts | ocds | colonias | complaints | status | "
+            "directorates"
+        ),
     ],
     service: Annotated[
         str | None, Form(max_length=64, pattern=NO_NUL, description="Service code (kml).")
@@ -345,7 +355,8 @@ async def create_import(
     responsible_type: Annotated[ResponsibleType, Form()] = ResponsibleType.MUNICIPALITY,
     title: Annotated[str | None, Form(max_length=500, pattern=NO_NUL)] = None,
     skip_invalid: Annotated[
-        bool, Form(description="status: import the good rows, report the bad ones.")
+        bool,
+        Form(description="Import the good rows, report the bad ones (default: all or nothing)."),
     ] = False,
     city: Annotated[
         str | None,
@@ -355,6 +366,14 @@ async def create_import(
             description="The city the data belongs to (created on first use; optional with "
             "one city).",
         ),
+    ] = None,
+    name_field: Annotated[
+        str | None,
+        Form(max_length=100, pattern=NO_NUL, description="Map property naming each feature."),
+    ] = None,
+    code_field: Annotated[
+        str | None,
+        Form(max_length=100, pattern=NO_NUL, description="Map property holding its code."),
     ] = None,
 ) -> ImportResultPublic:
     """Upload a file and run its importer (re-importing a file updates rows in place)."""
@@ -381,16 +400,36 @@ async def create_import(
                 responsible=responsible,
                 responsible_type=responsible_type,
                 title=title,
+                name_field=name_field,
+                code_field=code_field,
             )
             if kind == "kml"
             else None
         )
         try:
             report = await _run_import(
-                kind, path, runtime, spec, skip_invalid=skip_invalid, city=city
+                kind,
+                path,
+                runtime,
+                spec,
+                skip_invalid=skip_invalid,
+                city=city,
+                fields=FieldChoice(name_field, code_field),
             )
-        except ImportFileError as error:
+        except (ImportFileError, UnknownServiceError) as error:
             raise _unprocessable(str(error)) from error
+        except ImportRejectedError as error:
+            # All or nothing, as for status files: every problem, so staff fix the file once.
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail={
+                    "message": str(error),
+                    "problems": [
+                        {"file": p.file, "where": p.where, "reason": p.reason}
+                        for p in error.problems
+                    ],
+                },
+            ) from error
         except evidence_imports.StatusImportError as error:
             # All or nothing: every bad row, so staff fix the file in one go.
             raise HTTPException(

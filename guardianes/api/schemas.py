@@ -137,7 +137,7 @@ class CompanyPublic(Orm):
 
 
 class ContractPublic(Orm):
-    """A procurement contract and its risk indicators."""
+    """A procurement contract, its IMCO risk indicators and OCP red flags (OCDS history too)."""
 
     id: int
     period: str | None
@@ -156,6 +156,13 @@ class ContractPublic(Orm):
     risk_short_deadlines: float | None
     risk_collusion: float | None
     risk_shell_company: float | None
+    flag_single_bidder: bool | None = None
+    flag_direct_award: bool | None = None
+    flag_short_tender: bool | None = None
+    flag_value_increase: bool | None = None
+    value_increase_pct: float | None = None
+    ocid: str | None = None
+    ocds_history: dict[str, Any] | None = None
 
 
 class MediaPublic(Orm):

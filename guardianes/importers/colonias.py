@@ -7,8 +7,9 @@ the colonia names from there. An area that names exactly one colonia (not "PARTE
 also lends its polygon to that colonia (several such areas are merged), so `colonia_at`
 answers there; colonias only ever named together with others have no geometry.
 
-Cities that publish colonias use a colonias file instead: a KML of polygons (or points)
-named by colonia, or a CSV `name[,lat,lon]` (`nombre`/`colonia` also accepted).
+Cities that publish colonias use a colonias file instead: a map of polygons (or points)
+named by colonia in any format `maps.py` reads (KML, KMZ, GeoJSON such as Mexico City's
+`nom_asen`, Shapefile), or a CSV `name[,lat,lon]` (`nombre`/`colonia` also accepted).
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from guardianes.importers.files import read_bytes, read_csv
-from guardianes.importers.kml import KmlDocument, KmlPlacemark, parse_kml_bytes
+from guardianes.importers.kml import KmlDocument, KmlPlacemark
+from guardianes.importers.maps import (
+    CSV,
+    LAT_FIELDS,
+    LON_FIELDS,
+    NAME_FIELDS,
+    FieldChoice,
+    detect_format,
+    parse_map_bytes,
+    pick_field,
+)
 from guardianes.importers.normalize import display_name, normalize_name
 from guardianes.importers.report import ImportFileError, Problem
 
@@ -140,14 +151,13 @@ def colonias_from_routes(document: KmlDocument) -> ColoniasFile:
     return ColoniasFile(document.path, tuple(records), ())
 
 
-def parse_colonias_file(path: Path) -> ColoniasFile:
-    """Colonias from a KML (placemarks named by colonia) or a CSV `name[,lat,lon]`."""
+def parse_colonias_file(path: Path, *, fields: FieldChoice | None = None) -> ColoniasFile:
+    """Colonias from a map (KML, KMZ, GeoJSON, Shapefile; features named by colonia) or a CSV
+    `name[,lat,lon]`. The format is read from the content, not the extension."""
     data = read_bytes(path)
-    if path.suffix.lower() in {".kml", ".kmz"} or data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(
-        b"<"
-    ):
-        return _from_kml(parse_kml_bytes(data, path))
-    return _from_csv(path)
+    if detect_format(data, path) == CSV:
+        return _from_csv(path, fields or FieldChoice())
+    return _from_kml(parse_map_bytes(data, path, fields=fields))
 
 
 def _from_kml(document: KmlDocument) -> ColoniasFile:
@@ -168,18 +178,35 @@ def _from_kml(document: KmlDocument) -> ColoniasFile:
     return ColoniasFile(document.path, tuple(records), tuple(problems))
 
 
-def _from_csv(path: Path) -> ColoniasFile:
+# Columns that mark a CSV as another import's file: taking it as colonias would invent junk.
+_OTHER_KINDS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"file", "service"}), "a layers.csv (import layers)"),
+    (frozenset({"service", "count"}), "a complaints CSV (import complaints)"),
+    (frozenset({"service", "status"}), "a status CSV (import status)"),
+    (frozenset({"número_contrato"}), "a contracts CSV (import contracts)"),
+    (frozenset({"numero_contrato"}), "a contracts CSV (import contracts)"),
+)
+
+
+def _from_csv(path: Path, fields: FieldChoice) -> ColoniasFile:
     table = read_csv(path)
-    lowered = {h.lower(): h for h in table.header}
-    name_column = next((lowered[c] for c in ("name", "nombre", "colonia") if c in lowered), None)
+    lowered = {h.lower() for h in table.header}
+    for columns, what in _OTHER_KINDS:
+        if columns <= lowered:
+            raise ImportFileError(path, f"is {what}, not colonias; expected name[,lat,lon]")
+    name_column = pick_field(
+        table.header, fields.name_field, ("colonia", *NAME_FIELDS), "name", path
+    )
     if name_column is None:
         raise ImportFileError(
-            path, "missing column 'name' (or 'nombre', 'colonia'); expected name[,lat,lon]"
+            path,
+            "missing column 'name' (or 'nombre', 'colonia'); expected name[,lat,lon], found "
+            + (", ".join(table.header) or "none"),
         )
-    lat_column = next((lowered[c] for c in ("lat", "latitude", "latitud") if c in lowered), None)
-    lon_column = next(
-        (lowered[c] for c in ("lon", "lng", "longitude", "longitud") if c in lowered), None
-    )
+    lat_column = pick_field(table.header, None, LAT_FIELDS, "latitude", path)
+    lon_column = pick_field(table.header, None, LON_FIELDS, "longitude", path)
+    if (lat_column is None) != (lon_column is None):
+        raise ImportFileError(path, "has a latitude or a longitude column but not both")
     records: dict[str, ColoniaRecord] = {}
     problems: list[Problem] = []
     for row in table.rows:

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from guardianes.importers.files import CsvRow, read_csv
 from guardianes.importers.normalize import normalize_company_name, normalize_rfc
+from guardianes.importers.red_flags import RedFlags
 from guardianes.importers.report import Problem
 
 PROCESS = "Número_proceso"
@@ -93,6 +95,10 @@ class ContractRecord:
     exception_amount: Decimal | None
     risks: RiskIndicators
     obligations: str | None
+    # OCDS imports set these; the CSV's flags are computed from its own columns.
+    flags: RedFlags | None = None
+    ocid: str | None = None
+    ocds_history: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,10 @@ _DESCRIPTION_CODE = re.compile(r"(?<![\w-])([A-Z]{2,6}(?:-[A-Z0-9]{1,6})+)(?![\w
 # Route codes that lead placemark names: "A-L128, ...", "R-229-A, ...", "R-78(2), ...".
 _NAME_CODE = re.compile(r"^\s*([A-Z]{1,4}-[A-Z]{0,2}\d+(?:-[A-Z])?(?:\(\d+\))?)(?=[\s,.]|$)")
 _MIN_RING_POINTS = 3
+# A placemark with a name and no coordinates at all holds nothing to import (the real
+# Chihuahua route file has one); it is reported without stopping the import.
+_NO_COORDINATES = "no coordinates"
+_EMPTY_REASONS = {_NO_COORDINATES, "empty geometry"}
 _MAX_KEY_BASE = 280  # the key column holds 300 characters; "#n" needs a few more
 _LON_LIMIT = 180.0
 _LAT_LIMIT = 90.0
@@ -113,6 +117,10 @@ class KmlDocument:
         return len(self.placemarks) + len(self.problems)
 
 
+RawPlacemark = tuple[int, str, str, str | None, tuple[str, ...], BaseGeometry]
+"""(index, name, description, code, folders, geometry) of a usable feature, any format."""
+
+
 class _BadPlacemark(Exception):
     """A placemark that cannot be used; the message is the reason."""
 
@@ -131,7 +139,7 @@ def parse_kml_bytes(data: bytes, path: Path) -> KmlDocument:
             document_name = _text(child, "name") or None
             break
     problems: list[Problem] = []
-    usable: list[tuple[int, str, str, str | None, tuple[str, ...], BaseGeometry]] = []
+    usable: list[RawPlacemark] = []
     for index, (element, folders) in enumerate(_walk(root, ()), start=1):
         name = _text(element, "name")
         description = clean_description(_child_text(element, "description"))
@@ -139,14 +147,20 @@ def parse_kml_bytes(data: bytes, path: Path) -> KmlDocument:
         try:
             geometry = _placemark_geometry(element)
         except _BadPlacemark as exc:
-            problems.append(Problem(path.name, label, str(exc)))
+            empty = str(exc) in _EMPTY_REASONS
+            problems.append(Problem(path.name, label, str(exc), blocking=not empty))
             continue
         code = extract_code(description) or extract_name_code(name)
         usable.append(
             (index, name or code or f"Placemark {index}", description, code, folders, geometry)
         )
+    return KmlDocument(path, document_name, placemarks_from(usable), tuple(problems))
+
+
+def placemarks_from(usable: list[RawPlacemark]) -> tuple[KmlPlacemark, ...]:
+    """Placemarks with stable keys from the usable features of one file (KML or other)."""
     keys = _placemark_keys([(code, name) for _, name, _, code, _, _ in usable])
-    placemarks = [
+    return tuple(
         _build(
             index=index,
             key=key,
@@ -159,8 +173,7 @@ def parse_kml_bytes(data: bytes, path: Path) -> KmlDocument:
         for key, (index, name, description, code, folders, geometry) in zip(
             keys, usable, strict=True
         )
-    ]
-    return KmlDocument(path, document_name, tuple(placemarks), tuple(problems))
+    )
 
 
 def _placemark_keys(items: list[tuple[str | None, str]]) -> list[str]:
@@ -376,7 +389,7 @@ def _coordinates(node: Element) -> list[tuple[float, float]]:
                 holder = element
                 break
     if holder is None or not (holder.text or "").strip():
-        raise _BadPlacemark("no coordinates")
+        raise _BadPlacemark(_NO_COORDINATES)
     coords: list[tuple[float, float]] = []
     for token in (holder.text or "").split():
         fields = token.split(",")

@@ -1,8 +1,10 @@
 """Parser for `layers.csv`: one row per map file with its service and who is responsible.
 
-Columns: `file,service,year,contract,responsible,responsible_type,title`. `file` is relative
-to the CSV's folder; `responsible_type` is `contractor` or `municipality` (empty means
-municipality). Only `file` and `service` are required.
+Columns: `file,service,year,contract,responsible,responsible_type,title[,name_field,code_field]`.
+`file` is relative to the CSV's folder and may be any map format (KML, KMZ, GeoJSON,
+Shapefile, CSV of points); `name_field`/`code_field` choose the properties of a GeoJSON,
+Shapefile or CSV that name each space and give its code. `responsible_type` is `contractor`
+or `municipality` (empty means municipality). Only `file` and `service` are required.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guardianes.importers.files import read_csv
+from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import Problem
 
 CONTRACTOR = "contractor"
@@ -36,6 +39,13 @@ class LayerSpec:
     responsible_type: str = MUNICIPALITY
     title: str | None = None
     line: int | None = None  # row in layers.csv, when it came from one
+    name_field: str | None = None  # GeoJSON/Shapefile/CSV property naming each space
+    code_field: str | None = None  # … and the one holding its code
+
+    @property
+    def fields(self) -> FieldChoice:
+        """Which properties name the spaces and give their codes (None: guessed)."""
+        return FieldChoice(self.name_field, self.code_field)
 
     @property
     def file_name(self) -> str:
@@ -98,6 +108,8 @@ def parse_layers_csv(path: Path) -> LayersFile:
             responsible_type=(v.get("responsible_type") or MUNICIPALITY).lower(),
             title=v.get("title") or None,
             line=row.line,
+            name_field=v.get("name_field") or None,
+            code_field=v.get("code_field") or None,
         )
         reason = validate_layer(spec)
         if reason is None and not spec.path.is_file():

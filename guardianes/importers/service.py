@@ -30,8 +30,16 @@ from guardianes.importers.complaints import ComplaintsFile, parse_complaints
 from guardianes.importers.contracts import ContractRecord, ContractsFile, parse_contracts
 from guardianes.importers.kml import KmlDocument, geometry_to_geojson, parse_kml
 from guardianes.importers.layers import LayerSpec, parse_layers_csv, space_kind, validate_layer
+from guardianes.importers.maps import FieldChoice, parse_map
 from guardianes.importers.normalize import normalize_contract_number, normalize_name
-from guardianes.importers.report import ImportFileError, ImportReport, Problem
+from guardianes.importers.ocds import parse_ocds
+from guardianes.importers.red_flags import compute_flags
+from guardianes.importers.report import (
+    ImportFileError,
+    ImportReport,
+    Problem,
+    reject_unless,
+)
 from guardianes.storage.models import (
     Colonia,
     Company,
@@ -72,14 +80,57 @@ def _noop(_done: int, _total: int) -> None:
 # ---------------------------------------------------------------- service types
 
 
+class UnknownServiceError(ValueError):
+    """A service code that is neither in the database nor one of the shipped ones."""
+
+    def __init__(self, code: str, valid: list[str]) -> None:
+        super().__init__(
+            f"unknown service '{code}'; valid: {', '.join(valid)} "
+            "(add one with `guardianes services add CODE --name-es … --name-en …`)"
+        )
+        self.code = code
+        self.valid = valid
+
+
+async def valid_service_codes(session: AsyncSession) -> list[str]:
+    """Codes an import may name: those in the database and the shipped ones."""
+    return sorted(set(await repo.service_types(session)) | set(KNOWN_SERVICES))
+
+
+async def check_service(session: AsyncSession, code: str) -> None:
+    """Raise UnknownServiceError unless the code is known (nothing is created)."""
+    valid = await valid_service_codes(session)
+    if code not in valid:
+        raise UnknownServiceError(code, valid)
+
+
 async def ensure_service_type(session: AsyncSession, code: str) -> None:
-    """Create the service type when missing (known codes get proper names)."""
+    """Create a shipped service type on first use; an unknown code is refused, never invented.
+
+    A typo in `--service` used to create a junk service; new services are added on purpose
+    with `guardianes services add`.
+    """
     existing = await repo.service_types(session)
     if code in existing:
         return
-    name_es, name_en = KNOWN_SERVICES.get(code, (code, code))
+    if code not in KNOWN_SERVICES:
+        raise UnknownServiceError(code, sorted(set(existing) | set(KNOWN_SERVICES)))
+    name_es, name_en = KNOWN_SERVICES[code]
     session.add(ServiceType(code=code, name_es=name_es, name_en=name_en))
     await session.flush()
+
+
+async def add_service_type(session: AsyncSession, code: str, *, name_es: str, name_en: str) -> bool:
+    """Create or rename a service type; True when it was new."""
+    existing = await repo.service_types(session)
+    row = existing.get(code)
+    if row is None:
+        session.add(ServiceType(code=code, name_es=name_es, name_en=name_en))
+        await session.flush()
+        return True
+    row.name_es, row.name_en = name_es, name_en
+    await session.flush()
+    return False
 
 
 # ---------------------------------------------------------------- layers and spaces
@@ -97,14 +148,22 @@ async def import_kml_layer(
     document: KmlDocument | None = None,
     on_progress: ProgressFn = _noop,
     city_id: int | None = None,
+    skip_invalid: bool = False,
+    fields: FieldChoice | None = None,
 ) -> ImportReport:
-    """Upsert one map file as a layer and its placemarks as public spaces."""
+    """Upsert one map file (any format) as a layer and its placemarks as public spaces.
+
+    All or nothing: a bad placemark raises ImportRejectedError before anything is written,
+    unless `skip_invalid`.
+    """
     reason = validate_layer(spec)
     if reason is not None:
         raise ImportFileError(spec.path, reason)
-    document = document or parse_kml(spec.path)
+    await check_service(session, spec.service)
+    document = document or parse_map(spec.path, fields=fields)
     report = ImportReport(label=spec.file_name, problems=list(document.problems))
     report.skipped = len(document.problems)
+    reject_unless(report, skip_invalid=skip_invalid)
     await ensure_service_type(session, spec.service)
     city_id = await _city_id(session, city_id)
     layer = await repo.layer_by_file_name(session, spec.file_name, city_id)
@@ -164,32 +223,68 @@ async def import_layers_csv(
     derive_colonias: bool = True,
     on_progress: ProgressFn = _noop,
     city_id: int | None = None,
+    skip_invalid: bool = False,
 ) -> LayersImport:
-    """Import every map file a layers.csv lists; garbage-route files also yield colonias."""
+    """Import every map file a layers.csv lists; garbage-route files also yield colonias.
+
+    Every listed file is read and checked before anything is written: a missing, truncated
+    or wrong-kind file, an unknown service or a bad placemark rejects the whole list (each
+    problem names layers.csv's line and the file), unless `skip_invalid`.
+    """
     city_id = await _city_id(session, city_id)
     layers_file = parse_layers_csv(csv_path)
     csv_report = ImportReport(label=csv_path.name, problems=list(layers_file.problems))
     csv_report.skipped = len(layers_file.problems)
-    reports: list[ImportReport] = []
-    colonias_report: ImportReport | None = None
+    valid = await valid_service_codes(session)
+    parsed: list[tuple[LayerSpec, KmlDocument]] = []
     for spec in layers_file.layers:
-        try:
-            document = parse_kml(spec.path)
-        except ImportFileError as exc:
-            csv_report.problems.append(Problem(csv_path.name, f"line {spec.line}", exc.reason))
+        where = f"line {spec.line}"
+        if spec.service not in valid:
+            csv_report.problems.append(
+                Problem(csv_path.name, where, str(UnknownServiceError(spec.service, valid)))
+            )
             csv_report.skipped += 1
             continue
+        try:
+            document = parse_map(spec.path, fields=spec.fields)
+        except ImportFileError as exc:
+            csv_report.problems.append(
+                Problem(csv_path.name, where, f"file '{spec.path.name}' {exc.reason}")
+            )
+            csv_report.skipped += 1
+            continue
+        for problem in document.problems:
+            csv_report.problems.append(
+                Problem(
+                    problem.file,
+                    f"{problem.where} (listed on {csv_path.name} {where})",
+                    problem.reason,
+                    blocking=problem.blocking,
+                )
+            )
+        parsed.append((spec, document))
+    reject_unless(csv_report, skip_invalid=skip_invalid)
+    reports: list[ImportReport] = []
+    colonias_report: ImportReport | None = None
+    for spec, document in parsed:
         csv_report.created += 1
         if derive_colonias and spec.service == GARBAGE_COLLECTION:
             derived = await import_colonia_records(
-                session, colonias_from_routes(document), city_id=city_id
+                session, colonias_from_routes(document), city_id=city_id, skip_invalid=True
             )
             colonias_report = derived
         reports.append(
             await import_kml_layer(
-                session, spec, document=document, on_progress=on_progress, city_id=city_id
+                session,
+                spec,
+                document=document,
+                on_progress=on_progress,
+                city_id=city_id,
+                skip_invalid=True,
             )
         )
+    # The placemark problems are in each file's own report; keep the CSV's to its rows.
+    csv_report.problems = [p for p in csv_report.problems if p.file == csv_path.name]
     return LayersImport(csv_report, tuple(reports), colonias_report)
 
 
@@ -197,20 +292,38 @@ async def import_layers_csv(
 
 
 async def import_colonias(
-    session: AsyncSession, path: Path, *, from_routes: bool = False, city_id: int | None = None
+    session: AsyncSession,
+    path: Path,
+    *,
+    from_routes: bool = False,
+    city_id: int | None = None,
+    skip_invalid: bool = False,
+    fields: FieldChoice | None = None,
 ) -> ImportReport:
-    """Import colonias from a colonias file, or derive them from a garbage-route KML."""
-    parsed = colonias_from_routes(parse_kml(path)) if from_routes else parse_colonias_file(path)
-    return await import_colonia_records(session, parsed, city_id=city_id)
+    """Import colonias from a colonias map or CSV, or derive them from a garbage-route KML."""
+    parsed = (
+        colonias_from_routes(parse_kml(path))
+        if from_routes
+        else parse_colonias_file(path, fields=fields)
+    )
+    return await import_colonia_records(session, parsed, city_id=city_id, skip_invalid=skip_invalid)
 
 
 async def import_colonia_records(
-    session: AsyncSession, parsed: ColoniasFile, *, city_id: int | None = None
+    session: AsyncSession,
+    parsed: ColoniasFile,
+    *,
+    city_id: int | None = None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     """Upsert a city's colonias by normalised name; a known geometry is never erased by a
-    name-only file."""
+    name-only file.
+
+    All or nothing: any problem in the file rejects it unless `skip_invalid`.
+    """
     report = ImportReport(label=f"colonias ({parsed.path.name})", problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
+    reject_unless(report, skip_invalid=skip_invalid)
     city_id = await _city_id(session, city_id)
     existing = {c.normalized_name: c for c in await repo.all_colonias(session, city_id)}
     for record in parsed.records:
@@ -318,12 +431,14 @@ async def import_contracts(
     parsed: ContractsFile | None = None,
     on_progress: ProgressFn = _noop,
     city_id: int | None = None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
-    """Upsert a city's contracts by natural key and their winning companies."""
+    """Upsert a city's contracts by natural key and their winning companies (all or nothing)."""
     parsed = parsed or parse_contracts(path)
     city_id = await _city_id(session, city_id)
     report = ImportReport(label=path.name, problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
+    reject_unless(report, skip_invalid=skip_invalid)
     companies = _Companies(session, list(await repo.all_companies(session)))
     existing = await repo.contracts_by_natural_key(
         session, (r.natural_key for r in parsed.records), city_id
@@ -389,7 +504,49 @@ def _contract_values(record: ContractRecord, company: Company | None) -> dict[st
         "risk_collusion": risks.collusion,
         "risk_shell_company": risks.shell_company,
         "obligations": record.obligations,
+        **_flag_values(record),
     }
+
+
+def _flag_values(record: ContractRecord) -> dict[str, Any]:
+    flags = record.flags or compute_flags(
+        procedure_type=record.procedure_type,
+        bidders_count=record.bidders_count,
+        tender_start=record.call_date,
+        tender_end=record.proposals_date,
+        first_value=_money(record.amount) if record.settlement_amount is not None else None,
+        last_value=_money(record.settlement_amount),
+    )
+    return {
+        "flag_single_bidder": flags.single_bidder,
+        "flag_direct_award": flags.direct_award,
+        "flag_short_tender": flags.short_tender,
+        "flag_value_increase": flags.value_increase,
+        "value_increase_pct": flags.value_increase_pct,
+        "ocid": record.ocid,
+        "ocds_history": record.ocds_history,
+    }
+
+
+async def import_ocds(
+    session: AsyncSession,
+    paths: list[Path],
+    *,
+    parsed: ContractsFile | None = None,
+    on_progress: ProgressFn = _noop,
+    city_id: int | None = None,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Import OCDS packages, records or releases (files or folders) as contracts and companies."""
+    parsed = parsed or parse_ocds(paths)
+    return await import_contracts(
+        session,
+        parsed.path,
+        parsed=parsed,
+        on_progress=on_progress,
+        city_id=city_id,
+        skip_invalid=skip_invalid,
+    )
 
 
 # ---------------------------------------------------------------- complaints
@@ -402,26 +559,41 @@ async def import_complaints(
     create_colonias: bool = False,
     parsed: ComplaintsFile | None = None,
     city_id: int | None = None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
-    """Set complaint counts per colonia of a city, service and period (re-import sets)."""
+    """Set complaint counts per colonia, service and period (re-import sets, never adds).
+
+    All or nothing: an unknown service or colonia, or a bad row, rejects the file unless
+    `skip_invalid`; colonias it would create are not created then either.
+    """
     parsed = parsed or parse_complaints(path)
     report = ImportReport(label=path.name, problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
     city_id = await _city_id(session, city_id)
     colonias = {c.normalized_name: c for c in await repo.all_colonias(session, city_id)}
-    services = await repo.service_types(session)
+    valid = await valid_service_codes(session)
+    for record in parsed.records:
+        where = f"line {record.line}"
+        if record.service not in valid:
+            report.problems.append(
+                Problem(path.name, where, str(UnknownServiceError(record.service, valid)))
+            )
+            report.skipped += 1
+        elif not create_colonias and normalize_name(record.colonia) not in colonias:
+            report.problems.append(
+                Problem(
+                    path.name, where, f"unknown colonia '{record.colonia}' (import colonias first)"
+                )
+            )
+            report.skipped += 1
+    reject_unless(report, skip_invalid=skip_invalid)
+    bad_lines = {p.where for p in report.problems}
     resolved: list[tuple[int, str, Any, str, int]] = []
     for record in parsed.records:
         where = f"line {record.line}"
-        if record.service not in services:
-            if record.service not in KNOWN_SERVICES:
-                report.problems.append(
-                    Problem(path.name, where, f"unknown service '{record.service}'")
-                )
-                report.skipped += 1
-                continue
-            await ensure_service_type(session, record.service)
-            services = await repo.service_types(session)
+        if where in bad_lines:
+            continue
+        await ensure_service_type(session, record.service)
         key = normalize_name(record.colonia)
         colonia = colonias.get(key)
         if colonia is None and create_colonias:
@@ -435,12 +607,6 @@ async def import_complaints(
             await session.flush()
             colonias[key] = colonia
         if colonia is None:
-            report.problems.append(
-                Problem(
-                    path.name, where, f"unknown colonia '{record.colonia}' (import colonias first)"
-                )
-            )
-            report.skipped += 1
             continue
         resolved.append(
             (colonia.id, record.service, record.period_start, record.granularity, record.count)

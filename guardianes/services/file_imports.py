@@ -6,6 +6,7 @@ from pathlib import Path
 
 from guardianes.importers import service as importers
 from guardianes.importers.layers import LayerSpec
+from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import ImportReport
 from guardianes.services import evidence_imports
 from guardianes.services.bootstrap import reload_gazetteer
@@ -13,7 +14,7 @@ from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories.cities import resolve_city
 
-IMPORT_KINDS = ("kml", "contracts", "colonias", "complaints", "status", "directorates")
+IMPORT_KINDS = ("kml", "contracts", "ocds", "colonias", "complaints", "status", "directorates")
 
 
 async def run_import(
@@ -24,6 +25,7 @@ async def run_import(
     *,
     skip_invalid: bool = False,
     city: str | None = None,
+    fields: FieldChoice | None = None,
 ) -> ImportReport:
     """Import `path` as `kind` into `city` (the only one when unnamed); raises
     ImportFileError, StatusImportError or CityRequiredError for a bad request."""
@@ -43,16 +45,28 @@ async def run_import(
             case "directorates":
                 report = await evidence_imports.import_directorates(session, path, city_id=city_id)
             case "kml" if spec is not None:
-                report = await importers.import_kml_layer(session, spec, city_id=city_id)
+                report = await importers.import_kml_layer(
+                    session, spec, city_id=city_id, skip_invalid=skip_invalid, fields=fields
+                )
             case "contracts":
-                report = await importers.import_contracts(session, path, city_id=city_id)
+                report = await importers.import_contracts(
+                    session, path, city_id=city_id, skip_invalid=skip_invalid
+                )
+            case "ocds":
+                report = await importers.import_ocds(
+                    session, [path], city_id=city_id, skip_invalid=skip_invalid
+                )
             case "colonias":
-                report = await importers.import_colonias(session, path, city_id=city_id)
+                report = await importers.import_colonias(
+                    session, path, city_id=city_id, skip_invalid=skip_invalid, fields=fields
+                )
             case _:
-                report = await importers.import_complaints(session, path, city_id=city_id)
+                report = await importers.import_complaints(
+                    session, path, city_id=city_id, skip_invalid=skip_invalid
+                )
         if kind in ("kml", "colonias"):
             await importers.link_spaces_to_colonias(session, city_id)
     # Every import may bring a new city or a contract a layer names: the gazetteer follows.
-    if kind in ("kml", "colonias", "contracts", "directorates"):
+    if kind in ("kml", "colonias", "contracts", "ocds", "directorates"):
         await reload_gazetteer(runtime)
     return report

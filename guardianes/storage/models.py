@@ -359,6 +359,15 @@ class Contract(Timestamped, Base):
     risk_collusion: Mapped[float | None]
     risk_shell_company: Mapped[float | None]
     obligations: Mapped[str | None] = mapped_column(Text)
+    # OCP red flags (issue 15): True/False, None when the data does not say.
+    flag_single_bidder: Mapped[bool | None]
+    flag_direct_award: Mapped[bool | None]
+    flag_short_tender: Mapped[bool | None]
+    flag_value_increase: Mapped[bool | None]
+    value_increase_pct: Mapped[float | None]
+    ocid: Mapped[str | None] = mapped_column(String(200), index=True)
+    # Every OCDS release merged into this row (date, tags, values) and explicit amendments.
+    ocds_history: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     company: Mapped[Company | None] = relationship(lazy="raise")
 

@@ -26,7 +26,8 @@ def test_png_renamed_kml_exits_2_with_one_line(database: Path, write_file: Write
     result = runner.invoke(import_app, ["kml", str(path), "--service", "garbage_collection"])
     assert (result.exit_code, result.output.strip()) == (
         EXIT_BAD_FILE,
-        "error: foto.kml: is not a KML file: it is a PNG image",
+        "error: foto.kml: is a PNG image, not a map: KML, KMZ, GeoJSON, a Shapefile (.zip, or "
+        ".shp beside its .shx/.dbf) or CSV",
     )
 
 

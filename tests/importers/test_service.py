@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.messages import GeoPoint
 from guardianes.geo.loader import load_gazetteer
 from guardianes.importers import service
+from guardianes.importers.report import ImportRejectedError
 from guardianes.importers.sample import load_sample_data
 from guardianes.storage.models import (
     Colonia,
@@ -143,8 +145,9 @@ async def test_complaint_for_unknown_colonia_is_reported(
     session: AsyncSession, write_file: WriteFile
 ):
     path = write_file("q.csv", "colonia,service,date,count\nNinguna,garbage_collection,2024-05,2\n")
-    report = await service.import_complaints(session, path)
-    assert [str(p) for p in report.problems] == [
+    with pytest.raises(ImportRejectedError) as rejected:
+        await service.import_complaints(session, path)
+    assert [str(p) for p in rejected.value.problems] == [
         "q.csv:line 2: unknown colonia 'Ninguna' (import colonias first)"
     ]
 

@@ -62,6 +62,11 @@ class RiskIndicators:
     short_deadlines: float | None
     collusion: float | None
     shell_company: float | None
+    # OCP red flags computed at import (OCDS or CSV); None when the data does not say.
+    short_tender: bool | None = None
+    value_increase: bool | None = None
+    value_increase_pct: float | None = None
+    ocid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +126,11 @@ class ContractReview:
 
 def risk_of(contract: Contract) -> RiskIndicators:
     """The contract's indicators; direct award and single bidder read from the procedure."""
+    direct = contract.flag_direct_award
+    single = contract.flag_single_bidder
     return RiskIndicators(
-        direct_award=contract.procedure_type == "AD",
-        single_bidder=contract.bidders_count == 1,
+        direct_award=direct if direct is not None else contract.procedure_type == "AD",
+        single_bidder=single if single is not None else contract.bidders_count == 1,
         favoritism=contract.risk_favoritism,
         directed_tender=contract.risk_directed_tender,
         split_contracts=contract.risk_split_contracts,
@@ -131,6 +138,10 @@ def risk_of(contract: Contract) -> RiskIndicators:
         short_deadlines=contract.risk_short_deadlines,
         collusion=contract.risk_collusion,
         shell_company=contract.risk_shell_company,
+        short_tender=contract.flag_short_tender,
+        value_increase=contract.flag_value_increase,
+        value_increase_pct=contract.value_increase_pct,
+        ocid=contract.ocid,
     )
 
 
