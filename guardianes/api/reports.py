@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -531,12 +531,13 @@ CardQuery = Annotated[
 def _submission_filter(
     runtime: RuntimeDep,
     *,
-    completed_from: datetime | None,
-    completed_to: datetime | None,
-    colonia_id: int | None,
-    contract_id: int | None,
-    card: str | None,
+    completed_from: TimeQuery = None,
+    completed_to: TimeQuery = None,
+    colonia_id: IdQuery = None,
+    contract_id: IdQuery = None,
+    card: CardQuery = None,
 ) -> SubmissionExportFilter:
+    """The export filters of a request (a dependency both export formats share)."""
     zone = _zone(runtime)
     start = as_aware(completed_from, zone) if completed_from else None
     end = as_aware(completed_to, zone) if completed_to else None
@@ -545,27 +546,14 @@ def _submission_filter(
     return SubmissionExportFilter(start, end, colonia_id, contract_id, card)
 
 
+SubmissionFilterDep = Annotated[SubmissionExportFilter, Depends(_submission_filter)]
+
+
 @router.get("/exports/submissions.csv", tags=["exports"])
 async def export_submissions_csv(
-    *,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    _: ViewerDep,
-    completed_from: TimeQuery = None,
-    completed_to: TimeQuery = None,
-    colonia_id: IdQuery = None,
-    contract_id: IdQuery = None,
-    card: CardQuery = None,
+    *, session: SessionDep, runtime: RuntimeDep, _: ViewerDep, filters: SubmissionFilterDep
 ) -> Response:
     """Submissions as CSV (UTF-8 with BOM so spreadsheet programs read accents right)."""
-    filters = _submission_filter(
-        runtime,
-        completed_from=completed_from,
-        completed_to=completed_to,
-        colonia_id=colonia_id,
-        contract_id=contract_id,
-        card=card,
-    )
     rows = await submission_rows(session, filters, timezone=_zone(runtime))
     return _download(
         "\ufeff" + to_csv(SUBMISSION_COLUMNS, rows), "text/csv; charset=utf-8", "cedulas.csv"
@@ -574,25 +562,9 @@ async def export_submissions_csv(
 
 @router.get("/exports/submissions.xlsx", tags=["exports"])
 async def export_submissions_xlsx(
-    *,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    _: ViewerDep,
-    completed_from: TimeQuery = None,
-    completed_to: TimeQuery = None,
-    colonia_id: IdQuery = None,
-    contract_id: IdQuery = None,
-    card: CardQuery = None,
+    *, session: SessionDep, runtime: RuntimeDep, _: ViewerDep, filters: SubmissionFilterDep
 ) -> Response:
     """Submissions as an XLSX workbook."""
-    filters = _submission_filter(
-        runtime,
-        completed_from=completed_from,
-        completed_to=completed_to,
-        colonia_id=colonia_id,
-        contract_id=contract_id,
-        card=card,
-    )
     rows = await submission_rows(session, filters, timezone=_zone(runtime))
     return _download(
         to_xlsx(SUBMISSION_COLUMNS, rows, "cedulas"),
