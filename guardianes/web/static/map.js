@@ -37,9 +37,12 @@
   // Base map: tiles when they load; the plain background (with scale and outlines) when not.
   var tileErrors = 0;
   var tileLoads = 0;
+  var plainAnnounced = false;
   function plain() {
     container.classList.add("plain");
-    say(t("map.tiles_failed"));
+    // Said once: later tile errors (after a pan or "¿Dónde estoy?") must not overwrite
+    // what the status line says by then.
+    if (!plainAnnounced) { plainAnnounced = true; say(t("map.tiles_failed")); }
   }
   if (config.tiles) {
     var tiles = L.tileLayer(config.tiles, {

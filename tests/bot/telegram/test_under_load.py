@@ -125,6 +125,13 @@ class Tapper:
         await self.push(*self.taps(languages, "English"))
         await self.push(*self.taps(menu, "Llenar", 2))
         await self.push(*self.taps(self.keyboard(), "basura", 2))
+        # The garbage card first asks where the street is (inside the sample route area).
+        await self.push(self.fake.updates.location(self.user, 28.630, -106.085))
+        confirm = self.keyboard()
+        if any(
+            "es ese" in b["text"] for row in confirm["reply_markup"]["inline_keyboard"] for b in row
+        ):
+            await self.push(*self.taps(confirm, "es ese", 2))
         days = self.keyboard()
         labels = [b["text"] for row in days["reply_markup"]["inline_keyboard"] for b in row]
         await self.push(
