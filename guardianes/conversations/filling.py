@@ -1,10 +1,6 @@
 """Filling a form in chat: asking each relevant question, checking answers, finishing.
 
-The form's part of the state (`state["form"]`) is plain JSON:
-`{"id", "version", "pos", "answers", "history", "pending", "sub", "candidate", "space",
-"started_at", "phase"}`. `pos` indexes `Form.questions`; `history` holds the positions
-answered so far (for "back"); `pending` collects multi-select toggles or photos before
-"done"; `sub == "space"` while the guardian confirms the public space matched to a location.
+The form's part of the state is a `FormProgress` (see `state`).
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ from typing import Any
 
 from guardianes.conversations.bounds import parse_decimal, parse_integer
 from guardianes.conversations.catalog import FormCatalog
-from guardianes.conversations.confirmations import PHOTO_SLOT as CONFIRMATION_PHOTO_SLOT
 from guardianes.conversations.context import (
     QuizPhase,
     SaveQuizAttempt,
@@ -34,6 +29,14 @@ from guardianes.conversations.expressions import (
     to_string,
 )
 from guardianes.conversations.messages import GeoPoint, InboundKind, PromptKind, StoredMedia
+from guardianes.conversations.state import (
+    ConversationState,
+    FlowStep,
+    FormProgress,
+    PresetSpace,
+    SpaceCandidate,
+    SpaceRef,
+)
 from guardianes.conversations.text import is_done_word, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import (
@@ -50,10 +53,17 @@ _TODAY_WORDS = frozenset({"hoy", "today"})
 _YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
 MAX_TEXT_LENGTH = 2000
 MAX_REPEAT_ROUNDS = 50  # a chat is no place for more; ODK forms rarely need as many
+_MEDIA_TYPES = frozenset({QuestionType.IMAGE, QuestionType.AUDIO})  # answered with stored files
 _TIME = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 MAX_CAPTION_LENGTH = 1024  # Telegram's own caption limit
 MAX_LATITUDE = 90.0
 MAX_LONGITUDE = 180.0
+
+
+class Step(FlowStep):
+    """Filling a card or quiz (its routes are in `flows.cards`)."""
+
+    FORM = "form"
 
 
 class Invalid:
@@ -193,22 +203,23 @@ def _today(turn: Turn) -> date:
     return turn.ctx.now.date()
 
 
-def form_state(turn: Turn) -> dict[str, Any]:
+def form_state(turn: Turn) -> FormProgress:
     """The form part of the state (present while filling)."""
-    value = turn.state.get("form")
-    assert isinstance(value, dict)
+    value = turn.state.form
+    assert value is not None
     return value
 
 
 def current_form(turn: Turn) -> Form | None:
     """The form being filled, if the catalog still has that exact version."""
-    fs = turn.state.get("form")
-    if not isinstance(fs, dict):
+    return _form_of(turn.state.form, turn.catalog)
+
+
+def _form_of(fs: FormProgress | None, catalog: FormCatalog) -> Form | None:
+    if fs is None:
         return None
-    form = turn.catalog.get(str(fs.get("id")))
-    if form is None or form.version != fs.get("version"):
-        return None
-    return form
+    form = catalog.get(fs.id)
+    return form if form is not None and form.version == fs.version else None
 
 
 def expects_photo(state: dict[str, Any] | None, catalog: FormCatalog) -> bool:
@@ -217,21 +228,26 @@ def expects_photo(state: dict[str, Any] | None, catalog: FormCatalog) -> bool:
     Channels ask this before downloading anything a person sends: a photo sent at any
     other step is never fetched nor stored, and the person is told (see the engine).
     """
-    if not state:
-        return False
-    if state.get("step") != "form":
+    loaded = ConversationState.from_json(state)
+    if loaded.step is not Step.FORM:
         # After a "no" to "¿Ya quedó?" outside a card, the guardian may send one new photo.
-        return state.get(CONFIRMATION_PHOTO_SLOT) is not None
-    fs = state.get("form")
-    if not isinstance(fs, dict) or fs.get("sub") == "space":
-        return False
-    form = catalog.get(str(fs.get("id")))
-    if form is None or form.version != fs.get("version"):
-        return False
-    pos = fs.get("pos")
-    if not isinstance(pos, int) or not 0 <= pos < len(form.questions):
-        return False
-    return form.questions[pos].type is QuestionType.IMAGE
+        return loaded.confirmation_photo is not None
+    return _current_type(loaded, catalog) is QuestionType.IMAGE
+
+
+def expects_audio(state: dict[str, Any] | None, catalog: FormCatalog) -> bool:
+    """True when the conversation's current question is answered with a voice note."""
+    loaded = ConversationState.from_json(state)
+    return loaded.step is Step.FORM and _current_type(loaded, catalog) is QuestionType.AUDIO
+
+
+def _current_type(state: ConversationState, catalog: FormCatalog) -> QuestionType | None:
+    """The type of the question on screen (None while a space is being confirmed)."""
+    fs = state.form
+    form = _form_of(fs, catalog)
+    if fs is None or form is None or fs.sub == "space" or not 0 <= fs.pos < len(form.questions):
+        return None
+    return form.questions[fs.pos].type
 
 
 def start_form(
@@ -241,28 +257,21 @@ def start_form(
 
     With `place` (a space chosen on the map) its location question is answered with it.
     """
-    turn.goto("form")
-    turn.state["form"] = {
-        "id": form.form_id,
-        "version": form.version,
-        "pos": 0,
-        "answers": {},
-        "history": [],
-        "pending": [],
-        "sub": None,
-        "candidate": None,
-        "space": None,
-        "started_at": turn.ctx.now.isoformat(),
-        "phase": phase.value if phase else None,
-    }
+    turn.goto(Step.FORM)
+    turn.state.form = FormProgress(
+        id=form.form_id,
+        version=form.version,
+        started_at=turn.ctx.now.isoformat(),
+        phase=phase.value if phase else None,
+    )
     if place is not None:
-        turn.state["form"]["preset_space"] = {
-            "id": place.space_id,
-            "name": place.name,
-            "code": place.code,
-            "latitude": place.point.latitude,
-            "longitude": place.point.longitude,
-        }
+        turn.state.form.preset_space = PresetSpace(
+            id=place.space_id,
+            name=place.name,
+            code=place.code,
+            latitude=place.point.latitude,
+            longitude=place.point.longitude,
+        )
     turn.say(turn.t("form.start", title=form.localized_title(turn.locale)))
     return _forward(turn, form, 0)
 
@@ -270,7 +279,7 @@ def start_form(
 def _forward(turn: Turn, form: Form, start: int) -> bool:
     """Walk to the next question that needs an answer; finish when none is left."""
     fs = form_state(turn)
-    answers: dict[str, Any] = fs["answers"]
+    answers: dict[str, Any] = fs.answers
     today = _today(turn)
     for pos in range(start, len(form.questions)):
         question = form.questions[pos]
@@ -299,27 +308,24 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
         if question.type in selects and not visible_choices(form, question, answers, today):
             answers.pop(question.name, None)  # nothing to choose from: nothing to ask
             continue
-        fs["pos"] = pos
-        fs["pending"] = _initial_pending(form, question, answers, today)
+        fs.pos = pos
+        fs.pending = _initial_pending(form, question, answers, today)
         ask_question(turn, form)
         return False
     _finish(turn, form)
     return True
 
 
-def _answer_with_preset_space(form: Form, question: Question, fs: dict[str, Any]) -> bool:
+def _answer_with_preset_space(form: Form, question: Question, fs: FormProgress) -> bool:
     """Answer the space's location question with the space chosen before the card began."""
-    preset = fs.get("preset_space")
-    if not preset or question.type is not QuestionType.GEOPOINT:
+    preset = fs.preset_space
+    if preset is None or question.type is not QuestionType.GEOPOINT:
         return False
     if form.space_question is not None and question.name != form.space_question:
         return False
-    fs.pop("preset_space")
-    fs["answers"][question.name] = {
-        "latitude": preset["latitude"],
-        "longitude": preset["longitude"],
-    }
-    fs["space"] = {"id": preset["id"], "name": preset["name"], "code": preset["code"]}
+    fs.preset_space = None
+    fs.answers[question.name] = {"latitude": preset.latitude, "longitude": preset.longitude}
+    fs.space = SpaceRef(id=preset.id, name=preset.name, code=preset.code)
     return True
 
 
@@ -363,12 +369,12 @@ def metadata_value(turn: Turn, question: Question) -> str:
 def _repeat_again(turn: Turn, form: Form, marker: Question, pos: int) -> bool | None:
     """Close one round of a repeat: None to walk on, else what `_forward` returns."""
     fs = form_state(turn)
-    answers: dict[str, Any] = fs["answers"]
+    answers: dict[str, Any] = fs.answers
     inside = [q for q in form.questions if q.repeat == marker.name]
     round_answers = {q.name: answers.pop(q.name) for q in inside if q.name in answers}
     rounds = answers.setdefault(marker.name, [])
     rounds.append(round_answers)
-    fs["history"] = [h for h in fs["history"] if h > pos]  # a closed round is not revisited
+    fs.history = [h for h in fs.history if h > pos]  # a closed round is not revisited
     first = next(i for i, q in enumerate(form.questions) if q.repeat == marker.name)
     if marker.repeat_count is not None:
         wanted = to_number(evaluate(marker.repeat_count, environment(form, answers, _today(turn))))
@@ -377,8 +383,8 @@ def _repeat_again(turn: Turn, form: Form, marker: Question, pos: int) -> bool | 
         return None
     if len(rounds) >= MAX_REPEAT_ROUNDS:
         return None
-    fs["pos"] = pos
-    fs["pending"] = []
+    fs.pos = pos
+    fs.pending = []
     ask_question(turn, form)
     return False
 
@@ -411,25 +417,25 @@ def _initial_pending(
 def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
     """(Re-)ask the current question, or the space confirmation when that is pending."""
     fs = form_state(turn)
-    if fs.get("sub") == "space":
-        _ask_space(turn, fs["candidate"])
+    if fs.sub == "space":
+        _ask_space(turn, fs.candidate)
         return
-    question = form.questions[fs["pos"]]
-    text = substitute(form, form.text(question.labels, turn.locale), fs["answers"], turn)
+    question = form.questions[fs.pos]
+    text = substitute(form, form.text(question.labels, turn.locale), fs.answers, turn)
     text = text or question.name
-    hint = substitute(form, form.text(question.hints, turn.locale), fs["answers"], turn)
+    hint = substitute(form, form.text(question.hints, turn.locale), fs.answers, turn)
     if hint:
         text += "\n" + hint
-    if question.groups and fs.get("heading") != list(question.groups):
-        fs["heading"] = list(question.groups)
+    if question.groups and fs.heading != list(question.groups):
+        fs.heading = list(question.groups)
         headings = [form.text(form.group_labels.get(g, {}), turn.locale) for g in question.groups]
         heading = " › ".join(h for h in headings if h)
         if heading:
             text = f"▸ {heading}\n{text}"
-    scope = f"{form.form_id}@{form.version}#{fs['pos']}"
+    scope = f"{form.form_id}@{form.version}#{fs.pos}"
     extras = {} if question.required else {"skip": turn.t("form.skip")}
     if question.type in {QuestionType.SELECT_ONE, QuestionType.SELECT_MULTIPLE}:
-        shown = visible_choices(form, question, fs["answers"], _today(turn))
+        shown = visible_choices(form, question, fs.answers, _today(turn))
         options = [(str(i), form.text(c.labels, turn.locale) or c.name) for i, c in shown]
         scope += ":" + ",".join(c.name for _, c in shown)
         multiple = question.type is QuestionType.SELECT_MULTIPLE
@@ -450,7 +456,7 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
             options=options,
             extras=extras,
             multiple=multiple,
-            selected=list(fs["pending"]) if multiple else None,
+            selected=list(fs.pending) if multiple else None,
             refresh=refresh,
         )
     elif question.type is QuestionType.DATE:
@@ -461,7 +467,7 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
             extras=extras,
         )
     elif question.type is QuestionType.REPEAT:
-        rounds = len(fs["answers"].get(question.name) or [])
+        rounds = len(fs.answers.get(question.name) or [])
         label = form.text(question.labels, turn.locale) or question.name
         turn.ask(
             scope=f"{scope}:{rounds}",
@@ -520,9 +526,9 @@ def ask_question(turn: Turn, form: Form, *, refresh: bool = False) -> None:
 def handle_input(turn: Turn, form: Form) -> bool:
     """Handle a non-command message inside a form. True when the form finished."""
     fs = form_state(turn)
-    if fs.get("sub") == "space":
+    if fs.sub == "space":
         return _on_space_reply(turn, form)
-    question = form.questions[fs["pos"]]
+    question = form.questions[fs.pos]
     button = turn.pressed()
     if isinstance(button, Stale):
         turn.say(turn.t("stale_button"))
@@ -540,7 +546,7 @@ def handle_input(turn: Turn, form: Form) -> bool:
             first = next(i for i, q in enumerate(form.questions) if q.repeat == question.name)
             return _forward(turn, form, first)
         if pressed == "stop" or (pressed is None and _is_no(turn.inbound.text)):
-            return _forward(turn, form, fs["pos"] + 1)
+            return _forward(turn, form, fs.pos + 1)
         turn.say(turn.t("form.expect.choice"))
         ask_question(turn, form)
         return False
@@ -550,6 +556,8 @@ def handle_input(turn: Turn, form: Form) -> bool:
         return _on_multiple(turn, form, question, pressed)
     if question.type is QuestionType.IMAGE:
         return _on_photos(turn, form, question, pressed)
+    if question.type is QuestionType.AUDIO:
+        return _on_audio(turn, form, question)
     value = _read_answer(turn, form, question, pressed)
     if isinstance(value, Invalid):
         turn.say(turn.t(value.key, **value.values))
@@ -624,7 +632,7 @@ def _typed_default(question: Question) -> Any:
 
 
 def _read_typed(question: Question, text: str, today: date) -> Any:
-    """Time, date and time, range, rank and audio questions answered by typing."""
+    """Time, date and time, range and rank questions answered by typing."""
     kind = question.type
     if kind is QuestionType.TIME:
         match = _TIME.match(text)
@@ -670,7 +678,7 @@ def _parse_date(text: str, today: date) -> date | None:
 
 def _on_multiple(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:
     fs = form_state(turn)
-    pending: list[str] = fs["pending"]
+    pending: list[str] = fs.pending
     if pressed is not None and pressed != "done":
         # A toggle: redraw the same question with the new selection.
         if pressed in pending:
@@ -693,7 +701,7 @@ def _on_multiple(turn: Turn, form: Form, question: Question, pressed: str | None
 
 def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:
     fs = form_state(turn)
-    pending: list[dict[str, Any]] = fs["pending"]
+    pending: list[dict[str, Any]] = fs.pending
     inbound = turn.inbound
     if inbound.kind is InboundKind.PHOTO and inbound.photos:
         room = question.max_photos - len(pending)
@@ -712,7 +720,7 @@ def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) 
         if not question.required:
             extras["skip"] = turn.t("form.skip")
         turn.ask(
-            scope=f"{form.form_id}@{form.version}#{fs['pos']}",
+            scope=f"{form.form_id}@{form.version}#{fs.pos}",
             text=turn.t("form.photos_received", count=len(pending), max=question.max_photos),
             kind=PromptKind.PHOTO,
             extras=extras,
@@ -728,6 +736,20 @@ def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) 
     return False
 
 
+def _on_audio(turn: Turn, form: Form, question: Question) -> bool:
+    """A voice note answers it, kept like a photo; anything else is asked again."""
+    inbound = turn.inbound
+    if inbound.kind is InboundKind.AUDIO and inbound.photos:
+        caption = (inbound.text or "").strip()[:MAX_CAPTION_LENGTH] or None
+        media = inbound.photos[0]
+        return _accept(
+            turn, form, question, [{**asdict(media), "caption": media.caption or caption}]
+        )
+    turn.say(turn.t("xlsform.expect.audio"))
+    ask_question(turn, form)
+    return False
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value in ("", [])
 
@@ -738,50 +760,50 @@ def _accept(turn: Turn, form: Form, question: Question, value: Any) -> bool:
     if _is_empty(value):
         return skip(turn, form)
     if question.constraint is not None:
-        env = environment(form, fs["answers"], _today(turn), current=expression_value(value))
+        env = environment(form, fs.answers, _today(turn), current=expression_value(value))
         if not evaluate_bool(question.constraint, env):
             message = form.text(question.constraint_messages, turn.locale)
             turn.say(message or turn.t("form.constraint_failed"))
             if question.type in {QuestionType.IMAGE, QuestionType.SELECT_MULTIPLE}:
-                fs["pending"] = []
+                fs.pending = []
             ask_question(turn, form)
             return False
-    fs["answers"][question.name] = value
-    fs["history"].append(fs["pos"])
+    fs.answers[question.name] = value
+    fs.history.append(fs.pos)
     if question.name == form.space_question and question.type is QuestionType.GEOPOINT:
         return _match_space(turn, form, value)
-    return _forward(turn, form, fs["pos"] + 1)
+    return _forward(turn, form, fs.pos + 1)
 
 
 def skip(turn: Turn, form: Form) -> bool:
     """Skip the current question when it is optional; else say it is required."""
     fs = form_state(turn)
-    if fs.get("sub") == "space":
+    if fs.sub == "space":
         turn.say(turn.t("form.cannot_skip_here"))
         ask_question(turn, form)
         return False
-    question = form.questions[fs["pos"]]
+    question = form.questions[fs.pos]
     if question.required:
         message = form.text(question.required_messages, turn.locale)
         turn.say(message or turn.t("form.required"))
         ask_question(turn, form)
         return False
-    fs["answers"].pop(question.name, None)
-    fs["history"].append(fs["pos"])
-    return _forward(turn, form, fs["pos"] + 1)
+    fs.answers.pop(question.name, None)
+    fs.history.append(fs.pos)
+    return _forward(turn, form, fs.pos + 1)
 
 
 def back(turn: Turn, form: Form) -> None:
     """Return to the previous question answered (or skipped)."""
     fs = form_state(turn)
-    fs["sub"] = None
-    fs["candidate"] = None
-    if not fs["history"]:
+    fs.sub = None
+    fs.candidate = None
+    if not fs.history:
         turn.say(turn.t("form.at_first_question"))
     else:
-        fs["pos"] = fs["history"].pop()
-        question = form.questions[fs["pos"]]
-        fs["pending"] = _initial_pending(form, question, fs["answers"], _today(turn))
+        fs.pos = fs.history.pop()
+        question = form.questions[fs.pos]
+        fs.pending = _initial_pending(form, question, fs.answers, _today(turn))
     ask_question(turn, form)
 
 
@@ -792,37 +814,36 @@ def _match_space(turn: Turn, form: Form, value: dict[str, float]) -> bool:
     fs = form_state(turn)
     point = GeoPoint(latitude=value["latitude"], longitude=value["longitude"])
     match = turn.ctx.gazetteer.space_at(point, service=form.service)
-    fs["space"] = None
+    fs.space = None
     if match is None:
         turn.say(turn.t("form.space_not_found"))
-        return _forward(turn, form, fs["pos"] + 1)
-    fs["sub"] = "space"
-    fs["candidate"] = {
-        "id": match.space_id,
-        "name": match.name,
-        "code": match.code,
-        "inside": match.inside,
-        "distance_m": round(match.distance_m),
-    }
-    _ask_space(turn, fs["candidate"])
+        return _forward(turn, form, fs.pos + 1)
+    fs.sub = "space"
+    fs.candidate = SpaceCandidate(
+        id=match.space_id,
+        name=match.name,
+        code=match.code,
+        inside=match.inside,
+        distance_m=round(match.distance_m),
+    )
+    _ask_space(turn, fs.candidate)
     return False
 
 
-def _space_label(candidate: dict[str, Any]) -> str:
-    return (
-        f"{candidate['name']} ({candidate['code']})" if candidate.get("code") else candidate["name"]
-    )
+def _space_label(candidate: SpaceCandidate) -> str:
+    return f"{candidate.name} ({candidate.code})" if candidate.code else candidate.name
 
 
-def _ask_space(turn: Turn, candidate: dict[str, Any]) -> None:
-    if candidate.get("inside"):
+def _ask_space(turn: Turn, candidate: SpaceCandidate | None) -> None:
+    assert candidate is not None  # set with sub == "space"
+    if candidate.inside:
         text = turn.t("form.space_confirm_inside", space=_space_label(candidate))
     else:
         text = turn.t(
-            "form.space_confirm_near", space=_space_label(candidate), meters=candidate["distance_m"]
+            "form.space_confirm_near", space=_space_label(candidate), meters=candidate.distance_m
         )
     turn.ask(
-        scope=f"space#{candidate['id']}",
+        scope=f"space#{candidate.id}",
         text=text,
         options=[
             ("yes", turn.t("form.space_yes")),
@@ -836,26 +857,26 @@ def _on_space_reply(turn: Turn, form: Form) -> bool:
     fs = form_state(turn)
     if turn.inbound.kind is InboundKind.LOCATION:
         # A new location answers the location question again.
-        fs["sub"] = None
-        fs["pos"] = fs["history"].pop()
+        fs.sub = None
+        fs.pos = fs.history.pop()
         return handle_input(turn, form)
     key = turn.choice_or_typed()
     if key is STALE or key is None:
         turn.say(turn.t("stale_button" if key is STALE else "form.expect.choice"))
         ask_question(turn, form)
         return False
-    fs["sub"] = None
-    candidate, fs["candidate"] = fs["candidate"], None
-    if key == "yes":
-        fs["space"] = {"id": candidate["id"], "name": candidate["name"], "code": candidate["code"]}
-        return _forward(turn, form, fs["pos"] + 1)
+    fs.sub = None
+    candidate, fs.candidate = fs.candidate, None
+    if key == "yes" and candidate is not None:
+        fs.space = SpaceRef(id=candidate.id, name=candidate.name, code=candidate.code)
+        return _forward(turn, form, fs.pos + 1)
     if key == "other":
-        fs["pos"] = fs["history"].pop()
-        fs["answers"].pop(form.questions[fs["pos"]].name, None)
+        fs.pos = fs.history.pop()
+        fs.answers.pop(form.questions[fs.pos].name, None)
         ask_question(turn, form)
         return False
-    fs["space"] = None
-    return _forward(turn, form, fs["pos"] + 1)
+    fs.space = None
+    return _forward(turn, form, fs.pos + 1)
 
 
 # ---- finishing ----
@@ -882,12 +903,12 @@ def final_answers(form: Form, answers: dict[str, Any], today: date) -> dict[str,
 def _finish(turn: Turn, form: Form) -> None:
     fs = form_state(turn)
     today = _today(turn)
-    answers = final_answers(form, fs["answers"], today)
-    started_at = datetime.fromisoformat(fs["started_at"])
-    turn.state.pop("form", None)
+    answers = final_answers(form, fs.answers, today)
+    started_at = datetime.fromisoformat(fs.started_at)
+    turn.state.form = None
     if form.kind is FormKind.QUIZ:
         score, total = score_quiz(form, answers, today)
-        phase = QuizPhase(fs.get("phase") or QuizPhase.PRE)
+        phase = QuizPhase(fs.phase or QuizPhase.PRE)
         turn.effects.append(
             SaveQuizAttempt(
                 form_id=form.form_id,
@@ -909,7 +930,7 @@ def _finish(turn: Turn, form: Form) -> None:
     location = None
     for question in form.questions:
         value = answers.get(question.name)
-        if question.type is QuestionType.IMAGE and isinstance(value, list):
+        if question.type in _MEDIA_TYPES and isinstance(value, list):
             media = [StoredMedia(**item) for item in value]
             photos.extend(media)
             answers[question.name] = [m.path for m in media]
@@ -917,14 +938,14 @@ def _finish(turn: Turn, form: Form) -> None:
             point = GeoPoint(latitude=value["latitude"], longitude=value["longitude"])
             if location is None or question.name == form.space_question:
                 location = point
-    space = fs.get("space")
+    space = fs.space
     turn.effects.append(
         SaveSubmission(
             form_id=form.form_id,
             form_version=form.version,
             answers=answers,
             location=location,
-            space_id=int(space["id"]) if space else None,
+            space_id=space.id if space else None,
             photos=tuple(photos),
             started_at=started_at,
             completed_at=turn.ctx.now,
