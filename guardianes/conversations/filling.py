@@ -537,7 +537,10 @@ def handle_input(turn: Turn, form: Form) -> bool:
     pressed = button
     if pressed == "skip":
         return skip(turn, form)
-    if turn.inbound.kind is InboundKind.UNSUPPORTED:
+    voice_elsewhere = (
+        turn.inbound.kind is InboundKind.AUDIO and question.type is not QuestionType.AUDIO
+    )
+    if turn.inbound.kind is InboundKind.UNSUPPORTED or voice_elsewhere:
         turn.say(turn.t("unsupported_kind"))
         ask_question(turn, form)
         return False
