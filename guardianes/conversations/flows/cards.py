@@ -12,6 +12,7 @@ from guardianes.conversations.context import (
     SpacePlace,
 )
 from guardianes.conversations.flows import common, complaints, menu, quiz
+from guardianes.conversations.form_asking import ask_question
 from guardianes.conversations.state import FlowStep
 from guardianes.conversations.turn import Route, Turn
 from guardianes.conversations.xlsform import Form
@@ -63,7 +64,7 @@ def ask_form(turn: Turn) -> None:
     if form is None:
         menu.show_menu(turn)
     else:
-        filling.ask_question(turn, form)
+        ask_question(turn, form)
 
 
 def on_form(turn: Turn) -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from guardianes.conversations import filling
 from guardianes.conversations.context import QuizPhase, SaveQuizAttempt
 from guardianes.conversations.flows import cards, course, menu
+from guardianes.conversations.form_logic import answer_is_right
 from guardianes.conversations.turn import Turn
 from guardianes.conversations.xlsform import Form
 
@@ -109,7 +109,7 @@ def _answer_lines(turn: Turn, form: Form, answers: dict[str, Any]) -> list[str]:
         if not question.scored:
             continue
         number += 1
-        right = filling.answer_is_right(question, answers.get(question.name))
+        right = answer_is_right(question, answers.get(question.name))
         correct = [
             form.text(c.labels, turn.locale) or c.name for c in question.choices if c.correct
         ]
