@@ -6,14 +6,15 @@ The form's part of the state is a `FormProgress` (see `state`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from guardianes.conversations import form_space
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import QuizPhase, SpacePlace
 from guardianes.conversations.expressions import evaluate, evaluate_bool, to_number
-from guardianes.conversations.form_asking import ask_question, ask_space, initial_pending
+from guardianes.conversations.form_asking import again, ask_question, initial_pending
+from guardianes.conversations.form_collect import COLLECTORS, Waiting
 from guardianes.conversations.form_finish import finish
 from guardianes.conversations.form_logic import (
     environment,
@@ -23,22 +24,25 @@ from guardianes.conversations.form_logic import (
     substitute,
     visible_choices,
 )
-from guardianes.conversations.form_reading import Invalid, is_no, is_yes, read_answer, typed_default
-from guardianes.conversations.messages import GeoPoint, InboundKind, PromptKind
+from guardianes.conversations.form_reading import (
+    Invalid,
+    is_no,
+    is_yes,
+    metadata_value,
+    read_answer,
+    typed_default,
+)
+from guardianes.conversations.messages import InboundKind
 from guardianes.conversations.state import (
     ConversationState,
     FlowStep,
     FormProgress,
     PresetSpace,
-    SpaceCandidate,
-    SpaceRef,
 )
-from guardianes.conversations.text import is_done_word
-from guardianes.conversations.turn import STALE, Stale, Turn
+from guardianes.conversations.turn import Stale, Turn
 from guardianes.conversations.xlsform import Form, Question, QuestionType
 
 MAX_REPEAT_ROUNDS = 50  # a chat is no place for more; ODK forms rarely need as many
-MAX_CAPTION_LENGTH = 1024  # Telegram's own caption limit
 
 
 class Step(FlowStep):
@@ -145,7 +149,7 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
         if question.type is QuestionType.METADATA:
             answers[question.name] = metadata_value(turn, question)
             continue
-        if _answer_with_preset_space(form, question, fs):
+        if form_space.answer_with_preset(form, question, fs):
             continue
         if question.type is QuestionType.REPEAT:
             stopped = _repeat_again(turn, form, question, pos)
@@ -167,32 +171,6 @@ def _forward(turn: Turn, form: Form, start: int) -> bool:
         return False
     finish(turn, form)
     return True
-
-
-def _answer_with_preset_space(form: Form, question: Question, fs: FormProgress) -> bool:
-    """Answer the space's location question with the space chosen before the card began."""
-    preset = fs.preset_space
-    if preset is None or question.type is not QuestionType.GEOPOINT:
-        return False
-    if form.space_question is not None and question.name != form.space_question:
-        return False
-    fs.preset_space = None
-    fs.answers[question.name] = {"latitude": preset.latitude, "longitude": preset.longitude}
-    fs.space = SpaceRef(id=preset.id, name=preset.name, code=preset.code)
-    return True
-
-
-def metadata_value(turn: Turn, question: Question) -> str:
-    """What the channel knows for a metadata row; empty when it knows nothing."""
-    kind = question.parameters.get("meta", question.name)
-    now = turn.ctx.now
-    if kind in {"start", "end"}:
-        return now.isoformat()
-    if kind == "today":
-        return now.date().isoformat()
-    if kind == "phonenumber" and turn.inbound.channel == "whatsapp":
-        return turn.inbound.user_id  # a WhatsApp user id is the phone number
-    return ""  # deviceid, username, simserial...: the channel does not know them
 
 
 def _repeat_again(turn: Turn, form: Form, marker: Question, pos: int) -> bool | None:
@@ -229,7 +207,7 @@ def handle_input(turn: Turn, form: Form) -> bool:
     question = form.questions[fs.pos]
     button = turn.pressed()
     if isinstance(button, Stale):
-        return _again(turn, form, turn.t("stale_button"))
+        return again(turn, form, turn.t("stale_button"))
     pressed = button
     if pressed == "skip":
         return skip(turn, form)
@@ -237,101 +215,24 @@ def handle_input(turn: Turn, form: Form) -> bool:
         turn.inbound.kind is InboundKind.AUDIO and question.type is not QuestionType.AUDIO
     )
     if turn.inbound.kind is InboundKind.UNSUPPORTED or voice_elsewhere:
-        return _again(turn, form, turn.t("unsupported_kind"))
+        return again(turn, form, turn.t("unsupported_kind"))
     if question.type is QuestionType.REPEAT:
         if pressed == "again" or (pressed is None and is_yes(turn.inbound.text)):
             first = next(i for i, q in enumerate(form.questions) if q.repeat == question.name)
             return _forward(turn, form, first)
         if pressed == "stop" or (pressed is None and is_no(turn.inbound.text)):
             return _forward(turn, form, fs.pos + 1)
-        return _again(turn, form, turn.t("form.expect.choice"))
+        return again(turn, form, turn.t("form.expect.choice"))
     if pressed == "default" and question.default is not None:
         return _accept(turn, form, question, typed_default(question))
-    if question.type is QuestionType.SELECT_MULTIPLE:
-        return _on_multiple(turn, form, question, pressed)
-    if question.type is QuestionType.IMAGE:
-        return _on_photos(turn, form, question, pressed)
-    if question.type is QuestionType.AUDIO:
-        return _on_audio(turn, form, question)
+    collector = COLLECTORS.get(question.type)
+    if collector is not None:
+        collected = collector(turn, form, question, pressed)
+        return False if isinstance(collected, Waiting) else _accept(turn, form, question, collected)
     value = read_answer(turn, question, pressed)
     if isinstance(value, Invalid):
-        return _again(turn, form, turn.t(value.key, **value.values))
+        return again(turn, form, turn.t(value.key, **value.values))
     return _accept(turn, form, question, value)
-
-
-def _on_multiple(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:
-    fs = form_state(turn)
-    pending: list[str] = fs.pending
-    if pressed is not None and pressed != "done":
-        # A toggle: redraw the same question with the new selection.
-        if pressed in pending:
-            pending.remove(pressed)
-        else:
-            pending.append(pressed)
-        pending.sort(key=int)
-        ask_question(turn, form, refresh=True)
-        return False
-    if pressed == "done" or is_done_word(turn.inbound.text):
-        keys = pending
-    elif turn.inbound.kind is InboundKind.TEXT and (typed := turn.typed_options()) is not None:
-        keys = sorted(typed, key=int)
-    else:
-        return _again(turn, form, turn.t("form.expect.choices"))
-    return _accept(turn, form, question, [question.choices[int(k)].name for k in keys])
-
-
-def _on_photos(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:
-    fs = form_state(turn)
-    pending: list[dict[str, Any]] = fs.pending
-    inbound = turn.inbound
-    if inbound.kind is InboundKind.PHOTO and inbound.photos:
-        room = question.max_photos - len(pending)
-        # A caption belongs with its photo (an album's caption with each of its photos).
-        caption = (inbound.text or "").strip()[:MAX_CAPTION_LENGTH] or None
-        pending.extend(
-            {**asdict(photo), "caption": photo.caption or caption}
-            for photo in inbound.photos[:room]
-        )
-        if len(inbound.photos) > room:
-            turn.say(turn.t("form.photos_limit", max=question.max_photos))
-        if len(pending) >= question.max_photos:
-            return _accept(turn, form, question, list(pending))
-        # One confirmation per message, however many photos it carried.
-        extras = {"done": turn.t("form.done")}
-        if not question.required:
-            extras["skip"] = turn.t("form.skip")
-        turn.ask(
-            scope=f"{form.form_id}@{form.version}#{fs.pos}",
-            text=turn.t("form.photos_received", count=len(pending), max=question.max_photos),
-            kind=PromptKind.PHOTO,
-            extras=extras,
-            max_photos=question.max_photos - len(pending),
-        )
-        return False
-    if pressed == "done" or is_done_word(inbound.text):
-        if not pending:
-            return skip(turn, form)
-        return _accept(turn, form, question, list(pending))
-    return _again(turn, form, turn.t("form.expect.photo"))
-
-
-def _on_audio(turn: Turn, form: Form, question: Question) -> bool:
-    """A voice note answers it, kept like a photo; anything else is asked again."""
-    inbound = turn.inbound
-    if inbound.kind is InboundKind.AUDIO and inbound.photos:
-        caption = (inbound.text or "").strip()[:MAX_CAPTION_LENGTH] or None
-        media = inbound.photos[0]
-        return _accept(
-            turn, form, question, [{**asdict(media), "caption": media.caption or caption}]
-        )
-    return _again(turn, form, turn.t("xlsform.expect.audio"))
-
-
-def _again(turn: Turn, form: Form, text: str) -> bool:
-    """Say why the reply was not taken and ask the same question again (form not finished)."""
-    turn.say(text)
-    ask_question(turn, form)
-    return False
 
 
 def _is_empty(value: Any) -> bool:
@@ -354,8 +255,9 @@ def _accept(turn: Turn, form: Form, question: Question, value: Any) -> bool:
             return False
     fs.answers[question.name] = value
     fs.history.append(fs.pos)
-    if question.name == form.space_question and question.type is QuestionType.GEOPOINT:
-        return _match_space(turn, form, value)
+    is_space = question.name == form.space_question and question.type is QuestionType.GEOPOINT
+    if is_space and form_space.ask_to_confirm(turn, form, value):
+        return False  # the guardian confirms the public space first
     return _forward(turn, form, fs.pos + 1)
 
 
@@ -363,11 +265,11 @@ def skip(turn: Turn, form: Form) -> bool:
     """Skip the current question when it is optional; else say it is required."""
     fs = form_state(turn)
     if fs.sub == "space":
-        return _again(turn, form, turn.t("form.cannot_skip_here"))
+        return again(turn, form, turn.t("form.cannot_skip_here"))
     question = form.questions[fs.pos]
     if question.required:
         message = form.text(question.required_messages, turn.locale)
-        return _again(turn, form, message or turn.t("form.required"))
+        return again(turn, form, message or turn.t("form.required"))
     fs.answers.pop(question.name, None)
     fs.history.append(fs.pos)
     return _forward(turn, form, fs.pos + 1)
@@ -387,51 +289,10 @@ def back(turn: Turn, form: Form) -> None:
     ask_question(turn, form)
 
 
-# ---- matching a location to a public space ----
-
-
-def _match_space(turn: Turn, form: Form, value: dict[str, float]) -> bool:
-    fs = form_state(turn)
-    point = GeoPoint(latitude=value["latitude"], longitude=value["longitude"])
-    match = turn.ctx.gazetteer.space_at(point, service=form.service)
-    fs.space = None
-    if match is None:
-        turn.say(turn.t("form.space_not_found"))
-        return _forward(turn, form, fs.pos + 1)
-    fs.sub = "space"
-    fs.candidate = SpaceCandidate(
-        id=match.space_id,
-        name=match.name,
-        code=match.code,
-        inside=match.inside,
-        distance_m=round(match.distance_m),
-    )
-    ask_space(turn, fs.candidate)
-    return False
-
-
 def _on_space_reply(turn: Turn, form: Form) -> bool:
-    fs = form_state(turn)
-    if turn.inbound.kind is InboundKind.LOCATION:
-        # A new location answers the location question again.
-        fs.sub = None
-        fs.pos = fs.history.pop()
+    reply = form_space.on_reply(turn, form)
+    if reply is form_space.SpaceReply.RELOCATE:
         return handle_input(turn, form)
-    key = turn.choice_or_typed()
-    if key is STALE or key is None:
-        return _again(turn, form, turn.t("stale_button" if key is STALE else "form.expect.choice"))
-    fs.sub = None
-    candidate, fs.candidate = fs.candidate, None
-    if key == "yes" and candidate is not None:
-        fs.space = SpaceRef(id=candidate.id, name=candidate.name, code=candidate.code)
-        return _forward(turn, form, fs.pos + 1)
-    if key == "other":
-        fs.pos = fs.history.pop()
-        fs.answers.pop(form.questions[fs.pos].name, None)
-        ask_question(turn, form)
-        return False
-    fs.space = None
-    return _forward(turn, form, fs.pos + 1)
-
-
-# ---- finishing ----
+    if reply is form_space.SpaceReply.NEXT:
+        return _forward(turn, form, form_state(turn).pos + 1)
+    return False

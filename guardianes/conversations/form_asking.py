@@ -157,3 +157,10 @@ def ask_space(turn: Turn, candidate: SpaceCandidate | None) -> None:
             ("none", turn.t("form.space_none")),
         ],
     )
+
+
+def again(turn: Turn, form: Form, text: str) -> bool:
+    """Say why the reply was not taken and ask the same question again (form not finished)."""
+    turn.say(text)
+    ask_question(turn, form)
+    return False

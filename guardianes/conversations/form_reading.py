@@ -1,4 +1,4 @@
-"""Reading a typed, pressed or shared reply as the answer to a form's question."""
+"""Reading a reply as the answer to a form's question; what the channel knows for metadata."""
 
 from __future__ import annotations
 
@@ -147,3 +147,16 @@ def _parse_date(text: str, today: date) -> date | None:
         except ValueError:
             continue
     return None
+
+
+def metadata_value(turn: Turn, question: Question) -> str:
+    """What the channel knows for a metadata row; empty when it knows nothing."""
+    kind = question.parameters.get("meta", question.name)
+    now = turn.ctx.now
+    if kind in {"start", "end"}:
+        return now.isoformat()
+    if kind == "today":
+        return now.date().isoformat()
+    if kind == "phonenumber" and turn.inbound.channel == "whatsapp":
+        return turn.inbound.user_id  # a WhatsApp user id is the phone number
+    return ""  # deviceid, username, simserial...: the channel does not know them
