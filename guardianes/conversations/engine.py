@@ -126,6 +126,19 @@ def _unsupported(turn: Turn) -> bool:
     return kind is InboundKind.UNSUPPORTED
 
 
+def _say_unsupported(turn: Turn) -> None:
+    turn.say(turn.t("unsupported_kind"))
+    dispatch.reask(turn)
+
+
+def _reply(turn: Turn) -> None:
+    """An answer to the current step's question, if it is of a kind we can read."""
+    if _unsupported(turn):
+        _say_unsupported(turn)
+    else:
+        dispatch.handle(turn)
+
+
 def _unregistered(turn: Turn) -> None:
     command = _command_of(turn.inbound)
     if command in privacy.PRIVACY_COMMANDS:
@@ -143,8 +156,7 @@ def _unregistered(turn: Turn) -> None:
         registration.first_contact(turn)
         return
     if turn.inbound.kind is InboundKind.COMMAND and command is None:
-        turn.say(turn.t("unsupported_kind"))
-        dispatch.reask(turn)
+        _say_unsupported(turn)
     elif command is Command.START:
         registration.first_contact(turn)
     elif command is Command.CANCEL:
@@ -157,11 +169,8 @@ def _unregistered(turn: Turn) -> None:
     elif command is not None:
         turn.say(turn.t("reg.finish_first"))
         dispatch.reask(turn)
-    elif _unsupported(turn):
-        turn.say(turn.t("unsupported_kind"))
-        dispatch.reask(turn)
     else:
-        dispatch.handle(turn)
+        _reply(turn)
 
 
 def _registered(turn: Turn) -> None:
@@ -195,17 +204,13 @@ def _registered(turn: Turn) -> None:
                 menu.show_menu(turn)
             return
     if turn.inbound.kind is InboundKind.COMMAND and command is None:
-        turn.say(turn.t("unsupported_kind"))
-        dispatch.reask(turn)
+        _say_unsupported(turn)
     elif command is not None:
         _registered_command(turn, command)
     elif turn.step is filling.Step.FORM:
         cards.on_form(turn)
-    elif _unsupported(turn):
-        turn.say(turn.t("unsupported_kind"))
-        dispatch.reask(turn)
     else:
-        dispatch.handle(turn)
+        _reply(turn)
 
 
 def _registered_command(turn: Turn, command: Command) -> None:

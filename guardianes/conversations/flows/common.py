@@ -75,6 +75,12 @@ def typed_text(turn: Turn, max_length: int) -> str | None:
     return text
 
 
+def service_label(turn: Turn, service: str) -> str:
+    """A service's name in the guardian's language (its code when the catalog has none)."""
+    key = f"service.{service}"
+    return turn.t(key) if turn.has_text(key) else service
+
+
 # ---- asking ----
 
 

@@ -45,11 +45,6 @@ def _services(turn: Turn) -> list[str]:
     return list(dict.fromkeys(services))
 
 
-def _label(turn: Turn, service: str) -> str:
-    key = f"service.{service}"
-    return turn.t(key) if turn.has_text(key) else service
-
-
 def channels_for(turn: Turn, service: str | None) -> list[ComplaintChannelRef]:
     """The channels of one service first, then those that take every service."""
     own = [c for c in turn.ctx.complaint_channels if service and c.service == service]
@@ -80,7 +75,7 @@ def ask_service(turn: Turn) -> None:
     """The menu's «¿Dónde me quejo?»: which service failed."""
     services = _services(turn)
     turn.goto(Step.SERVICE)
-    options = [(str(i), _label(turn, s)) for i, s in enumerate(services)]
+    options = [(str(i), common.service_label(turn, s)) for i, s in enumerate(services)]
     options += [(OTHER, turn.t("training.complain.other")), ("menu", turn.t("menu.back"))]
     turn.data.services = services
     turn.ask(
@@ -102,8 +97,7 @@ def on_service(turn: Turn) -> None:
     elif isinstance(key, str) and key.isdigit() and int(key) < len(services):
         service = services[int(key)]
     else:
-        turn.say(turn.t("expect.choice"))
-        ask_service(turn)
+        common.retry(turn)
         return
     turn.say(
         turn.t("training.complain.channels_intro")
@@ -170,8 +164,7 @@ def on_reported(turn: Turn) -> None:
         turn.say(turn.t("training.complain.later"))
         menu.show_menu(turn)
     else:
-        turn.say(turn.t("expect.choice"))
-        _reask_reported(turn)
+        common.retry(turn)
 
 
 def _completed_at(turn: Turn) -> datetime | None:

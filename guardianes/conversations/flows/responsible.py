@@ -32,11 +32,6 @@ def on_responsible(turn: Turn) -> None:
     menu.show_menu(turn)
 
 
-def _service_label(turn: Turn, service: str) -> str:
-    key = f"service.{service}"
-    return turn.t(key) if turn.has_text(key) else service
-
-
 def describe_space(turn: Turn, match: SpaceMatch | None, point: GeoPoint) -> str:
     """A readable answer to "who is responsible for this place?"."""
     if match is None:
@@ -56,7 +51,7 @@ def describe_space(turn: Turn, match: SpaceMatch | None, point: GeoPoint) -> str
         lines.append(
             turn.t(
                 "resp.party",
-                service=_service_label(turn, party.service),
+                service=common.service_label(turn, party.service),
                 name=party.name,
                 kind=kind,
             )
