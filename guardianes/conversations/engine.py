@@ -1,7 +1,14 @@
 """`advance`: the one entry point of the conversation engine.
 
 Pure: it reads the stored state, the inbound message and the context, and returns the new
-state, the prompts to send and the effects to persist. No I/O, no clock but `ctx.now`.
+state, the prompts to send and the effects to persist. No I/O (but a warning logged), no
+clock but `ctx.now`.
+
+The stored JSON is read into a typed `state.ConversationState` (any version ever written)
+and written back in the current one. Each flow is a module of `flows/` with a `Step` enum
+(the values are the stored step names below) and the `ROUTES` of its steps; `flows.dispatch`
+joins them into the one table step → (ask, handle). Commands, privacy rights, "Report it"
+links and "¿Ya quedó?" answers are handled here before the step's own handler.
 
 ```mermaid
 stateDiagram-v2

@@ -226,13 +226,15 @@ class ConversationState:
     pending_space: int | None = None  # a "Report it" space waiting for registration to end
     confirmation_photo: int | None = None  # a "¿Ya quedó?" "no" waiting for its photo
     version: int = STATE_VERSION
-    unknown_step: str | None = None  # read from storage, known to no flow; never written
+    unknown_step: str | None = None  # read from storage, known to no loaded flow
 
     def to_json(self) -> dict[str, Any]:
         """The JSON stored between messages (always the current version)."""
         data: dict[str, Any] = {"v": STATE_VERSION}
         if self.step is not None:
             data["step"] = self.step.value
+        elif self.unknown_step is not None:
+            data["step"] = self.unknown_step  # read where its flow was not loaded: kept as is
         optional = {
             "locale": self.locale,
             "consented": self.consented,
