@@ -12,17 +12,17 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from guardianes.conversations import flows
 from guardianes.conversations.complaints import card_reports_failure
 from guardianes.conversations.context import (
     ComplaintChannelRef,
     RecordMunicipalReport,
     SaveSubmission,
 )
-from guardianes.conversations.turn import Turn
+from guardianes.conversations.flows import common, menu
+from guardianes.conversations.state import FlowStep
+from guardianes.conversations.turn import Route, Turn
 from guardianes.conversations.xlsform import Form
 
 OTHER = "other"
@@ -31,16 +31,18 @@ ALREADY_REPORTED_QUESTION = "reportado"
 ALREADY_REPORTED_ANSWER = "si"
 
 
+class Step(FlowStep):
+    """Which service failed; whether the guardian already reported it."""
+
+    SERVICE = "complain.service"
+    REPORTED = "complain.reported"
+
+
 def _services(turn: Turn) -> list[str]:
     """Services guardians can complain about: those of the cards, then any with channels."""
     services = [form.service for form in turn.catalog.cards() if form.service]
     services += [c.service for c in turn.ctx.complaint_channels if c.service]
     return list(dict.fromkeys(services))
-
-
-def _label(turn: Turn, service: str) -> str:
-    key = f"service.{service}"
-    return turn.t(key) if turn.has_text(key) else service
 
 
 def channels_for(turn: Turn, service: str | None) -> list[ComplaintChannelRef]:
@@ -72,10 +74,10 @@ def describe_channels(turn: Turn, channels: list[ComplaintChannelRef]) -> str:
 def ask_service(turn: Turn) -> None:
     """The menu's «¿Dónde me quejo?»: which service failed."""
     services = _services(turn)
-    turn.goto("complain.service")
-    options = [(str(i), _label(turn, s)) for i, s in enumerate(services)]
+    turn.goto(Step.SERVICE)
+    options = [(str(i), common.service_label(turn, s)) for i, s in enumerate(services)]
     options += [(OTHER, turn.t("training.complain.other")), ("menu", turn.t("menu.back"))]
-    turn.data["services"] = services
+    turn.data.services = services
     turn.ask(
         scope="complain:" + ",".join(services),
         text=turn.t("training.complain.which_service"),
@@ -86,17 +88,16 @@ def ask_service(turn: Turn) -> None:
 def on_service(turn: Turn) -> None:
     """Show the channels of the chosen service and ask whether it was reported."""
     key = turn.choice_or_typed()
-    services: list[str] = list(turn.data.get("services") or [])
+    services = turn.data.services
     if key == "menu":
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return
     if key == OTHER:
         service = None
     elif isinstance(key, str) and key.isdigit() and int(key) < len(services):
         service = services[int(key)]
     else:
-        turn.say(turn.t("expect.choice"))
-        ask_service(turn)
+        common.retry(turn)
         return
     turn.say(
         turn.t("training.complain.channels_intro")
@@ -112,7 +113,7 @@ def after_card(turn: Turn, form: Form, submission: SaveSubmission) -> bool:
         return False
     if submission.answers.get(ALREADY_REPORTED_QUESTION) == ALREADY_REPORTED_ANSWER:
         _record(turn, form.service, form.form_id, submission.completed_at)
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return True
     turn.say(
         turn.t("training.complain.after_card")
@@ -126,14 +127,9 @@ def after_card(turn: Turn, form: Form, submission: SaveSubmission) -> bool:
 def _ask_reported(
     turn: Turn, service: str | None, form_id: str | None, completed_at: datetime | None
 ) -> None:
-    turn.goto("complain.reported")
-    turn.data.update(
-        {
-            "service": service,
-            "form_id": form_id,
-            "completed_at": completed_at.isoformat() if completed_at else None,
-        }
-    )
+    turn.goto(Step.REPORTED)
+    turn.data.service, turn.data.form_id = service, form_id
+    turn.data.completed_at = completed_at.isoformat() if completed_at else None
     turn.ask(
         scope=f"complain.reported:{service}:{form_id}",
         text=turn.t("training.complain.did_you_report"),
@@ -162,42 +158,30 @@ def on_reported(turn: Turn) -> None:
     """ "Ya lo reporté" is recorded; "todavía no" leaves the channels for later."""
     key = turn.choice_or_typed()
     if key == "reported":
-        completed = turn.data.get("completed_at")
-        _record(
-            turn,
-            turn.data.get("service"),
-            turn.data.get("form_id"),
-            datetime.fromisoformat(str(completed)) if completed else None,
-        )
-        flows.show_menu(turn)
+        _record(turn, turn.data.service, turn.data.form_id, _completed_at(turn))
+        menu.show_menu(turn)
     elif key == "not_yet":
         turn.say(turn.t("training.complain.later"))
-        flows.show_menu(turn)
+        menu.show_menu(turn)
     else:
-        turn.say(turn.t("expect.choice"))
-        _reask_reported(turn)
+        common.retry(turn)
+
+
+def _completed_at(turn: Turn) -> datetime | None:
+    completed = turn.data.completed_at
+    return datetime.fromisoformat(completed) if completed else None
 
 
 def _reask_reported(turn: Turn) -> None:
-    completed = turn.data.get("completed_at")
-    _ask_reported(
-        turn,
-        turn.data.get("service"),
-        turn.data.get("form_id"),
-        datetime.fromisoformat(str(completed)) if completed else None,
-    )
-
-
-HANDLERS: dict[str, Callable[[Turn], None]] = {
-    "complain.service": on_service,
-    "complain.reported": on_reported,
-}
-REASKERS: dict[str, Callable[[Turn], None]] = {
-    "complain.service": ask_service,
-    "complain.reported": _reask_reported,
-}
+    _ask_reported(turn, turn.data.service, turn.data.form_id, _completed_at(turn))
 
 
 def _office(turn: Turn) -> str:
     """The office running the programme in the guardian's city."""
-    return flows.city_texts(turn)["office"]
+    return common.city_texts(turn)["office"]
+
+
+ROUTES = {
+    Step.SERVICE: Route(ask_service, on_service),
+    Step.REPORTED: Route(_reask_reported, on_reported),
+}

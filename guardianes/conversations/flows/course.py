@@ -20,23 +20,19 @@ training date staff set for an in-person training.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
-from guardianes.conversations import complaints_flow, filling, flows
-from guardianes.conversations.context import (
-    CourseProgress,
-    QuizPhase,
-    SaveCourseProgress,
-    SaveQuizAttempt,
-    SaveSubmission,
-)
+from guardianes.conversations.context import CourseProgress, QuizPhase, SaveCourseProgress
 from guardianes.conversations.course import Course
-from guardianes.conversations.turn import Turn
-from guardianes.conversations.xlsform import Form
+from guardianes.conversations.flows import common, menu, quiz
+from guardianes.conversations.state import FlowStep
+from guardianes.conversations.turn import Route, Turn
 
-MAX_FEEDBACK_CHARS = 1500  # one chat message of answers; WhatsApp and Telegram take more
-PERCENT = 100
+
+class Step(FlowStep):
+    """The lessons, the offer of the post quiz, the review of a finished course."""
+
+    LESSON = "course.lesson"
+    POST_OFFER = "course.post_offer"
+    REVIEW = "course.review"
 
 
 def course_of(turn: Turn) -> Course | None:
@@ -112,7 +108,7 @@ def offer_after_registration(turn: Turn) -> bool:
             entry=turn.t("training.menu.pre"),
         )
     )
-    flows.show_menu(turn)
+    menu.show_menu(turn)
     return True
 
 
@@ -120,30 +116,22 @@ def start(turn: Turn) -> None:
     """The menu's course entry: the next thing to do on the path."""
     course = course_of(turn)
     if course is None:
-        flows.start_quiz(turn)
+        quiz.start_quiz(turn)
         return
     where = stage(turn, course)
     if where == "pre":
         turn.say(turn.t("training.intro", lessons=len(course.lessons)))
-        _start_quiz(turn, course, QuizPhase.PRE)
+        quiz.start_course_quiz(turn, course.quiz_form_id, QuizPhase.PRE)
     elif where == "lessons":
         show_lesson(turn, course, _current_index(turn, course), 0)
     elif where == "post":
-        _start_quiz(turn, course, QuizPhase.POST)
+        quiz.start_course_quiz(turn, course.quiz_form_id, QuizPhase.POST)
     else:
         _offer_review(turn, course)
 
 
-def _start_quiz(turn: Turn, course: Course, phase: QuizPhase) -> None:
-    form = turn.catalog.get(course.quiz_form_id)
-    assert form is not None  # course_of checked it
-    turn.say(turn.t(f"quiz.intro.{phase.value}"))
-    if filling.start_form(turn, form, phase):
-        flows.show_menu(turn)
-
-
 def _offer_review(turn: Turn, course: Course) -> None:
-    turn.goto("course.review")
+    turn.goto(Step.REVIEW)
     turn.ask(
         scope=f"course.review:{course.course_id}",
         text=turn.t("training.all_done"),
@@ -158,7 +146,7 @@ def on_review(turn: Turn) -> None:
     if course is not None and key == "review":
         show_lesson(turn, course, 0, 0, review=True)
     else:
-        flows.show_menu(turn)
+        menu.show_menu(turn)
 
 
 # ---- lessons ----
@@ -191,8 +179,8 @@ def show_lesson(
     screens = lesson.screens_in(turn.locale)
     if screen == 0 and save and not review:
         _save_progress(turn, course, index)
-    turn.goto("course.lesson")
-    turn.data.update({"lesson": lesson.id, "screen": screen, "review": review})
+    turn.goto(Step.LESSON)
+    turn.data.lesson, turn.data.screen, turn.data.review = lesson.id, screen, review
     header = turn.t(
         "training.lesson_header",
         number=index + 1,
@@ -213,11 +201,11 @@ def show_lesson(
 
 
 def _lesson_position(turn: Turn, course: Course) -> tuple[int, int] | None:
-    index = course.index_of(str(turn.data.get("lesson")))
+    index = course.index_of(str(turn.data.lesson))
     if index is None:
         return None  # staff removed the lesson since: the menu knows where to go on
     screens = course.lessons[index].screens_in(turn.locale)
-    return index, min(int(turn.data.get("screen") or 0), len(screens) - 1)
+    return index, min(turn.data.screen, len(screens) - 1)
 
 
 def on_lesson(turn: Turn) -> None:
@@ -226,10 +214,10 @@ def on_lesson(turn: Turn) -> None:
     position = _lesson_position(turn, course) if course is not None else None
     if course is None or position is None:
         turn.say(turn.t("training.course_changed"))
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return
     index, screen = position
-    review = bool(turn.data.get("review"))
+    review = turn.data.review
     key = turn.choice_or_typed()
     if key == "next":
         if screen + 1 < len(course.lessons[index].screens_in(turn.locale)):
@@ -242,7 +230,7 @@ def on_lesson(turn: Turn) -> None:
         show_lesson(turn, course, index, 0, review=review, save=False)
     elif key == "later":
         turn.say(turn.t("training.see_you", number=index + 1, total=len(course.lessons)))
-        flows.show_menu(turn)
+        menu.show_menu(turn)
     else:
         turn.say(turn.t("training.expect_lesson_button"))
         show_lesson(turn, course, index, screen, review=review, save=False)
@@ -251,14 +239,18 @@ def on_lesson(turn: Turn) -> None:
 def _lessons_finished(turn: Turn, course: Course, *, review: bool) -> None:
     if review:
         turn.say(turn.t("training.review_done"))
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return
     _save_progress(turn, course, None)
     guardian = turn.ctx.guardian
     if guardian is not None and QuizPhase.POST in guardian.quiz_phases_done:
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return
-    turn.goto("course.post_offer")
+    _offer_post(turn, course)
+
+
+def _offer_post(turn: Turn, course: Course) -> None:
+    turn.goto(Step.POST_OFFER)
     turn.ask(
         scope=f"course.post:{course.course_id}",
         text=turn.t("training.lessons_done"),
@@ -271,149 +263,41 @@ def on_post_offer(turn: Turn) -> None:
     course = course_of(turn)
     key = turn.choice_or_typed()
     if course is not None and key == "post":
-        _start_quiz(turn, course, QuizPhase.POST)
+        quiz.start_course_quiz(turn, course.quiz_form_id, QuizPhase.POST)
     elif key == "later" or course is None:
         turn.say(turn.t("training.find_in_menu"))
-        flows.show_menu(turn)
+        menu.show_menu(turn)
     else:
-        turn.say(turn.t("expect.choice"))
-        flows.reask(turn)
-
-
-# ---- after a form: the next step of the path, feedback, or where to complain ----
-
-
-def after_form(turn: Turn) -> None:
-    """What follows a finished form: lessons after the pre quiz, feedback after the post
-    quiz, the complaint channels after a card that reports a failure; else the menu."""
-    last = turn.effects[-1] if turn.effects else None
-    if isinstance(last, SaveQuizAttempt):
-        course = course_of(turn)
-        form = turn.catalog.get(last.form_id)
-        if last.phase is QuizPhase.POST and form is not None:
-            _feedback(turn, form, last)
-        elif course is not None and course.quiz_form_id == last.form_id and course.lessons:
-            turn.say(turn.t("training.lessons_start", lessons=len(course.lessons)))
-            show_lesson(turn, course, 0, 0)
-            return
-    elif isinstance(last, SaveSubmission):
-        form = turn.catalog.get(last.form_id)
-        if form is not None and complaints_flow.after_card(turn, form, last):
-            return
-    flows.show_menu(turn)
-
-
-def normalized_gain(pre: float, post: float, maximum: float) -> float | None:
-    """Hake's normalized gain (post - pre) / (max - pre); None when pre is already the max."""
-    if maximum - pre <= 0:
-        return None
-    return (post - pre) / (maximum - pre)
-
-
-def _feedback(turn: Turn, form: Form, attempt: SaveQuizAttempt) -> None:
-    guardian = turn.ctx.guardian
-    pre = guardian.pre_quiz if guardian else None
-    post, total = attempt.score, attempt.max_score
-    if pre is None or pre.max_score <= 0 or total <= 0:
-        turn.say(turn.t("training.gain_no_pre", post=post, total=total))
-    else:
-        turn.say(
-            turn.t(
-                "training.gain",
-                pre=pre.score,
-                pre_total=pre.max_score,
-                post=post,
-                total=total,
-                difference=f"{post - pre.score:+d}",
-            )
-        )
-        gain = normalized_gain(pre.score / pre.max_score, post / total, 1.0)
-        if gain is None:
-            turn.say(turn.t("training.gain_was_max"))
-        elif gain > 0:
-            turn.say(turn.t("training.gain_normalized", percent=round(gain * PERCENT)))
-    lines = _answer_lines(turn, form, attempt.answers)
-    if lines:
-        for chunk in _chunks([turn.t("training.answers_title"), *lines]):
-            turn.say(chunk)
-
-
-def _answer_lines(turn: Turn, form: Form, answers: dict[str, Any]) -> list[str]:
-    lines: list[str] = []
-    number = 0
-    for question in form.questions:
-        if not question.scored:
-            continue
-        number += 1
-        right = filling.answer_is_right(question, answers.get(question.name))
-        correct = [
-            form.text(c.labels, turn.locale) or c.name for c in question.choices if c.correct
-        ]
-        reason = form.text(question.explanations, turn.locale)
-        line = turn.t(
-            "training.answer_right" if right else "training.answer_wrong",
-            number=number,
-            question=form.text(question.labels, turn.locale) or question.name,
-            answer="; ".join(correct),
-        )
-        if reason:
-            line += "\n" + reason
-        lines.append(line)
-    return lines
-
-
-def _chunks(lines: Sequence[str]) -> list[str]:
-    chunks: list[str] = []
-    current = ""
-    for line in lines:
-        candidate = f"{current}\n\n{line}" if current else line
-        if current and len(candidate) > MAX_FEEDBACK_CHARS:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
+        common.retry(turn)
 
 
 def _reask_lesson(turn: Turn) -> None:
     course = course_of(turn)
     position = _lesson_position(turn, course) if course is not None else None
     if course is None or position is None:
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return
-    show_lesson(turn, course, *position, review=bool(turn.data.get("review")), save=False)
+    show_lesson(turn, course, *position, review=turn.data.review, save=False)
 
 
 def _reask_post_offer(turn: Turn) -> None:
     course = course_of(turn)
     if course is None:
-        flows.show_menu(turn)
+        menu.show_menu(turn)
         return
-    turn.goto("course.post_offer")
-    turn.ask(
-        scope=f"course.post:{course.course_id}",
-        text=turn.t("training.lessons_done"),
-        options=[("post", turn.t("training.take_post")), ("later", turn.t("training.later"))],
-    )
+    _offer_post(turn, course)
 
 
 def _reask_review(turn: Turn) -> None:
     course = course_of(turn)
     if course is None:
-        flows.show_menu(turn)
+        menu.show_menu(turn)
     else:
         _offer_review(turn, course)
 
 
-HANDLERS: dict[str, Callable[[Turn], None]] = {
-    "course.lesson": on_lesson,
-    "course.post_offer": on_post_offer,
-    "course.review": on_review,
-}
-REASKERS: dict[str, Callable[[Turn], None]] = {
-    "course.lesson": _reask_lesson,
-    "course.post_offer": _reask_post_offer,
-    "course.review": _reask_review,
+ROUTES = {
+    Step.LESSON: Route(_reask_lesson, on_lesson),
+    Step.POST_OFFER: Route(_reask_post_offer, on_post_offer),
+    Step.REVIEW: Route(_reask_review, on_review),
 }
