@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
 from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
@@ -16,18 +16,25 @@ T = TypeVar("T")
 
 
 @asynccontextmanager
+async def engine_of(url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine of `url`, disposed when the block ends."""
+    # The engine's pooled connections belong to the event loop that opened them: open and
+    # dispose in one loop, or disposing from another raises "Event loop is closed".
+    engine = create_engine(url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
 async def configured_sessions(
     settings: Settings | None = None,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions of the configured database (SQLite migrated first, as `serve` does)."""
-    # The engine's pooled connections belong to the event loop that opened them: open and
-    # dispose in one loop, or disposing from another raises "Event loop is closed".
-    engine = create_engine((settings or Settings()).database_url)
-    try:
+    async with engine_of((settings or Settings()).database_url) as engine:
         await ensure_schema(engine)
         yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 def with_sessions(

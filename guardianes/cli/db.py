@@ -8,10 +8,10 @@ import tempfile
 import typer
 from rich.console import Console
 
+from guardianes.cli.database import engine_of
 from guardianes.config import Settings
 from guardianes.storage.db import (
     check_models_match_migrations,
-    create_engine,
     current_revision,
     head_revision,
     make_revision,
@@ -22,17 +22,19 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 console = Console()
 
 
+def _scratch(folder: str, name: str) -> str:
+    """A new SQLite database in `folder`: model checks never touch the configured one."""
+    return f"sqlite+aiosqlite:///{folder}/{name}.db"
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Migrate the configured database to the newest schema."""
 
     async def run() -> None:
-        engine = create_engine(Settings().database_url)
-        try:
+        async with engine_of(Settings().database_url) as engine:
             await upgrade_database(engine, revision)
             console.print(f"Database at {await current_revision(engine)}")
-        finally:
-            await engine.dispose()
 
     asyncio.run(run())
 
@@ -42,11 +44,8 @@ def db_current() -> None:
     """Show the database's schema revision and the code's."""
 
     async def run() -> None:
-        engine = create_engine(Settings().database_url)
-        try:
+        async with engine_of(Settings().database_url) as engine:
             console.print(f"database: {await current_revision(engine)}  code: {head_revision()}")
-        finally:
-            await engine.dispose()
 
     asyncio.run(run())
 
@@ -56,16 +55,13 @@ def db_check() -> None:
     """Fail when the models have changes no migration covers (on a scratch SQLite database)."""
 
     async def run(url: str) -> None:
-        engine = create_engine(url)
-        try:
+        async with engine_of(url) as engine:
             await upgrade_database(engine)
             await check_models_match_migrations(engine)
-        finally:
-            await engine.dispose()
 
     with tempfile.TemporaryDirectory() as folder:
         try:
-            asyncio.run(run(f"sqlite+aiosqlite:///{folder}/check.db"))
+            asyncio.run(run(_scratch(folder, "check")))
         except Exception as error:
             console.print(f"[red]Migrations are out of date:[/red] {error}")
             raise typer.Exit(1) from error
@@ -77,12 +73,9 @@ def db_revision(message: str = typer.Option(..., "-m", help="What the migration 
     """Write a new migration for the model changes (developers)."""
 
     async def run(url: str) -> None:
-        engine = create_engine(url)
-        try:
+        async with engine_of(url) as engine:
             await upgrade_database(engine)
             await make_revision(engine, message)
-        finally:
-            await engine.dispose()
 
     with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(run(f"sqlite+aiosqlite:///{folder}/revision.db"))
+        asyncio.run(run(_scratch(folder, "revision")))

@@ -7,13 +7,9 @@ import asyncio
 import typer
 from rich.console import Console
 
+from guardianes.cli.database import engine_of
 from guardianes.config import Settings
-from guardianes.storage.db import (
-    SchemaOutdatedError,
-    create_engine,
-    current_revision,
-    head_revision,
-)
+from guardianes.storage.db import SchemaOutdatedError, current_revision, head_revision
 
 console = Console()
 
@@ -60,10 +56,5 @@ def serve(
 
 
 async def _database_revision(url: str) -> str | None:
-    # The engine's pooled connections belong to the event loop that opened them: query and
-    # dispose in one loop, or disposing from another raises "Event loop is closed".
-    engine = create_engine(url)
-    try:
+    async with engine_of(url) as engine:
         return await current_revision(engine)
-    finally:
-        await engine.dispose()

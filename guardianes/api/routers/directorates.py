@@ -5,6 +5,8 @@ Staff create and change them; admins also delete one no discrepancy names.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -37,6 +39,17 @@ router = APIRouter(prefix=PREFIX, tags=["evidence"])
 # Enough to catch a name pasted into the e-mail field; the SMTP server has the last word.
 EMAIL = r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]+$"
 Email = Annotated[str | None, Field(max_length=300, pattern=EMAIL)]
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusals as answers: a clash (409) or a value it cannot take (422)."""
+    try:
+        yield
+    except DirectorateConflictError as error:
+        raise conflict(str(error)) from error
+    except ValueError as error:
+        raise unprocessable(str(error)) from error
 
 
 class DirectoratePublic(Orm):
@@ -116,12 +129,8 @@ async def post_directorate(
     session: SessionDep, _: StaffDep, body: DirectorateCreate
 ) -> DirectoratePublic:
     """A new directorate; the layers of its service that have none are linked to it."""
-    try:
+    with _refusals():
         row = await create_directorate(session, DirectorateFields(**body.model_dump()))
-    except DirectorateConflictError as error:
-        raise conflict(str(error)) from error
-    except ValueError as error:
-        raise unprocessable(str(error)) from error
     return DirectoratePublic.model_validate(row)
 
 
@@ -133,12 +142,8 @@ async def patch_directorate(
     changes = body.model_dump(exclude_unset=True)
     if changes.get("name", "") is None:
         raise unprocessable("name cannot be empty")
-    try:
+    with _refusals():
         row = await update_directorate(session, directorate_id, changes)
-    except DirectorateConflictError as error:
-        raise conflict(str(error)) from error
-    except ValueError as error:
-        raise unprocessable(str(error)) from error
     if row is None:
         raise not_found("directorate")
     return DirectoratePublic.model_validate(row)
@@ -147,10 +152,8 @@ async def patch_directorate(
 @router.delete("/directorates/{directorate_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def remove_directorate(session: SessionDep, _: AdminDep, directorate_id: IdPath) -> Response:
     """Delete a directorate no discrepancy names (409 otherwise)."""
-    try:
+    with _refusals():
         deleted = await delete_directorate(session, directorate_id)
-    except DirectorateConflictError as error:
-        raise conflict(str(error)) from error
     if not deleted:
         raise not_found("directorate")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

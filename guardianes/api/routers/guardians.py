@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
 from guardianes.api.audit import AuditDep
 from guardianes.api.auth import (
@@ -18,7 +20,7 @@ from guardianes.api.auth import (
     ViewerDep,
 )
 from guardianes.api.deps import SessionDep
-from guardianes.api.errors import found, not_found
+from guardianes.api.errors import found, not_found, unprocessable
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import GuardianPublic, GuardianRoleUpdate, Page, page_of
 from guardianes.bot.channel import ChannelName
@@ -29,11 +31,17 @@ from guardianes.storage.repositories import staff as staff_repo
 router = APIRouter(prefix=PREFIX, tags=["guardians"])
 
 
-def _no_colonia() -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        detail="a lead guardian stands for a colonia and this guardian has none",
-    )
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusals as answers: an unknown guardian, a lead without a colonia."""
+    try:
+        yield
+    except staff_tokens.GuardianNotFoundError as error:
+        raise not_found("guardian") from error
+    except staff_tokens.GuardianWithoutColoniaError as error:
+        raise unprocessable(
+            "a lead guardian stands for a colonia and this guardian has none"
+        ) from error
 
 
 @router.get("/guardians")
@@ -76,12 +84,8 @@ async def get_guardian(
 @router.post("/guardians/{guardian_id}/promote")
 async def promote_guardian(session: SessionDep, _: StaffDep, guardian_id: IdPath) -> GuardianPublic:
     """Make the guardian their colonia's lead (the previous lead becomes a guardian)."""
-    try:
+    with _refusals():
         guardian = await staff_tokens.promote_to_lead(session, guardian_id)
-    except staff_tokens.GuardianNotFoundError as error:
-        raise not_found("guardian") from error
-    except staff_tokens.GuardianWithoutColoniaError as error:
-        raise _no_colonia() from error
     return GuardianPublic.model_validate(guardian)
 
 
@@ -90,12 +94,8 @@ async def set_guardian_role(
     *, session: SessionDep, _: AdminDep, guardian_id: IdPath, body: GuardianRoleUpdate
 ) -> GuardianPublic:
     """Set a guardian's role: `staff` may use the staff commands in chat; `lead` is promoted."""
-    try:
+    with _refusals():
         guardian = await staff_tokens.set_guardian_role(session, guardian_id, body.role)
-    except staff_tokens.GuardianNotFoundError as error:
-        raise not_found("guardian") from error
-    except staff_tokens.GuardianWithoutColoniaError as error:
-        raise _no_colonia() from error
     return GuardianPublic.model_validate(guardian)
 
 
@@ -104,8 +104,6 @@ async def deactivate_guardian(
     session: SessionDep, _: AdminDep, guardian_id: IdPath
 ) -> GuardianPublic:
     """Stop all messages to a guardian."""
-    try:
+    with _refusals():
         guardian = await staff_tokens.deactivate_guardian(session, guardian_id)
-    except staff_tokens.GuardianNotFoundError as error:
-        raise not_found("guardian") from error
     return GuardianPublic.model_validate(guardian)

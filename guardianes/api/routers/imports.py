@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile, status
 
@@ -27,6 +27,14 @@ IMPORT_KINDS = ("kml", "contracts", "ocds", "colonias", "complaints", "status", 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_FILE_NAME = 300  # layers.file_name
 MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def _rejected(error: Exception, problems: list[dict[str, Any]]) -> HTTPException:
+    """422 with every problem of the file (all or nothing), so staff fix it in one go."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail={"message": str(error), "problems": problems},
+    )
 
 
 @router.get("/imports")
@@ -145,29 +153,15 @@ async def create_import(
         except (ImportFileError, UnknownServiceError) as error:
             raise unprocessable(str(error)) from error
         except ImportRejectedError as error:
-            # All or nothing, as for status files: every problem, so staff fix the file once.
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail={
-                    "message": str(error),
-                    "problems": [
-                        {"file": p.file, "where": p.where, "reason": p.reason}
-                        for p in error.problems
-                    ],
-                },
-            ) from error
+            problems = [
+                {"file": p.file, "where": p.where, "reason": p.reason} for p in error.problems
+            ]
+            raise _rejected(error, problems) from error
         except evidence_imports.StatusImportError as error:
-            # All or nothing: every bad row, so staff fix the file in one go.
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail={
-                    "message": str(error),
-                    "problems": [
-                        {"line": p.line, "column": p.column, "reason": p.reason}
-                        for p in error.problems
-                    ],
-                },
-            ) from error
+            rows = [
+                {"line": p.line, "column": p.column, "reason": p.reason} for p in error.problems
+            ]
+            raise _rejected(error, rows) from error
     return ImportResultPublic(
         label=report.label,
         created=report.created,

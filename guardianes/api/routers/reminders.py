@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import APIRouter, Response, status
 
 from guardianes.api.auth import (
@@ -33,6 +36,17 @@ from guardianes.storage.types import utcnow
 router = APIRouter(prefix=PREFIX, tags=["reminders"])
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The service's refusals as 422s: a schedule it cannot run, a colonia or guardian unknown."""
+    try:
+        yield
+    except reminders_service.InvalidScheduleError as error:
+        raise unprocessable(f"invalid schedule: {error}") from error
+    except UnknownReferenceError as error:
+        raise unprocessable(str(error)) from error
+
+
 @router.get("/reminders")
 async def list_reminders(
     *,
@@ -56,14 +70,10 @@ async def create_reminder(
 ) -> ReminderPublic:
     """A recurring reminder to a colonia's lead (or one guardian), in GUARDIANES_TIMEZONE."""
     spec = reminders_service.ReminderSpec(**body.model_dump())
-    try:
+    with _refusals():
         reminder = await reminders_service.create_reminder(
             session, spec, timezone=local_zone(runtime), now=utcnow()
         )
-    except reminders_service.InvalidScheduleError as error:
-        raise unprocessable(f"invalid schedule: {error}") from error
-    except UnknownReferenceError as error:
-        raise unprocessable(str(error)) from error
     return ReminderPublic.model_validate(reminder)
 
 
@@ -85,7 +95,7 @@ async def update_reminder(
 ) -> ReminderPublic:
     """Change a reminder; a new schedule recomputes its next run."""
     reminder = found(await reminders_repo.get_reminder(session, reminder_id), "reminder")
-    try:
+    with _refusals():
         await reminders_service.update_reminder(
             session,
             reminder,
@@ -93,10 +103,6 @@ async def update_reminder(
             timezone=local_zone(runtime),
             now=utcnow(),
         )
-    except reminders_service.InvalidScheduleError as error:
-        raise unprocessable(f"invalid schedule: {error}") from error
-    except UnknownReferenceError as error:
-        raise unprocessable(str(error)) from error
     return ReminderPublic.model_validate(reminder)
 
 
