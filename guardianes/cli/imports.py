@@ -1,4 +1,4 @@
-"""`guardianes import …`: load map layers, contracts, complaints and colonias into the database.
+"""`guardianes import …`: load map layers, contracts, complaints, complaint channels and colonias.
 
 Files are parsed before the database is opened, so a wrong file fails fast with one line
 (exit 2, as does an unknown `--service`, with the list of valid codes). Imports are all or
