@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from guardianes import __version__
+from guardianes.api.deps import RuntimeDep
 from guardianes.bot.webchat import service
 from guardianes.bot.webchat.service import ChatPost, PostKind, WebChatInputError
 from guardianes.conversations.bounds import MAX_DB_INT
@@ -32,7 +33,6 @@ from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
 from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError
 from guardianes.services.runtime import Runtime
-from guardianes.web.deps import RuntimeDep
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.config import Settings
-from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
+from guardianes.cli.database import in_unit_of_work
 from guardianes.storage.models_cities import City
 from guardianes.storage.repositories import cities as cities_repo
 
@@ -40,16 +39,10 @@ def _show(rows: list[City]) -> None:
 def list_cities() -> None:
     """Every city with the names its guardians read."""
 
-    async def run() -> list[City]:
-        engine = create_engine(Settings().database_url)
-        try:
-            await ensure_schema(engine)
-            async with unit_of_work(create_session_factory(engine)) as session:
-                return list(await cities_repo.all_cities(session))
-        finally:
-            await engine.dispose()
+    async def job(session: AsyncSession) -> list[City]:
+        return list(await cities_repo.all_cities(session))
 
-    _show(asyncio.run(run()))
+    _show(in_unit_of_work(job))
 
 
 @cities_app.command("set")
@@ -81,18 +74,12 @@ def set_city(
         "privacy_contact": privacy_contact,
     }
 
-    async def run() -> City:
-        engine = create_engine(Settings().database_url)
-        try:
-            await ensure_schema(engine)
-            async with unit_of_work(create_session_factory(engine)) as session:
-                city = await cities_repo.ensure_city(session, name)
-                for field, value in changes.items():
-                    if value is not None and value.strip():
-                        setattr(city, field, value.strip())
-                await session.flush()
-                return city
-        finally:
-            await engine.dispose()
+    async def job(session: AsyncSession) -> City:
+        city = await cities_repo.ensure_city(session, name)
+        for field, value in changes.items():
+            if value is not None and value.strip():
+                setattr(city, field, value.strip())
+        await session.flush()
+        return city
 
-    _show([asyncio.run(run())])
+    _show([in_unit_of_work(job)])

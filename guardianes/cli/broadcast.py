@@ -1,10 +1,8 @@
-"""`guardianes staff …` (API tokens) and `guardianes broadcast …` (send, follow progress)."""
+"""`guardianes broadcast …`: send a broadcast, follow its progress, read its final report."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -12,100 +10,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.config import Settings
+from guardianes.cli.database import with_sessions
 from guardianes.services import broadcasts as broadcasts_service
-from guardianes.services import staff_tokens
 from guardianes.services.broadcasts import BroadcastNotFoundError, BroadcastProgress
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
-from guardianes.storage.models import BroadcastStatus, StaffTokenRole
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.models import BroadcastStatus
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 
-staff_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 broadcast_app = typer.Typer(help="Broadcasts to guardians.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
-T = TypeVar("T")
 POLL_SECONDS = 1.0
 EXIT_NOT_FOUND = 1
-
-
-def _with_sessions(job: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
-    """Run `job` against the configured database (migrating SQLite like `serve` does)."""
-
-    async def run() -> T:
-        engine = create_engine(Settings().database_url)
-        try:
-            await ensure_schema(engine)
-            return await job(create_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-# ---------------------------------------------------------------- tokens
-
-
-@staff_app.command("create-token")
-def create_token(
-    name: str = typer.Option(..., "--name", help="Who or what uses the token."),
-    role: StaffTokenRole = typer.Option(StaffTokenRole.VIEWER, "--role"),
-) -> None:
-    """Make an API token; it is printed once and stored only as a SHA-256 hash."""
-
-    async def job(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, str]:
-        async with unit_of_work(sessions) as session:
-            row, plain = await staff_tokens.create_token(session, name=name, role=role)
-            return row.id, plain
-
-    token_id, plain = _with_sessions(job)
-    err_console.print(f"Token {token_id} ({role}) for {name}. Keep it now; it is not shown again:")
-    # The bare token on stdout so scripts can capture it.
-    print(plain)
-
-
-@staff_app.command("revoke-token")
-def revoke_token(token_id: int = typer.Argument(..., help="The token's id.")) -> None:
-    """Revoke a token at once."""
-
-    async def job(sessions: async_sessionmaker[AsyncSession]) -> bool:
-        async with unit_of_work(sessions) as session:
-            return await staff_tokens.revoke_token(session, token_id)
-
-    if not _with_sessions(job):
-        err_console.print(f"[red]No active token {token_id}.[/red]")
-        raise typer.Exit(EXIT_NOT_FOUND)
-    console.print(f"Token {token_id} revoked.")
-
-
-@staff_app.command("list-tokens")
-def list_tokens() -> None:
-    """Show every token (never their values)."""
-
-    async def job(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, ...]]:
-        async with unit_of_work(sessions) as session:
-            return [
-                (
-                    str(t.id),
-                    t.name,
-                    t.role,
-                    t.created_at.isoformat(timespec="seconds"),
-                    t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "",
-                    "revoked" if t.revoked_at else "active",
-                )
-                for t in await staff_tokens.list_tokens(session)
-            ]
-
-    table = Table(title="Staff tokens")
-    for column in ("id", "name", "role", "created", "last used", "state"):
-        table.add_column(column)
-    for row in _with_sessions(job):
-        table.add_row(*row)
-    console.print(table)
-
-
-# ---------------------------------------------------------------- broadcasts
 
 
 def _report_table(report: BroadcastProgress) -> Table:
@@ -184,7 +101,7 @@ def broadcast_status(
         return await _progress(sessions, broadcast_id)
 
     try:
-        report = _with_sessions(job)
+        report = with_sessions(job)
     except BroadcastNotFoundError:
         err_console.print(f"[red]No broadcast {broadcast_id}.[/red]")
         raise typer.Exit(EXIT_NOT_FOUND) from None
@@ -215,7 +132,7 @@ def broadcast_send(
         return await _progress(sessions, broadcast.id)
 
     try:
-        report = _with_sessions(job)
+        report = with_sessions(job)
     except UnknownReferenceError as error:
         err_console.print(f"[red]{str(error).capitalize()}.[/red]")
         raise typer.Exit(EXIT_NOT_FOUND) from None

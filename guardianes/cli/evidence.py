@@ -7,29 +7,26 @@ that cannot be read at all exits 2, as every import does.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.cli_import import (
+from guardianes.cli.database import in_unit_of_work
+from guardianes.cli.imports import (
     EXIT_BAD_FILE,
     EXIT_NOTHING_IMPORTED,
-    _finish,
     city_id_of,
     city_option,
+    finish,
 )
 from guardianes.config import Settings
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.importers.status import RowProblem, parse_status_file
 from guardianes.services import evidence, evidence_imports
 from guardianes.services.evidence_reports import resolution_report
-from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
 from guardianes.storage.types import utcnow
 
 evidence_app = typer.Typer(
@@ -38,21 +35,6 @@ evidence_app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
-T = TypeVar("T")
-
-
-def _in_unit_of_work(job: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    async def run() -> T:
-        settings = Settings()
-        engine = create_engine(settings.database_url)
-        try:
-            await ensure_schema(engine)
-            async with unit_of_work(create_session_factory(engine)) as session:
-                return await job(session, settings)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 def _print_row_problems(problems: list[RowProblem]) -> None:
@@ -78,7 +60,9 @@ def import_status_command(
         err_console.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(EXIT_BAD_FILE) from None
 
-    async def job(session: AsyncSession, settings: Settings) -> evidence_imports.StatusImportResult:
+    settings = Settings()
+
+    async def job(session: AsyncSession) -> evidence_imports.StatusImportResult:
         return await evidence_imports.import_status(
             session,
             file,
@@ -89,7 +73,7 @@ def import_status_command(
         )
 
     try:
-        result = _in_unit_of_work(job)
+        result = in_unit_of_work(job, settings)
     except evidence_imports.StatusImportError as error:
         _print_row_problems(error.problems)
         err_console.print(
@@ -103,7 +87,7 @@ def import_status_command(
     )
     if result.row_problems:
         _print_row_problems(result.row_problems)
-    _finish([result.report])
+    finish([result.report])
 
 
 def import_directorates_command(
@@ -112,7 +96,7 @@ def import_directorates_command(
 ) -> None:
     """Import the directorates in charge of each service (by name; re-import updates)."""
 
-    async def job(session: AsyncSession, _settings: Settings) -> list[ImportReport]:
+    async def job(session: AsyncSession) -> list[ImportReport]:
         return [
             await evidence_imports.import_directorates(
                 session, file, city_id=await city_id_of(session, city)
@@ -120,11 +104,11 @@ def import_directorates_command(
         ]
 
     try:
-        reports = _in_unit_of_work(job)
+        reports = in_unit_of_work(job)
     except ImportFileError as error:
         err_console.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(EXIT_BAD_FILE) from None
-    _finish(reports)
+    finish(reports)
 
 
 def add_import_commands(import_app: typer.Typer) -> None:
@@ -140,10 +124,12 @@ def add_import_commands(import_app: typer.Typer) -> None:
 def refresh() -> None:
     """Recompute every discrepancy from every card and status row (running it twice is a no-op)."""
 
-    async def job(session: AsyncSession, settings: Settings) -> evidence.RefreshReport:
+    settings = Settings()
+
+    async def job(session: AsyncSession) -> evidence.RefreshReport:
         return await evidence.refresh_all(session, settings=settings)
 
-    result = _in_unit_of_work(job)
+    result = in_unit_of_work(job, settings)
     console.print(
         f"{result.created} created, {result.updated} updated, {result.removed} removed, "
         f"{result.dismissed} dismissed, {result.reopened} reopened, "
@@ -157,10 +143,10 @@ def refresh() -> None:
 def overdue() -> None:
     """Flag discrepancies past GUARDIANES_DISCREPANCY_DEADLINE_DAYS (the scheduler does it too)."""
 
-    async def job(session: AsyncSession, _settings: Settings) -> list[int]:
+    async def job(session: AsyncSession) -> list[int]:
         return await evidence.mark_overdue(session)
 
-    flagged = _in_unit_of_work(job)
+    flagged = in_unit_of_work(job)
     console.print(f"{len(flagged)} discrepancies newly flagged overdue.")
 
 
@@ -168,7 +154,7 @@ def overdue() -> None:
 def resolution() -> None:
     """Resolution rates (reported and confirmed by guardians) per directorate and contract."""
 
-    async def job(session: AsyncSession, _settings: Settings) -> list[Table]:
+    async def job(session: AsyncSession) -> list[Table]:
         report = await resolution_report(session, now=utcnow())
         tables = []
         for title, rows in (("Directorates", report.directorates), ("Contracts", report.contracts)):
@@ -189,7 +175,7 @@ def resolution() -> None:
             tables.append(table)
         return tables
 
-    for table in _in_unit_of_work(job):
+    for table in in_unit_of_work(job):
         console.print(table)
 
 

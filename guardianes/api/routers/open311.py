@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.services.reports import open311
 from guardianes.services.reports.open311 import Open311Error
 from guardianes.storage.types import utcnow
-from guardianes.web.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 MAX_PARAM = 2000

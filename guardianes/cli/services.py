@@ -6,16 +6,15 @@ its own services here, on purpose, with names in both languages.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.config import Settings
+from guardianes.cli.database import in_unit_of_work
 from guardianes.importers import service
-from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
 from guardianes.storage.repositories import imports as imports_repo
 
 services_app = typer.Typer(
@@ -31,26 +30,17 @@ _MAX_NAME = 200
 def list_services() -> None:
     """Every service code: those in the database and the shipped ones (created on first use)."""
 
-    async def run() -> list[tuple[str, str, str, str]]:
-        engine = create_engine(Settings().database_url)
-        try:
-            await ensure_schema(engine)
-            async with unit_of_work(create_session_factory(engine)) as session:
-                stored = await imports_repo.service_types(session)
-        finally:
-            await engine.dispose()
-        rows = [(code, row.name_es, row.name_en, "yes") for code, row in stored.items()]
-        rows += [
-            (code, es, en, "no (shipped)")
-            for code, (es, en) in service.KNOWN_SERVICES.items()
-            if code not in stored
-        ]
-        return sorted(rows)
-
+    stored = in_unit_of_work(imports_repo.service_types)
+    rows = [(code, row.name_es, row.name_en, "yes") for code, row in stored.items()]
+    rows += [
+        (code, es, en, "no (shipped)")
+        for code, (es, en) in service.KNOWN_SERVICES.items()
+        if code not in stored
+    ]
     table = Table(title="Services")
     for column in ("code", "name_es", "name_en", "in database"):
         table.add_column(column)
-    for row in asyncio.run(run()):
+    for row in sorted(rows):
         table.add_row(*row)
     console.print(table)
 
@@ -75,16 +65,8 @@ def add_service(
         err_console.print(f"[bold red]error:[/] names of 1 to {_MAX_NAME} characters, please")
         raise typer.Exit(2)
 
-    async def run() -> bool:
-        engine = create_engine(Settings().database_url)
-        try:
-            await ensure_schema(engine)
-            async with unit_of_work(create_session_factory(engine)) as session:
-                return await service.add_service_type(
-                    session, code, name_es=names[0], name_en=names[1]
-                )
-        finally:
-            await engine.dispose()
+    async def job(session: AsyncSession) -> bool:
+        return await service.add_service_type(session, code, name_es=names[0], name_en=names[1])
 
-    created = asyncio.run(run())
+    created = in_unit_of_work(job)
     console.print(f"Service {code} {'added' if created else 'renamed'}.", highlight=False)

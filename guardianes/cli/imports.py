@@ -1,4 +1,4 @@
-"""`guardianes import …`: load map layers, contracts, complaints and colonias into the database.
+"""`guardianes import …`: load map layers, contracts, complaints, complaint channels and colonias.
 
 Files are parsed before the database is opened, so a wrong file fails fast with one line
 (exit 2, as does an unknown `--service`, with the list of valid codes). Imports are all or
@@ -21,9 +21,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.config import Settings
+from guardianes.cli.database import configured_sessions
 from guardianes.importers import service
 from guardianes.importers.colonias import colonias_from_routes, parse_colonias_file
+from guardianes.importers.complaint_channels import (
+    import_complaint_channels as import_channels,
+)
+from guardianes.importers.complaint_channels import parse_complaint_channels
 from guardianes.importers.complaints import parse_complaints
 from guardianes.importers.contracts import parse_contracts
 from guardianes.importers.kml import parse_kml
@@ -31,7 +35,7 @@ from guardianes.importers.layers import MUNICIPALITY, LayerSpec, parse_layers_cs
 from guardianes.importers.maps import FieldChoice, parse_map
 from guardianes.importers.ocds import parse_ocds
 from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport, Problem
-from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
+from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories.cities import CityRequiredError, resolve_city
 
 import_app = typer.Typer(
@@ -108,10 +112,7 @@ def _execute(job: ImportJob, total: int) -> list[ImportReport]:
 
 
 async def _run(job: ImportJob, total: int) -> list[ImportReport]:
-    engine = create_engine(Settings().database_url)
-    try:
-        await ensure_schema(engine)
-        factory = create_session_factory(engine)
+    async with configured_sessions() as sessions:
         with Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
@@ -126,13 +127,12 @@ async def _run(job: ImportJob, total: int) -> list[ImportReport]:
             def advance(done: int, of: int) -> None:
                 progress.update(task, completed=done, total=of)
 
-            async with unit_of_work(factory) as session:
+            async with unit_of_work(sessions) as session:
                 return await job(session, advance)
-    finally:
-        await engine.dispose()
 
 
-def _finish(reports: Sequence[ImportReport]) -> None:
+def finish(reports: Sequence[ImportReport]) -> None:
+    """The summary table and every problem; exit 1 when nothing was imported."""
     table = Table(title="Import summary")
     for column in ("file", "created", "updated", "unchanged", "skipped", "total"):
         table.add_column(column, justify="left" if column == "file" else "right")
@@ -204,7 +204,7 @@ def import_kml(
             )
         ]
 
-    _finish(_execute(job, len(document.placemarks)))
+    finish(_execute(job, len(document.placemarks)))
 
 
 import_app.command("kml")(import_kml)
@@ -237,7 +237,7 @@ def import_layers(
         colonias = [result.colonias] if result.colonias else []
         return [result.csv, *result.layers, *colonias]
 
-    _finish(_execute(job, total))
+    finish(_execute(job, total))
 
 
 @import_app.command("contracts")
@@ -262,7 +262,7 @@ def import_contracts(
             )
         ]
 
-    _finish(_execute(job, len(parsed.records)))
+    finish(_execute(job, len(parsed.records)))
 
 
 @import_app.command("complaints")
@@ -290,7 +290,7 @@ def import_complaints(
             )
         ]
 
-    _finish(_execute(job, len(parsed.records)))
+    finish(_execute(job, len(parsed.records)))
 
 
 @import_app.command("colonias")
@@ -331,7 +331,7 @@ def import_colonias(
             )
         ]
 
-    _finish(_execute(job, len(parsed.records)))
+    finish(_execute(job, len(parsed.records)))
 
 
 @import_app.command("ocds")
@@ -355,4 +355,19 @@ def import_ocds(
             )
         ]
 
-    _finish(_execute(job, len(parsed.records)))
+    finish(_execute(job, len(parsed.records)))
+
+
+def import_complaint_channels(
+    file: Path = typer.Argument(..., help="CSV service,kind,name,contact,hours,notes,confirmed."),
+) -> None:
+    """Import the official complaint channels per service."""
+    with _bad_file_exits():
+        parsed = parse_complaint_channels(file)
+
+    async def job(
+        session: AsyncSession, _advance: Callable[[int, int], None]
+    ) -> list[ImportReport]:
+        return [await import_channels(session, parsed)]
+
+    finish(asyncio.run(_run(job, len(parsed.records))))

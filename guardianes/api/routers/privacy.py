@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from guardianes.api.audit import AuditDep
@@ -19,15 +19,17 @@ from guardianes.api.auth import (
     OffsetQuery,
     ViewerDep,
 )
+from guardianes.api.deps import RuntimeDep, SessionDep
+from guardianes.api.errors import found
+from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import Orm, Page, page_of
 from guardianes.conversations.context import ErasureKind
 from guardianes.services import privacy
 from guardianes.storage.models_privacy import PrivacyRequestKind
 from guardianes.storage.repositories import privacy as privacy_repo
 from guardianes.storage.repositories import staff as staff_repo
-from guardianes.web.deps import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix=PREFIX, tags=["privacy"])
 
 
 class PrivacyRequestPublic(Orm):
@@ -77,7 +79,7 @@ class ErasurePublic(BaseModel):
     counts: dict[str, int]
 
 
-@router.get("/privacy/requests", tags=["privacy"])
+@router.get("/privacy/requests")
 async def list_privacy_requests(
     *,
     session: SessionDep,
@@ -91,19 +93,18 @@ async def list_privacy_requests(
     return page_of(page, PrivacyRequestPublic.model_validate, limit=limit, offset=offset)
 
 
-@router.get("/guardians/{guardian_id}/consents", tags=["privacy"])
+@router.get("/guardians/{guardian_id}/consents")
 async def list_consents(
     session: SessionDep, _: ViewerDep, audit: AuditDep, guardian_id: IdPath
 ) -> list[ConsentEventPublic]:
     """A guardian's consent history, oldest first."""
-    if await staff_repo.get_guardian(session, guardian_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="guardian not found")
+    found(await staff_repo.get_guardian(session, guardian_id), "guardian")
     events = await privacy_repo.consent_history(session, guardian_id)
     await audit.read([guardian_id])
     return [ConsentEventPublic.model_validate(e) for e in events]
 
 
-@router.post("/guardians/{guardian_id}/erase", tags=["privacy"])
+@router.post("/guardians/{guardian_id}/erase")
 async def erase_guardian(
     *,
     session: SessionDep,
@@ -113,9 +114,7 @@ async def erase_guardian(
     body: ErasureRequest,
 ) -> ErasurePublic:
     """Erase a guardian's personal data on their written request (as «borrar mis datos» does)."""
-    guardian = await staff_repo.get_guardian(session, guardian_id)
-    if guardian is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="guardian not found")
+    guardian = found(await staff_repo.get_guardian(session, guardian_id), "guardian")
     report = await privacy.erase_guardian_by_staff(
         session,
         media_dir=runtime.settings.media_dir,
@@ -126,7 +125,7 @@ async def erase_guardian(
     return ErasurePublic(outcome=report.outcome, counts=report.counts)
 
 
-@router.get("/audit", tags=["privacy"])
+@router.get("/audit")
 async def list_audit(
     *,
     session: SessionDep,

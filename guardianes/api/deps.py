@@ -1,4 +1,4 @@
-"""FastAPI dependencies shared by every route."""
+"""FastAPI dependencies shared by every route: the API's, the webhooks' and the pages'."""
 
 from __future__ import annotations
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from guardianes.api.auth import IdQuery, ViewerDep
+from guardianes.api.deps import RuntimeDep, SessionDep
+from guardianes.api.params import local_period
+from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import NO_NUL
 from guardianes.services import training
 from guardianes.services.references import UnknownReferenceError
-from guardianes.services.visits import as_aware
 from guardianes.storage.repositories import training as training_repo
-from guardianes.web.deps import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix=PREFIX, tags=["training"])
 MAX_CODE = 100
 
 FormQuery = Annotated[
@@ -115,19 +115,6 @@ class ReportedCountPublic(BaseModel):
     count: int
 
 
-def _period(
-    runtime: RuntimeDep, start: datetime | None, end: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    timezone = ZoneInfo(runtime.settings.timezone)
-    aware_start = as_aware(start, timezone) if start else None
-    aware_end = as_aware(end, timezone) if end else None
-    if aware_start is not None and aware_end is not None and aware_start >= aware_end:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="date_from must be before date_to"
-        )
-    return aware_start, aware_end
-
-
 async def _gains(
     session: SessionDep,
     runtime: RuntimeDep,
@@ -137,7 +124,7 @@ async def _gains(
     date_from: datetime | None,
     date_to: datetime | None,
 ) -> tuple[str | None, training.LearningGains]:
-    start, end = _period(runtime, date_from, date_to)
+    start, end = local_period(runtime, date_from, date_to, names=("date_from", "date_to"))
     course = runtime.catalog.course
     form_id = form or (course.quiz_form_id if course is not None else None)
     try:
@@ -154,7 +141,7 @@ async def _gains(
     return form_id, report
 
 
-@router.get("/reports/learning-gains", tags=["training"])
+@router.get("/reports/learning-gains")
 async def learning_gains(
     *,
     session: SessionDep,
@@ -205,7 +192,6 @@ def _share(share: training.ShareCorrect) -> ShareCorrectPublic:
 
 @router.get(
     "/reports/learning-gains.csv",
-    tags=["training"],
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
@@ -234,7 +220,7 @@ async def learning_gains_csv(
     )
 
 
-@router.get("/complaint-channels", tags=["training"])
+@router.get("/complaint-channels")
 async def list_complaint_channels(
     session: SessionDep, _: ViewerDep, service: ServiceQuery = None
 ) -> list[ComplaintChannelPublic]:
@@ -243,7 +229,7 @@ async def list_complaint_channels(
     return [ComplaintChannelPublic.model_validate(row) for row in rows]
 
 
-@router.get("/reports/reported-to-municipality", tags=["training"])
+@router.get("/reports/reported-to-municipality")
 async def reported_to_municipality(
     *,
     session: SessionDep,
@@ -255,7 +241,7 @@ async def reported_to_municipality(
     date_to: ToQuery = None,
 ) -> list[ReportedCountPublic]:
     """ "Ya lo reporté" answers counted by colonia and service."""
-    start, end = _period(runtime, date_from, date_to)
+    start, end = local_period(runtime, date_from, date_to, names=("date_from", "date_to"))
     try:
         counts = await training.municipal_report_counts(
             session, colonia_id=colonia_id, service_code=service, date_from=start, date_to=end

@@ -1,23 +1,14 @@
-"""`guardianes course check DIR` and `guardianes import complaint-channels FILE`."""
+"""`guardianes course check DIR`: the training course's lessons, checked before they ship."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.cli_import import _bad_file_exits, _finish, _run
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
-from guardianes.importers.complaint_channels import (
-    import_complaint_channels as import_channels,
-)
-from guardianes.importers.complaint_channels import parse_complaint_channels
-from guardianes.importers.report import ImportReport
 
 course_app = typer.Typer(help="Check the training course's lessons.", no_args_is_help=True)
 console = Console()
@@ -54,18 +45,3 @@ def check(
             lesson.title("es"),
         )
     console.print(table)
-
-
-def import_complaint_channels(
-    file: Path = typer.Argument(..., help="CSV service,kind,name,contact,hours,notes,confirmed."),
-) -> None:
-    """Import the official complaint channels per service."""
-    with _bad_file_exits():
-        parsed = parse_complaint_channels(file)
-
-    async def job(
-        session: AsyncSession, _advance: Callable[[int, int], None]
-    ) -> list[ImportReport]:
-        return [await import_channels(session, parsed)]
-
-    _finish(asyncio.run(_run(job, len(parsed.records))))

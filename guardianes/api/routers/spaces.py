@@ -1,36 +1,39 @@
-"""Cities and "who is responsible here?" for staff: the chat's answer at any point.
+"""Public spaces: lists, GeoJSON, and "who is responsible here?" at any point.
 
-Mounted before the other routers so `/spaces/at` is not taken for a space id.
+`/spaces/at` is declared before `/spaces/{space_id}` so it is not taken for a space id.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from guardianes.api.auth import ViewerDep
+from guardianes.api.auth import (
+    DEFAULT_PAGE,
+    IdPath,
+    IdQuery,
+    LimitQuery,
+    OffsetQuery,
+    TextQuery,
+    ViewerDep,
+)
+from guardianes.api.deps import RuntimeDep, SessionDep
+from guardianes.api.errors import found
+from guardianes.api.params import GEOJSON_LIMIT
+from guardianes.api.paths import PREFIX
+from guardianes.api.responses import GeoJSONResponse
+from guardianes.api.schemas import CityPublic, Page, SpacePublic, page_of
 from guardianes.conversations.context import SpaceMatch
 from guardianes.conversations.messages import GeoPoint
 from guardianes.geo.cities import CityGazetteers
 from guardianes.geo.index import SpatialGazetteer
 from guardianes.services.cities import city_ref
+from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import cities as cities_repo
-from guardianes.web.deps import RuntimeDep, SessionDep
 
-router = APIRouter(prefix="/api/v1")
-
-
-class CityPublic(BaseModel):
-    """A city the deployment serves, with the names its guardians read."""
-
-    id: int
-    name: str
-    programme_name: str
-    office_name: str
-    privacy_owner: str
-    privacy_contact: str
+router = APIRouter(prefix=PREFIX, tags=["spaces"])
 
 
 class ResponsiblePublic(BaseModel):
@@ -98,16 +101,7 @@ def _space(match: SpaceMatch) -> SpaceAtPublic:
     )
 
 
-@router.get("/cities", tags=["cities"])
-async def list_cities(session: SessionDep, _: ViewerDep) -> list[CityPublic]:
-    """Every city of the deployment."""
-    return [
-        CityPublic.model_validate(city_ref(c), from_attributes=True)
-        for c in await cities_repo.all_cities(session)
-    ]
-
-
-@router.get("/spaces/at", tags=["spaces"])
+@router.get("/spaces/at")
 async def spaces_at(
     *,
     runtime: RuntimeDep,
@@ -136,11 +130,67 @@ async def spaces_at(
     if gazetteer is None:
         return SpacesAtPublic(lat=lat, lon=lon, city=None, colonia=None, spaces=[])
     colonia = gazetteer.colonia_at(point)
-    found = next((c for c in await cities_repo.all_cities(session) if c.id == city_id), None)
+    in_city = next((c for c in await cities_repo.all_cities(session) if c.id == city_id), None)
     return SpacesAtPublic(
         lat=lat,
         lon=lon,
-        city=CityPublic.model_validate(city_ref(found), from_attributes=True) if found else None,
+        city=CityPublic.model_validate(city_ref(in_city), from_attributes=True)
+        if in_city
+        else None,
         colonia=colonia.name if colonia else None,
         spaces=[_space(match) for match in gazetteer.spaces_at(point)],
     )
+
+
+@router.get("/spaces")
+async def list_spaces(
+    session: SessionDep,
+    _: ViewerDep,
+    colonia_id: IdQuery = None,
+    kind: TextQuery = None,
+    limit: LimitQuery = DEFAULT_PAGE,
+    offset: OffsetQuery = 0,
+) -> Page[SpacePublic]:
+    """Public spaces, by colonia or kind."""
+    page = await catalog.list_spaces(
+        session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
+    )
+    return page_of(page, SpacePublic.model_validate, limit=limit, offset=offset)
+
+
+@router.get("/spaces.geojson", response_class=GeoJSONResponse)
+async def spaces_geojson(
+    *,
+    session: SessionDep,
+    _: ViewerDep,
+    colonia_id: IdQuery = None,
+    kind: TextQuery = None,
+    limit: Annotated[int, Query(ge=1, le=GEOJSON_LIMIT)] = 1000,
+    offset: OffsetQuery = 0,
+) -> dict[str, Any]:
+    """Public spaces as a GeoJSON FeatureCollection (paginated like every list)."""
+    page = await catalog.list_spaces(
+        session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": space.id,
+            "geometry": space.geometry_geojson,
+            "properties": SpacePublic.model_validate(space).model_dump(mode="json"),
+        }
+        for space in page.items
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "total": page.total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/spaces/{space_id}")
+async def get_space(session: SessionDep, _: ViewerDep, space_id: IdPath) -> SpacePublic:
+    """One public space."""
+    return SpacePublic.model_validate(found(await catalog.get_space(session, space_id), "space"))
