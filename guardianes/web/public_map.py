@@ -27,7 +27,8 @@ from guardianes.web.deps import RuntimeDep, SessionDep
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-MAP_STATIC_FILES = frozenset({"map.js", "map.css", "icon.svg"})
+# basemap.* are shared with the web chat's location picker (same base map, same fallback).
+MAP_STATIC_FILES = frozenset({"map.js", "map.css", "basemap.js", "basemap.css", "icon.svg"})
 LEAFLET_DIR = Path(xstatic.pkg.leaflet.BASE_DIR)
 # Only what the pages use; no request path ever reaches the disk.
 LEAFLET_FILES = frozenset(
@@ -78,15 +79,19 @@ SCRIPT_TEXT_KEYS = (
 )
 
 
+def tile_sources(tiles_url: str) -> str:
+    """The tile server as a CSP source (" scheme://host"), or "" when tiles are off."""
+    if not tiles_url.startswith(("https://", "http://")):
+        return ""
+    scheme, rest = tiles_url.split("://", 1)
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f" {scheme}://{host}"
+
+
 def content_security_policy(tiles_url: str) -> str:
     """Our own files, plus images from the tile server when one is configured."""
-    tiles = ""
-    if tiles_url.startswith(("https://", "http://")):
-        scheme, rest = tiles_url.split("://", 1)
-        host = rest.split("/", 1)[0].replace("{s}", "*")
-        tiles = f" {scheme}://{host}"
     return (
-        f"default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; "
+        f"default-src 'self'; img-src 'self' data:{tile_sources(tiles_url)}; style-src 'self'; "
         "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'"
     )

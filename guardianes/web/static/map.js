@@ -35,29 +35,11 @@
   var container = map.getContainer();
 
   // Base map: tiles when they load; the plain background (with scale and outlines) when not.
-  var tileErrors = 0;
-  var tileLoads = 0;
-  var plainAnnounced = false;
-  function plain() {
-    container.classList.add("plain");
-    // Said once: later tile errors (after a pan or "¿Dónde estoy?") must not overwrite
-    // what the status line says by then.
-    if (!plainAnnounced) { plainAnnounced = true; say(t("map.tiles_failed")); }
-  }
-  if (config.tiles) {
-    var tiles = L.tileLayer(config.tiles, {
-      maxZoom: 19,
-      attribution: config.attribution || ""
-    });
-    tiles.on("tileload", function () { tileLoads += 1; container.classList.remove("plain"); });
-    tiles.on("tileerror", function () {
-      tileErrors += 1;
-      if (tileLoads === 0) { plain(); }
-    });
-    tiles.addTo(map);
-  } else {
-    container.classList.add("plain");
-  }
+  var baseMap = window.guardianesBaseMap(map, {
+    tiles: config.tiles,
+    attribution: config.attribution,
+    onPlain: function () { say(t("map.tiles_failed")); }
+  });
 
   function band(zoom) {
     for (var i = 0; i < BANDS.length; i += 1) {
@@ -155,7 +137,7 @@
           if (!config.space && data.features.length) {
             map.fitBounds(mostSpaces(data.features), { padding: [8, 8], animate: false });
           }
-          if (!container.classList.contains("plain") || !config.tiles) {
+          if (!baseMap.isPlain() || !config.tiles) {
             say(t("map.loaded", { count: data.features.length }));
           }
           // Leaflet paints the canvas in its own animation frame, queued before this one:
@@ -353,6 +335,6 @@
     features: function () { return features; },
     // True once the shapes drawn are those of the current zoom (after a zoom's reload).
     settled: function () { return drawnBand === band(map.getZoom()); },
-    tileErrors: function () { return tileErrors; }
+    tileErrors: baseMap.tileErrors
   };
 }());
