@@ -195,7 +195,18 @@ async def map_geojson(
     headers = {"ETag": found.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if found.etag in _tags(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
+    if _accepts_gzip(request.headers.get("accept-encoding")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(found.gzipped, media_type="application/geo+json", headers=headers)
     return Response(content=found.body, media_type="application/geo+json", headers=headers)
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    for coding in (header or "").lower().split(","):
+        name, _, quality = coding.strip().partition(";")
+        if name.strip() in {"gzip", "*"}:
+            return quality.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return False
 
 
 def _tags(header: str | None) -> set[str]:
