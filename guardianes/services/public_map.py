@@ -175,7 +175,7 @@ async def map_geojson(session: AsyncSession, *, zoom: int, timezone: ZoneInfo) -
 def _spread(geometry: dict[str, Any]) -> float:
     """The area of the geometry's box (degrees²): how much of the map a space covers."""
     west, south, east, north = shape(geometry).bounds
-    return (east - west) * (north - south)
+    return float((east - west) * (north - south))
 
 
 async def _build(session: AsyncSession, band: str, timezone: ZoneInfo) -> MapGeoJSON:
