@@ -1,6 +1,6 @@
 """The staff dashboard at /staff: server-rendered pages over the same services as the API.
 
-Login exchanges a staff token for a signed session cookie (see `session`); viewers see
+Login exchanges a staff token for a signed session cookie (see `session`); viewers see every
 page, staff act (status changes, e-mails, broadcasts, promotions), admins also deactivate
 guardians and manage tokens, exactly as the API's roles. Every form carries the session's
 CSRF value. One module per page group; `common` holds what they share.
