@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -116,6 +119,34 @@ class _Server(uvicorn.Server):
             self.ready.set()
 
 
+@contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """The app on loopback in a background thread; yields its base URL."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    server = _Server(settings)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    server.ready.wait(60)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listener.close()
+
+
+def bench_settings(folder: Path, url: str) -> Settings:
+    """Settings of a bench server: its own database, no scheduler, no tiles (no internet)."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=url,
+        media_dir=folder / "media",
+        scheduler_enabled=False,
+        map_tiles_url="",
+    )
+
+
 def _timed_get(client: httpx.Client, url: str, **headers: str) -> tuple[float, httpx.Response]:
     start = time.perf_counter()
     response = client.get(url, headers=headers)
@@ -133,6 +164,8 @@ def measure(base: str, runs: int) -> None:
         assert all(r.status_code == 304 for _, r in revalidated)
         figure("geojson features", len(first.json()["features"]), "")
         figure("geojson size (zoom 10)", len(first.content) / 1024, "KiB")
+        sent = int(first.headers.get("content-length", len(first.content)))
+        figure("geojson size sent, gzip (zoom 10)", sent / 1024, "KiB")
         figure("geojson cold (first request)", cold, "ms")
         figure("geojson warm (median)", statistics.median(warm), "ms")
         figure("geojson 304 with ETag (median)", statistics.median(t for t, _ in revalidated), "ms")
@@ -151,6 +184,8 @@ def measure(base: str, runs: int) -> None:
         browser.close()
     figure("first render, warm server (median)", statistics.median(renders), "ms")
     figure("first render, warm server (max)", max(renders), "ms")
+    # Times are wall-clock: on a shared machine they grow with the load, so it is printed too.
+    figure("load average (1 min) after the run", os.getloadavg()[0], "")
 
 
 def main() -> None:
@@ -164,24 +199,8 @@ def main() -> None:
     url = f"sqlite+aiosqlite:///{folder / 'bench.db'}"
     total = asyncio.run(seed(url, args.copies))
     figure("public spaces", total, "")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=url,
-        media_dir=folder / "media",
-        scheduler_enabled=False,
-        map_tiles_url="",  # no internet: the plain background
-    )
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    server = _Server(settings)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    server.ready.wait(60)
-    try:
-        measure(f"http://127.0.0.1:{listener.getsockname()[1]}", args.runs)
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with serve(bench_settings(folder, url)) as base:
+        measure(base, args.runs)
 
 
 if __name__ == "__main__":

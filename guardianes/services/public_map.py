@@ -9,8 +9,10 @@ that already has it gets a 304.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -34,8 +36,13 @@ from guardianes.storage.repositories import reports as reports_repo
 # and 1 m, below what a screen pixel covers at the band's smallest zoom.
 ZOOM_TOLERANCE: dict[str, float] = {"low": 0.0002, "mid": 0.00005, "high": 0.00001}
 ZOOM_BANDS: tuple[tuple[int, str], ...] = ((13, "low"), (16, "mid"))  # below 13 → low, ...
+# Below this size (metres, the box's longer side) a space is sent as its inside point: at the
+# band's zooms it would be a few pixels wide, and a dot is drawn faster and easier to tap.
+POINT_BELOW_METRES: dict[str, float] = {"low": 150.0}
+METRES_PER_DEGREE = 111_320.0
 PAGE = 5000
-COORD_DIGITS = 6  # ~0.1 m: more digits only make the file bigger
+COORD_DIGITS = 5  # ~1 m: what a phone's GPS tells; more digits only make the file bigger
+GZIP_LEVEL = 6
 UNRESOLVED = frozenset(
     {DiscrepancyStatus.OPEN, DiscrepancyStatus.NOTIFIED, DiscrepancyStatus.ACKNOWLEDGED}
 )
@@ -53,9 +60,10 @@ def band_of(zoom: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MapGeoJSON:
-    """A serialized feature collection and its entity tag."""
+    """A serialized feature collection, compressed once, and its entity tag."""
 
     body: bytes
+    gzipped: bytes
     etag: str
 
 
@@ -83,6 +91,23 @@ def _lists(value: Any) -> Any:
 _SIMPLIFIED: dict[tuple[int, str, str], dict[str, Any]] = {}
 
 
+def small_as_point(geometry: dict[str, Any], band: str) -> dict[str, Any] | None:
+    """A Point inside a space too small to draw as a shape at the band's zooms, else None."""
+    below = POINT_BELOW_METRES.get(band)
+    geom = shape(geometry)
+    if below is None or geom.geom_type in {"Point", "MultiPoint"} or geom.is_empty:
+        return None
+    west, south, east, north = geom.bounds
+    across = max((east - west) * math.cos(math.radians((south + north) / 2)), north - south)
+    if across * METRES_PER_DEGREE >= below:
+        return None
+    inside = geom.representative_point()
+    return {
+        "type": "Point",
+        "coordinates": [round(inside.x, COORD_DIGITS), round(inside.y, COORD_DIGITS)],
+    }
+
+
 def _simplified(space_id: int, geometry: dict[str, Any], band: str) -> dict[str, Any]:
     """Memoised per space, band and geometry: a re-import with new shapes misses the cache."""
     digest = hashlib.blake2b(
@@ -91,7 +116,8 @@ def _simplified(space_id: int, geometry: dict[str, Any], band: str) -> dict[str,
     key = (space_id, band, digest)
     found = _SIMPLIFIED.get(key)
     if found is None:
-        found = _SIMPLIFIED[key] = simplify(geometry, ZOOM_TOLERANCE[band])
+        found = small_as_point(geometry, band) or simplify(geometry, ZOOM_TOLERANCE[band])
+        _SIMPLIFIED[key] = found
     return found
 
 
@@ -146,8 +172,14 @@ async def map_geojson(session: AsyncSession, *, zoom: int, timezone: ZoneInfo) -
     return built
 
 
+def _spread(geometry: dict[str, Any]) -> float:
+    """The area of the geometry's box (degrees²): how much of the map a space covers."""
+    west, south, east, north = shape(geometry).bounds
+    return float((east - west) * (north - south))
+
+
 async def _build(session: AsyncSession, band: str, timezone: ZoneInfo) -> MapGeoJSON:
-    features: list[dict[str, Any]] = []
+    sized: list[tuple[float, dict[str, Any]]] = []
     offset = 0
     while True:
         page = await spaces_feature_collection(
@@ -155,27 +187,36 @@ async def _build(session: AsyncSession, band: str, timezone: ZoneInfo) -> MapGeo
         )
         for feature in page["features"]:
             props = feature["properties"]
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": feature["id"],
-                    "geometry": _simplified(feature["id"], feature["geometry"], band),
-                    "properties": {
-                        **{key: props.get(key) for key in PUBLIC_PROPERTIES},
-                        "point": _inside_point(feature["id"], feature["geometry"]),
+            sized.append(
+                (
+                    _spread(feature["geometry"]),
+                    {
+                        "type": "Feature",
+                        "id": feature["id"],
+                        "geometry": _simplified(feature["id"], feature["geometry"], band),
+                        "properties": {
+                            **{key: props.get(key) for key in PUBLIC_PROPERTIES},
+                            "point": _inside_point(feature["id"], feature["geometry"]),
+                        },
                     },
-                }
+                )
             )
         offset += PAGE
         if offset >= int(page["total"]):
             break
+    # Big areas (a garbage route covering a neighbourhood) first, so the browser draws the
+    # parks inside them on top, where they get the click, without sorting anything itself.
+    sized.sort(key=lambda pair: (-pair[0], pair[1]["id"]))
+    features = [feature for _, feature in sized]
     body = json.dumps(
         {"type": "FeatureCollection", "features": features},
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode("utf-8")
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-    return MapGeoJSON(body=body, etag=etag)
+    # Compressed once per build (mtime 0: the same bytes on every worker), not per request.
+    gzipped = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    return MapGeoJSON(body=body, gzipped=gzipped, etag=etag)
 
 
 # ---------------------------------------------------------------- one space

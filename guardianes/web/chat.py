@@ -33,6 +33,7 @@ from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
 from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError
 from guardianes.services.runtime import Runtime
+from guardianes.web.public_map import tile_sources
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -61,8 +62,9 @@ SCRIPT_TEXT_KEYS = (
     "privacy.web.download",
 )
 # Only our own files, no inline script or style: a message can never inject code.
+# {tiles}: the location picker's base map tiles (the public map's tile server).
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' blob: data:{tiles}; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -177,6 +179,8 @@ async def chat_page(
             "version": __version__,
             "texts_json": json.dumps(texts, ensure_ascii=False),
             "max_photo_mb": runtime.settings.max_photo_bytes // (1024 * 1024),
+            "tiles_url": runtime.settings.map_tiles_url,
+            "tiles_attribution": runtime.settings.map_tiles_attribution,
         },
     )
     user_id = request.cookies.get(COOKIE_NAME)
@@ -184,7 +188,9 @@ async def chat_page(
         if not await _new_identity_allowed(runtime, request):
             raise _slow_down(runtime, lang)
         _set_identity(response, service.new_user_id(), request)
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.format(
+        tiles=tile_sources(runtime.settings.map_tiles_url)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -27,7 +27,8 @@ from guardianes.services.runtime import Runtime
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
-MAP_STATIC_FILES = frozenset({"map.js", "map.css", "icon.svg"})
+# basemap.* are shared with the web chat's location picker (same base map, same fallback).
+MAP_STATIC_FILES = frozenset({"map.js", "map.css", "basemap.js", "basemap.css", "icon.svg"})
 LEAFLET_DIR = Path(xstatic.pkg.leaflet.BASE_DIR)
 # Only what the pages use; no request path ever reaches the disk.
 LEAFLET_FILES = frozenset(
@@ -78,15 +79,19 @@ SCRIPT_TEXT_KEYS = (
 )
 
 
+def tile_sources(tiles_url: str) -> str:
+    """The tile server as a CSP source (" scheme://host"), or "" when tiles are off."""
+    if not tiles_url.startswith(("https://", "http://")):
+        return ""
+    scheme, rest = tiles_url.split("://", 1)
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f" {scheme}://{host}"
+
+
 def content_security_policy(tiles_url: str) -> str:
     """Our own files, plus images from the tile server when one is configured."""
-    tiles = ""
-    if tiles_url.startswith(("https://", "http://")):
-        scheme, rest = tiles_url.split("://", 1)
-        host = rest.split("/", 1)[0].replace("{s}", "*")
-        tiles = f" {scheme}://{host}"
     return (
-        f"default-src 'self'; img-src 'self' data:{tiles}; style-src 'self'; "
+        f"default-src 'self'; img-src 'self' data:{tile_sources(tiles_url)}; style-src 'self'; "
         "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'"
     )
@@ -190,7 +195,18 @@ async def map_geojson(
     headers = {"ETag": found.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if found.etag in _tags(request.headers.get("if-none-match")):
         return Response(status_code=304, headers=headers)
+    if _accepts_gzip(request.headers.get("accept-encoding")):
+        headers["Content-Encoding"] = "gzip"
+        return Response(found.gzipped, media_type="application/geo+json", headers=headers)
     return Response(content=found.body, media_type="application/geo+json", headers=headers)
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    for coding in (header or "").lower().split(","):
+        name, _, quality = coding.strip().partition(";")
+        if name.strip() in {"gzip", "*"}:
+            return quality.replace(" ", "") not in {"q=0", "q=0.0", "q=0.00", "q=0.000"}
+    return False
 
 
 def _tags(header: str | None) -> set[str]:

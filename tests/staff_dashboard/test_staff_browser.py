@@ -266,3 +266,17 @@ def test_every_other_page_has_labelled_controls(page: Page, link: str, shot: str
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     _assert_labelled(page)
     _shot(page, shot)
+
+
+def test_the_english_switch_turns_the_dashboard_to_english(page: Page) -> None:
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    page.get_by_role("navigation", name="Dashboard sections").get_by_role(
+        "link", name="Discrepancies", exact=True
+    ).click()
+    expect(page.get_by_role("heading", name="Discrepancies", level=1)).to_be_visible()
+    _assert_labelled(page)
+    _shot(page, "english")
+    page.get_by_role("link", name="Español").click()
+    expect(page.get_by_role("heading", name="Discrepancias", level=1)).to_be_visible()

@@ -261,3 +261,39 @@ async def test_the_colonia_page_offers_the_briefing_pdf(
 
     assert "Beto" in page and "líder" in page
     assert pdf.content.startswith(b"%PDF")
+
+
+async def test_the_dashboard_is_in_spanish_first(
+    as_viewer: httpx.AsyncClient, world: World
+) -> None:
+    page = (await as_viewer.get("/staff")).text
+
+    assert '<html lang="es">' in page
+    assert ">Resumen</h1>" in page
+    assert 'href="/staff?lang=en"' in page
+
+
+async def test_lang_en_switches_the_page_to_english(
+    as_viewer: httpx.AsyncClient, world: World
+) -> None:
+    page = (await as_viewer.get("/staff/discrepancias?status=open&lang=en")).text
+
+    assert '<html lang="en">' in page
+    assert ">Discrepancies</h1>" in page
+    assert 'href="/staff/discrepancias?status=open&amp;lang=es"' in page
+
+
+async def test_the_chosen_language_stays_on_the_next_pages(
+    as_viewer: httpx.AsyncClient, world: World
+) -> None:
+    await as_viewer.get("/staff?lang=en")
+
+    page = (await as_viewer.get("/staff/colonias")).text
+
+    assert '<html lang="en">' in page
+
+
+async def test_the_login_form_switches_language_too(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/staff/login?lang=en")).text
+
+    assert "Staff token" in page

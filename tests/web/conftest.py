@@ -150,8 +150,12 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[LiveServer]:
-    """The app with the sample data on 127.0.0.1 at a free port, in a background thread."""
-    with _serve(create_app(settings, demo=True), settings) as server:
+    """The app with the sample data on 127.0.0.1 at a free port, in a background thread.
+
+    Its tile server refuses at once: the chat's location picker shows its plain background.
+    """
+    offline = settings.model_copy(update={"map_tiles_url": UNREACHABLE_TILES})
+    with _serve(create_app(offline, demo=True), offline) as server:
         yield server
 
 

@@ -1,6 +1,8 @@
-"""The chat page: Spanish by default, English on request, own assets only, a chat cookie."""
+"""The chat page: Spanish by default, English on request, own assets (and map tiles), a cookie."""
 
 from __future__ import annotations
+
+import re
 
 import httpx
 
@@ -34,11 +36,25 @@ async def test_the_page_keeps_an_existing_chat_cookie(client: httpx.AsyncClient)
     assert "set-cookie" not in again.headers
 
 
-async def test_the_page_loads_nothing_from_other_hosts(client: httpx.AsyncClient) -> None:
+async def test_the_page_loads_nothing_from_other_hosts_but_the_map_tiles(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/chat")
-    assert "http://" not in response.text.replace('xmlns="http://www.w3.org', "")
-    assert "https://" not in response.text
-    assert "default-src 'self'" in response.headers["content-security-policy"]
+    # The location picker's base map: the tile URL and its attribution, as on /mapa.
+    page = re.sub(r' data-(tiles|attribution)="[^"]*"', "", response.text)
+    assert "http://" not in page.replace('xmlns="http://www.w3.org', "")
+    assert "https://" not in page
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self';" in policy
+    assert "img-src 'self' blob: data: https://tile.openstreetmap.org;" in policy
+
+
+async def test_the_location_picker_uses_the_configured_tiles(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/chat")).text
+    assert 'data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in page
+    assert 'src="/static/leaflet/leaflet.js"' in page
+    assert 'src="/mapa/static/basemap.js' in page
 
 
 async def test_the_script_and_style_are_served(client: httpx.AsyncClient) -> None:

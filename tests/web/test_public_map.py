@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from guardianes.locales import translator
-from guardianes.services.public_map import band_of, report_links, simplify
+from guardianes.services.public_map import band_of, report_links, simplify, small_as_point
 
 
 async def test_the_map_page_needs_no_login_and_loads_leaflet_from_the_app(
@@ -109,3 +109,39 @@ def test_simplification_keeps_a_valid_smaller_polygon() -> None:
     simpler = simplify({"type": "Polygon", "coordinates": [ring]}, 0.0002)
     assert len(simpler["coordinates"][0]) < 20
     assert band_of(10) == "low" and band_of(14) == "mid" and band_of(18) == "high"
+
+
+async def test_the_geojson_is_sent_compressed_to_a_browser_that_accepts_gzip(
+    client: httpx.AsyncClient,
+) -> None:
+    plain = await client.get("/mapa/api/espacios.geojson", headers={"Accept-Encoding": "identity"})
+    packed = await client.get("/mapa/api/espacios.geojson", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["etag"] == plain.headers["etag"]
+    assert packed.json() == plain.json()  # httpx decompresses it
+    assert int(packed.headers["content-length"]) < len(plain.content)
+
+
+def test_coordinates_keep_five_decimals() -> None:
+    ring = [[-106.0123456, 28.6123456], [-106.0, 28.6123456], [-106.0, 28.6], [-106.0123456, 28.6]]
+    simpler = simplify({"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, 0.00001)
+    assert all(round(value, 5) == value for point in simpler["coordinates"][0] for value in point)
+
+
+def test_a_space_too_small_for_the_low_zoom_comes_as_its_inside_point() -> None:
+    park = {  # about 50 m across
+        "type": "Polygon",
+        "coordinates": [[[-106.0, 28.6], [-106.0005, 28.6], [-106.0005, 28.6004], [-106.0, 28.6]]],
+    }
+    dot = small_as_point(park, "low")
+    assert dot is not None and dot["type"] == "Point"
+    assert small_as_point(park, "mid") is None
+
+
+def test_a_space_big_enough_keeps_its_shape_at_low_zoom() -> None:
+    route = {  # about 1 km across
+        "type": "Polygon",
+        "coordinates": [[[-106.0, 28.6], [-106.01, 28.6], [-106.01, 28.61], [-106.0, 28.6]]],
+    }
+    assert small_as_point(route, "low") is None

@@ -11,7 +11,6 @@
   const RETRIES = 4;
   // The first visit starts the conversation once; the server scopes ids per browser.
   const START_ID = "00000000-0000-4000-8000-000000000001";
-  const METRES_PER_DEGREE = 111320;
   const DEFAULT_CENTER = [-106.0889, 28.6353]; // Chihuahua, when no spaces are loaded
 
   const $ = (id) => document.getElementById(id);
@@ -341,118 +340,71 @@
     );
   });
 
-  // The offline map: public spaces drawn as SVG in metres around the data's centre.
-  const SVG_NS = "http://www.w3.org/2000/svg";
-  const view = { origin: null, full: null, box: null };
+  // The location picker: Leaflet (served by the app) on the public map's base map, with the
+  // same fallback (basemap.js): tiles when they load, a plain background when they cannot.
+  // The spaces are drawn as SVG paths; a tap picks a point, a drag pans.
+  let leaflet = null; // {map, marker, spaces}
   let mapLoading = null;
 
-  function project(lon, lat) {
-    const [lon0, lat0] = view.origin;
-    const scale = METRES_PER_DEGREE * Math.cos((lat0 * Math.PI) / 180);
-    return [(lon - lon0) * scale, -(lat - lat0) * METRES_PER_DEGREE];
+  function spaceTitle(layer, name) {
+    const path = layer.getElement && layer.getElement();
+    if (!path || !name) return;
+    const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+    title.textContent = name;
+    path.append(title);
   }
 
-  function unproject(x, y) {
-    const [lon0, lat0] = view.origin;
-    const scale = METRES_PER_DEGREE * Math.cos((lat0 * Math.PI) / 180);
-    return { lon: lon0 + x / scale, lat: lat0 - y / METRES_PER_DEGREE };
+  function createMap() {
+    const view = L.map(map, { zoomControl: false, keyboard: true, attributionControl: true });
+    window.guardianesBaseMap(view, { tiles: map.dataset.tiles, attribution: map.dataset.attribution });
+    view.setView([DEFAULT_CENTER[1], DEFAULT_CENTER[0]], 14);
+    view.on("click", (event) => choosePoint(event.latlng.lat, event.latlng.lng));
+    $("zoom-in").addEventListener("click", () => view.zoomIn());
+    $("zoom-out").addEventListener("click", () => view.zoomOut());
+    return { map: view, marker: null, spaces: null };
   }
 
-  function ringsPath(rings) {
-    return rings
-      .map((ring) => ring.map(([lon, lat], i) => `${i ? "L" : "M"}${project(lon, lat).join(",")}`).join("") + "Z")
-      .join("");
-  }
-
-  function linePath(line) {
-    return line.map(([lon, lat], i) => `${i ? "L" : "M"}${project(lon, lat).join(",")}`).join("");
-  }
-
-  function geometryPaths(geometry) {
-    switch (geometry && geometry.type) {
-      case "Polygon":
-        return [[ringsPath(geometry.coordinates), false]];
-      case "MultiPolygon":
-        return [[geometry.coordinates.map(ringsPath).join(""), false]];
-      case "LineString":
-        return [[linePath(geometry.coordinates), true]];
-      case "MultiLineString":
-        return [[geometry.coordinates.map(linePath).join(""), true]];
-      case "GeometryCollection":
-        return geometry.geometries.flatMap(geometryPaths);
-      default:
-        return [];
-    }
-  }
-
-  function eachPosition(geometry, visit) {
-    const walk = (value) => {
-      if (typeof value[0] === "number") visit(value);
-      else value.forEach(walk);
-    };
-    if (geometry.type === "GeometryCollection") geometry.geometries.forEach((g) => eachPosition(g, visit));
-    else walk(geometry.coordinates);
-  }
-
-  function setBox(box) {
-    view.box = box;
-    map.setAttribute("viewBox", box.join(" "));
-    const marker = map.querySelector(".marker");
-    if (marker) marker.setAttribute("r", String(Math.max(box[2], box[3]) / 60));
+  function spreadOf(layer) {
+    if (!layer.getBounds) return 0;
+    const box = layer.getBounds();
+    return (box.getEast() - box.getWest()) * (box.getNorth() - box.getSouth());
   }
 
   function drawMap(collection) {
     const features = (collection.features || []).filter((f) => f.geometry);
-    let west = Infinity;
-    let south = Infinity;
-    let east = -Infinity;
-    let north = -Infinity;
-    for (const feature of features) {
-      eachPosition(feature.geometry, ([lon, lat]) => {
-        west = Math.min(west, lon);
-        east = Math.max(east, lon);
-        south = Math.min(south, lat);
-        north = Math.max(north, lat);
-      });
-    }
     if (!features.length) {
-      [west, south] = [DEFAULT_CENTER[0] - 0.01, DEFAULT_CENTER[1] - 0.01];
-      [east, north] = [DEFAULT_CENTER[0] + 0.01, DEFAULT_CENTER[1] + 0.01];
       locationStatus.textContent = t("web.location.no_spaces");
+      return;
     }
-    view.origin = [(west + east) / 2, (south + north) / 2];
-    const [x0, y0] = project(west, north);
-    const [x1, y1] = project(east, south);
-    const margin = Math.max(x1 - x0, y1 - y0) * 0.08 + 20;
-    view.full = [x0 - margin, y0 - margin, x1 - x0 + 2 * margin, y1 - y0 + 2 * margin];
-    const group = document.createElementNS(SVG_NS, "g");
-    // Big areas (route zones) first, so the parks inside them stay on top and clickable.
-    const sized = features.map((feature) => {
-      let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
-      eachPosition(feature.geometry, ([lon, lat]) => {
-        [w, e, s, n] = [Math.min(w, lon), Math.max(e, lon), Math.min(s, lat), Math.max(n, lat)];
-      });
-      return { feature, area: (e - w) * (n - s) };
+    const spaces = L.geoJSON({ type: "FeatureCollection", features }, {
+      style: (feature) => ({
+        className: /LineString/.test(feature.geometry.type) ? "space line" : "space",
+      }),
+      pointToLayer: (feature, latlng) => L.circleMarker(latlng, { radius: 6, className: "space" }),
     });
-    sized.sort((a, b) => b.area - a.area);
-    const wide = ((east - west) * (north - south)) / 8;
-    for (const { feature, area } of sized) {
-      for (const [d, isLine] of geometryPaths(feature.geometry)) {
-        const path = document.createElementNS(SVG_NS, "path");
-        path.setAttribute("d", d);
-        path.setAttribute("class", isLine ? "space line" : area > wide ? "space wide" : "space");
-        const title = document.createElementNS(SVG_NS, "title");
-        title.textContent = (feature.properties && feature.properties.name) || "";
-        path.append(title);
-        group.append(path);
-      }
+    const bounds = spaces.getBounds();
+    const wide = ((bounds.getEast() - bounds.getWest()) * (bounds.getNorth() - bounds.getSouth())) / 8;
+    // Big areas (route zones) first, so the parks inside them stay on top and clickable.
+    const layers = spaces.getLayers().sort((a, b) => spreadOf(b) - spreadOf(a));
+    spaces.clearLayers();
+    for (const layer of layers) {
+      if (spreadOf(layer) > wide) layer.options.className = "space wide";
+      spaces.addLayer(layer);
     }
-    map.replaceChildren(group);
-    setBox(view.full);
+    spaces.addTo(leaflet.map);
+    spaces.eachLayer((layer) => spaceTitle(layer, layer.feature.properties && layer.feature.properties.name));
+    leaflet.spaces = spaces;
+    leaflet.map.fitBounds(bounds, { padding: [8, 8], animate: false });
     scrollDown(); // the drawn map made the log shorter: keep the question in sight
   }
 
   function loadMap() {
+    if (typeof L === "undefined" || !window.guardianesBaseMap) {
+      return Promise.resolve(); // no map script: typing the coordinates still works
+    }
+    if (!leaflet) leaflet = createMap();
+    // The panel was hidden until now: Leaflet measures its box again.
+    requestAnimationFrame(() => leaflet.map.invalidateSize());
     if (!mapLoading) {
       mapLoading = fetch("/chat/api/spaces.geojson", { credentials: "same-origin" })
         .then((response) => (response.ok ? response.json() : { features: [] }))
@@ -463,74 +415,23 @@
   }
 
   function drawMarker(lat, lon) {
-    if (!view.origin) return;
-    let marker = map.querySelector(".marker");
-    if (!marker) {
-      marker = document.createElementNS(SVG_NS, "circle");
-      marker.setAttribute("class", "marker");
-      map.append(marker);
+    if (!leaflet) return;
+    if (!leaflet.marker) {
+      leaflet.marker = L.circleMarker([lat, lon], {
+        radius: 8,
+        className: "marker",
+        interactive: false,
+      }).addTo(leaflet.map);
+    } else {
+      leaflet.marker.setLatLng([lat, lon]);
     }
-    const [x, y] = project(lon, lat);
-    marker.setAttribute("cx", String(x));
-    marker.setAttribute("cy", String(y));
-    setBox(view.box);
   }
 
-  function svgPoint(event) {
-    const point = map.createSVGPoint();
-    point.x = event.clientX;
-    point.y = event.clientY;
-    return point.matrixTransform(map.getScreenCTM().inverse());
-  }
-
-  function zoom(factor, center) {
-    if (!view.box) return;
-    const [x, y, w, h] = view.box;
-    const cx = center ? center.x : x + w / 2;
-    const cy = center ? center.y : y + h / 2;
-    const nw = Math.min(Math.max(w * factor, 40), view.full[2] * 4);
-    const nh = (nw * h) / w;
-    setBox([cx - ((cx - x) * nw) / w, cy - ((cy - y) * nh) / h, nw, nh]);
-  }
-
-  $("zoom-in").addEventListener("click", () => zoom(0.5));
-  $("zoom-out").addEventListener("click", () => zoom(2));
-  map.addEventListener(
-    "wheel",
-    (event) => {
-      event.preventDefault();
-      zoom(event.deltaY < 0 ? 0.8 : 1.25, svgPoint(event));
-    },
-    { passive: false },
-  );
-
-  // A short press picks a point; a drag pans the map.
-  let drag = null;
-  map.addEventListener("pointerdown", (event) => {
-    if (!view.box) return;
-    drag = { start: svgPoint(event), x: event.clientX, y: event.clientY, moved: false };
-    map.setPointerCapture(event.pointerId);
-  });
-  map.addEventListener("pointermove", (event) => {
-    if (!drag) return;
-    if (Math.hypot(event.clientX - drag.x, event.clientY - drag.y) > 6) drag.moved = true;
-    if (!drag.moved) return;
-    const here = svgPoint(event);
-    const [x, y, w, h] = view.box;
-    setBox([x + drag.start.x - here.x, y + drag.start.y - here.y, w, h]);
-  });
-  map.addEventListener("pointerup", (event) => {
-    if (!drag) return;
-    const wasDrag = drag.moved;
-    drag = null;
-    if (wasDrag) return;
-    const here = svgPoint(event);
-    const point = unproject(here.x, here.y);
-    choosePoint(point.lat, point.lon);
-  });
-  map.addEventListener("pointercancel", () => {
-    drag = null;
-  });
+  // For tests and people's own scripts.
+  window.guardianesChatMap = {
+    map: () => (leaflet ? leaflet.map : null),
+    isPlain: () => map.classList.contains("plain"),
+  };
 
   // ---------------------------------------------------------------- receiving
 

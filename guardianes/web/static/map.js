@@ -35,29 +35,11 @@
   var container = map.getContainer();
 
   // Base map: tiles when they load; the plain background (with scale and outlines) when not.
-  var tileErrors = 0;
-  var tileLoads = 0;
-  var plainAnnounced = false;
-  function plain() {
-    container.classList.add("plain");
-    // Said once: later tile errors (after a pan or "¿Dónde estoy?") must not overwrite
-    // what the status line says by then.
-    if (!plainAnnounced) { plainAnnounced = true; say(t("map.tiles_failed")); }
-  }
-  if (config.tiles) {
-    var tiles = L.tileLayer(config.tiles, {
-      maxZoom: 19,
-      attribution: config.attribution || ""
-    });
-    tiles.on("tileload", function () { tileLoads += 1; container.classList.remove("plain"); });
-    tiles.on("tileerror", function () {
-      tileErrors += 1;
-      if (tileLoads === 0) { plain(); }
-    });
-    tiles.addTo(map);
-  } else {
-    container.classList.add("plain");
-  }
+  var baseMap = window.guardianesBaseMap(map, {
+    tiles: config.tiles,
+    attribution: config.attribution,
+    onPlain: function () { say(t("map.tiles_failed")); }
+  });
 
   function band(zoom) {
     for (var i = 0; i < BANDS.length; i += 1) {
@@ -84,24 +66,6 @@
   var byBand = {};
   var selected = null;
 
-  // Big areas (a garbage route covering a neighbourhood) go first so the parks inside them
-  // are drawn on top and receive the click.
-  function spread(feature) {
-    var box = [Infinity, Infinity, -Infinity, -Infinity];
-    (function walk(c) {
-      if (typeof c[0] === "number") {
-        box[0] = Math.min(box[0], c[0]); box[1] = Math.min(box[1], c[1]);
-        box[2] = Math.max(box[2], c[0]); box[3] = Math.max(box[3], c[1]);
-      } else { c.forEach(walk); }
-    }(feature.geometry ? feature.geometry.coordinates : [0, 0]));
-    return (box[2] - box[0]) * (box[3] - box[1]);
-  }
-  function largestFirst(data) {
-    var sized = data.features.map(function (f) { return [spread(f), f]; });
-    sized.sort(function (a, b) { return b[0] - a[0]; });
-    return { type: "FeatureCollection", features: sized.map(function (pair) { return pair[1]; }) };
-  }
-
   // Where most spaces are: a published route area can span a whole region, and the first
   // view should show the city, so the outer 5 % of points on each side are left out.
   function mostSpaces(list) {
@@ -109,7 +73,7 @@
     list.forEach(function (f) {
       if (f.properties.point) { lats.push(f.properties.point[0]); lons.push(f.properties.point[1]); }
     });
-    if (!lats.length) { return current.getBounds(); }
+    if (!lats.length) { return L.geoJSON({ type: "FeatureCollection", features: list }).getBounds(); }
     function sorted(values) { return values.sort(function (a, b) { return a - b; }); }
     function at(values, share) { return values[Math.min(values.length - 1, Math.floor(share * values.length))]; }
     lats = sorted(lats); lons = sorted(lons);
@@ -122,17 +86,20 @@
     if (current) { map.removeLayer(current); }
     layerById = {};
     features = data.features;
-    current = L.geoJSON(largestFirst(data), {
+    // The server sends big areas first, so the parks inside them are drawn on top.
+    current = L.geoJSON(data, {
       style: style,
+      // Small spaces come as points at low zoom: a dot big enough to see and to tap.
       pointToLayer: function (feature, latlng) {
         return L.circleMarker(latlng, { radius: 6 });
       },
-      onEachFeature: function (feature, layer) {
-        layerById[feature.id] = layer;
-        layer.on("click", function () { open(feature.id, false); });
-        layer.bindTooltip(feature.properties.name, { sticky: true });
-      }
-    }).addTo(map);
+      onEachFeature: function (feature, layer) { layerById[feature.id] = layer; }
+    });
+    // One tooltip and one click handler for the whole layer, not one per space: with
+    // thousands of spaces that is most of the time the first render would take.
+    current.bindTooltip(function (layer) { return layer.feature.properties.name; }, { sticky: true });
+    current.on("click", function (event) { open(event.layer.feature.id, false); });
+    current.addTo(map);
     if (selected !== null && layerById[selected]) { highlight(selected); }
   }
 
@@ -150,12 +117,13 @@
       .then(function (data) {
         byBand[wanted] = data;
         if (band(map.getZoom()) !== wanted) { return; } // the person zoomed on meanwhile
+        // The view first, then the shapes: Leaflet projects and paints them once, not twice.
+        if (first && !config.space && data.features.length) {
+          map.fitBounds(mostSpaces(data.features), { padding: [8, 8], animate: false });
+        }
         draw(data, wanted);
         if (first) {
-          if (!config.space && data.features.length) {
-            map.fitBounds(mostSpaces(data.features), { padding: [8, 8], animate: false });
-          }
-          if (!container.classList.contains("plain") || !config.tiles) {
+          if (!baseMap.isPlain() || !config.tiles) {
             say(t("map.loaded", { count: data.features.length }));
           }
           // Leaflet paints the canvas in its own animation frame, queued before this one:
@@ -353,6 +321,6 @@
     features: function () { return features; },
     // True once the shapes drawn are those of the current zoom (after a zoom's reload).
     settled: function () { return drawnBand === band(map.getZoom()); },
-    tileErrors: function () { return tileErrors; }
+    tileErrors: baseMap.tileErrors
   };
 }());

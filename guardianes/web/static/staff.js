@@ -9,11 +9,10 @@ function csrfOf(form) {
 
 function staffMap() {
   const box = document.getElementById("staff-map");
-  if (!box || typeof L === "undefined") return;
+  if (!box || typeof L === "undefined" || !window.guardianesBaseMap) return;
   const map = L.map(box, { preferCanvas: true }).setView([28.635, -106.089], 12);
-  if (box.dataset.tiles) {
-    L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: box.dataset.attribution }).addTo(map);
-  }
+  // The public map's base map: tiles with attribution, a plain background when they fail.
+  window.guardianesBaseMap(map, { tiles: box.dataset.tiles, attribution: box.dataset.attribution });
   const colors = { ok: "#15803d", failure: "#b91c1c", no_cards: "#6b7280" };
   let layer = null;
   const form = document.getElementById("map-filters");
