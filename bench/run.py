@@ -65,7 +65,8 @@ class Series:
             return median, spread, "", ""
         baseline = f"{_number(statistics.median(self.baselines))} ({self.baseline_name})"
         ratios = [v / b for v, b in zip(self.values, self.baselines, strict=False) if b]
-        ratio = f"{statistics.median(ratios):.2f}×" if ratios else ""
+        middle = statistics.median(ratios) if ratios else None
+        ratio = "" if middle is None else f"{middle:.2f}×" if middle >= 0.1 else f"{middle:.4f}×"
         return median, spread, baseline, ratio
 
 
@@ -224,7 +225,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     selected = [b for b in BENCHMARKS if args.only is None or b.module in args.only]
-    console = Console()
+    # Piped (make bench | tee): wide enough that figure names stay on one line.
+    console = Console() if sys.stdout.isatty() else Console(width=180)
     log = Path(tempfile.gettempdir()) / "guardianes-bench.log"
     log.write_text("")
     outcomes = []
