@@ -122,8 +122,10 @@ async def process_conversation(runtime: Runtime, key: str, *, now: datetime | No
     context = update_id.set(None)
     try:
         async with runtime.locks.hold(key):
-            while await _process_next(runtime, key, now):
-                processed += 1
+            more = True
+            while more:
+                done, more = await _process_next(runtime, key, now)
+                processed += done
     finally:
         update_id.reset(context)
     if processed:
@@ -178,25 +180,32 @@ def retry_delay(settings: Settings, attempts: int) -> float:
     return float(min(settings.inbound_retry_max_seconds, delay) * jitter)
 
 
-async def _process_next(runtime: Runtime, key: str, now: datetime | None = None) -> bool:
+async def _process_next(
+    runtime: Runtime, key: str, now: datetime | None = None
+) -> tuple[bool, bool]:
+    """Process the conversation's next due event: (one was processed, more may be waiting)."""
     try:
         async with unit_of_work(runtime.sessions) as session:
             await inbound_repo.lock_conversation(session, key)
             event = await inbound_repo.next_unprocessed_for(session, key)
             if event is None or event.payload is None:
-                return False
+                return False, False
             if event.next_attempt_at is not None and event.next_attempt_at > (now or utcnow()):
-                return False  # waiting for its retry; later events wait behind it, in order
+                return False, False  # waiting for its retry; later events wait behind it
             event_id = event.id
             set_update(event.channel, event.external_id)
             inbound = InboundMessage.from_json(event.payload)
             logger.debug("processing a %s message", inbound.kind.value)
             replies = await _advance_conversation(runtime, session, inbound)
             await inbound_repo.mark_processed(session, event_id, attempts=event.attempts + 1)
+            # Looked up in this transaction: the usual turn then needs no second one just
+            # to find nothing. An event stored after this look has its own processor.
+            more = await inbound_repo.next_unprocessed_for(session, key) is not None
         metrics.count_replies(inbound.channel, replies)
-        return True
+        return True, more
     except Exception as error:
-        return await _after_failure(runtime, key, error)
+        went_on = await _after_failure(runtime, key, error)
+        return went_on, went_on
 
 
 async def _after_failure(runtime: Runtime, key: str, error: Exception) -> bool:

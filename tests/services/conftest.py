@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
 import pytest
 
+from guardianes.bot.webchat.channel import start_webchat
+from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
+from guardianes.storage.db import create_engine, create_session_factory
 from tests.chat_driver import ChatDriver
 
 
@@ -21,3 +27,33 @@ async def register(driver: ChatDriver, name: str = "Ana López", colonia: str = 
 def chat(demo_runtime: Runtime) -> ChatDriver:
     """A new person on the web chat of a runtime with the sample data."""
     return ChatDriver(demo_runtime)
+
+
+@pytest.fixture
+async def webchat_workers(
+    postgres_url: str, tmp_path: Path
+) -> AsyncIterator[Callable[[], Awaitable[Runtime]]]:
+    """Start web chat workers on one PostgreSQL database, each with its own engine."""
+    started: list[tuple[Runtime, Callable[[], Awaitable[None]] | None]] = []
+
+    async def start() -> Runtime:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, database_url=postgres_url, media_dir=tmp_path
+        )
+        engine = create_engine(postgres_url)
+        runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            sessions=create_session_factory(engine),
+            catalog=None,  # type: ignore[arg-type]
+            forms=None,  # type: ignore[arg-type]
+            gazetteer=None,  # type: ignore[arg-type]
+        )
+        started.append((runtime, await start_webchat(runtime)))
+        return runtime
+
+    yield start
+    for runtime, stop in started:
+        if stop is not None:
+            await stop()
+        await runtime.close()

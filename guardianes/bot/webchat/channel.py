@@ -7,17 +7,23 @@ on an in-process event that `send` sets, so a reply shows without a polling loop
 Between `send` returning and the outbox committing SENT there are a few milliseconds in
 which the row is still SENDING; the channel keeps the deliveries it confirmed recently so a
 long-poll woken by `send` can answer at once instead of waiting for its deadline.
+
+On PostgreSQL (several workers) each send is also published with NOTIFY, so the worker
+whose long-poll waits learns of it, and of the delivery itself, wherever it was sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from guardianes.bot.channel import ChannelName, Delivery, SendResult
+from guardianes.conversations.messages import Prompt
+from guardianes.services.notify import Notifier, asyncpg_dsn, start_notifier
 from guardianes.services.runtime import Runtime
 
 # Confirmed deliveries kept per chat; only the newest one or two are ever not yet SENT in
@@ -25,6 +31,7 @@ from guardianes.services.runtime import Runtime
 RECENT_PER_ADDRESS = 8
 # Chats whose recent deliveries are remembered; the oldest chat is forgotten first.
 MAX_ADDRESSES = 10_000
+NOTIFY_TOPIC = "guardianes_webchat"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,21 +55,34 @@ class WebChatChannel:
 
     name: str = ChannelName.WEBCHAT.value
 
-    def __init__(self) -> None:
+    def __init__(self, notifier: Notifier | None = None) -> None:
         self._listeners: dict[str, _Listeners] = {}
         self._recent: dict[str, deque[ConfirmedDelivery]] = {}
+        self.notifier = notifier
+        if notifier is not None:
+            notifier.subscribe(self._heard)
 
     async def send(self, delivery: Delivery) -> SendResult:
         """Confirm the row (the page fetches it) and wake that chat's waiting long-polls."""
+        self._confirm(delivery)
+        if self.notifier is not None:
+            await self.notifier.publish(_notice(delivery))
+        return SendResult(platform_message_id=str(delivery.outbox_id))
+
+    def _confirm(self, delivery: Delivery) -> None:
         recent = self._recent.pop(delivery.address, None) or deque(maxlen=RECENT_PER_ADDRESS)
-        recent.append(ConfirmedDelivery(delivery.outbox_id, delivery))
+        if all(c.outbox_id != delivery.outbox_id for c in recent):
+            recent.append(ConfirmedDelivery(delivery.outbox_id, delivery))
         self._recent[delivery.address] = recent  # re-inserted: dict order is recency order
         if len(self._recent) > MAX_ADDRESSES:
             del self._recent[next(iter(self._recent))]
         listeners = self._listeners.pop(delivery.address, None)
         if listeners is not None:
             listeners.event.set()
-        return SendResult(platform_message_id=str(delivery.outbox_id))
+
+    def _heard(self, notice: str) -> None:
+        """A send published by any worker (this one too): remember it, wake its chat."""
+        self._confirm(_delivery(notice))
 
     def confirmed_after(self, address: str, after_id: int) -> list[ConfirmedDelivery]:
         """Deliveries confirmed in this process for one chat with an id above `after_id`."""
@@ -92,6 +112,38 @@ class WebChatChannel:
         return event.is_set()
 
 
-async def start_webchat(runtime: Runtime, app: object | None = None) -> None:
-    """Register the web chat channel (its routes are mounted by `create_app`); nothing to stop."""
-    runtime.channels[WebChatChannel.name] = WebChatChannel()
+def _notice(delivery: Delivery) -> str:
+    return json.dumps(
+        {
+            "outbox_id": delivery.outbox_id,
+            "address": delivery.address,
+            "prompt": delivery.prompt.to_json(),
+            "edit_message_id": delivery.edit_message_id,
+        },
+        separators=(",", ":"),
+    )
+
+
+def _delivery(notice: str) -> Delivery:
+    data = json.loads(notice)
+    return Delivery(
+        outbox_id=int(data["outbox_id"]),
+        address=str(data["address"]),
+        prompt=Prompt.from_json(data["prompt"]),
+        edit_message_id=data.get("edit_message_id"),
+    )
+
+
+async def start_webchat(
+    runtime: Runtime, app: object | None = None
+) -> Callable[[], Awaitable[None]] | None:
+    """Register the web chat channel (its routes are mounted by `create_app`).
+
+    On PostgreSQL its sends are published to every worker; the returned function stops that.
+    """
+    if asyncpg_dsn(runtime.settings.database_url) is None:
+        runtime.channels[WebChatChannel.name] = WebChatChannel()
+        return None
+    notifier = await start_notifier(runtime.settings.database_url, NOTIFY_TOPIC)
+    runtime.channels[WebChatChannel.name] = WebChatChannel(notifier)
+    return notifier.close
