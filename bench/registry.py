@@ -33,4 +33,7 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark("broadcast_realtime", "4. Broadcast on the real clock", runs=1),
     Benchmark("spatial_lookup", "5. Spatial lookup (point to space)", ("--queries", "3000")),
     Benchmark("public_map", "8. Public map (/mapa, real layers)", ("--runs", "3"), runs=1),
+    Benchmark(
+        "staff_pages", "8. Staff discrepancy queue (10,000 discrepancies)", ("--runs", "3"), runs=1
+    ),
 ]
