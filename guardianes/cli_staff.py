@@ -13,12 +13,12 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
+from guardianes.domain.enums import BroadcastStatus, StaffTokenRole
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import staff_tokens
 from guardianes.services.broadcasts import BroadcastNotFoundError, BroadcastProgress
 from guardianes.services.references import UnknownReferenceError
 from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
-from guardianes.storage.models import BroadcastStatus, StaffTokenRole
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 
 staff_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)

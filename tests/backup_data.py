@@ -9,21 +9,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from guardianes.domain.enums import OccurrenceStatus, StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.services.bootstrap import load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.reminders import ReminderSpec, create_reminder
 from guardianes.services.runtime import Runtime
 from guardianes.services.visits import create_visit
+from guardianes.storage.base import Base
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    Base,
-    Directorate,
-    Guardian,
-    OccurrenceStatus,
-    QuizAttempt,
-    StaffTokenRole,
-)
+from guardianes.storage.models import Directorate, Guardian, QuizAttempt
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.whatsapp_identities import resolve_user_id
 from guardianes.storage.types import utcnow

@@ -22,9 +22,10 @@ from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from guardianes.api.schemas import MAX_ID, NO_NUL
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffToken, StaffTokenRole
+from guardianes.storage.models import StaffToken
 from guardianes.web.deps import RuntimeDep
 
 # auto_error=False: we answer 401 ourselves, with the WWW-Authenticate header RFC 6750 wants.

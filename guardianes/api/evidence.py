@@ -25,6 +25,7 @@ from guardianes.api.auth import (
 )
 from guardianes.api.schemas import NO_NUL, Page, page_of
 from guardianes.conversations.obligations import ObligationCode
+from guardianes.domain.enums import DiscrepancyKind, DiscrepancyStatus, EvidenceStrength
 from guardianes.services import evidence
 from guardianes.services.evidence_imports import (
     DirectorateConflictError,
@@ -34,11 +35,6 @@ from guardianes.services.evidence_imports import (
     update_directorate,
 )
 from guardianes.services.evidence_reports import ResolutionFigures, resolution_report
-from guardianes.storage.models_evidence import (
-    DiscrepancyKind,
-    DiscrepancyStatus,
-    EvidenceStrength,
-)
 from guardianes.storage.repositories import directorates as directorates_repo
 from guardianes.storage.repositories import evidence as repo
 from guardianes.storage.repositories.evidence import DiscrepancyFilter

@@ -37,6 +37,7 @@ from guardianes.api.schemas import (
     VisitPublic,
     page_of,
 )
+from guardianes.domain.enums import BroadcastStatus, ReminderKind, ResponsibleType
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport
@@ -46,13 +47,7 @@ from guardianes.services import evidence_imports, file_imports, staff_tokens
 from guardianes.services import reminders as reminders_service
 from guardianes.services import visits as visits_service
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastStatus,
-    ReminderKind,
-    ResponsibleType,
-    StaffToken,
-)
+from guardianes.storage.models import Broadcast, StaffToken
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import reminders as reminders_repo

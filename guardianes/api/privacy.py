@@ -21,8 +21,8 @@ from guardianes.api.auth import (
 )
 from guardianes.api.schemas import Orm, Page, page_of
 from guardianes.conversations.context import ErasureKind
+from guardianes.domain.enums import PrivacyRequestKind
 from guardianes.services import privacy
-from guardianes.storage.models_privacy import PrivacyRequestKind
 from guardianes.storage.repositories import privacy as privacy_repo
 from guardianes.storage.repositories import staff as staff_repo
 from guardianes.web.deps import RuntimeDep, SessionDep

@@ -39,15 +39,10 @@ from guardianes.api.schemas import (
     page_of,
 )
 from guardianes.bot.channel import ChannelName
+from guardianes.domain.enums import GuardianRole, GuardianStatus, QuizPhase
 from guardianes.services import staff_tokens
 from guardianes.services.visits import as_aware
-from guardianes.storage.models import (
-    Colonia,
-    GuardianRole,
-    GuardianStatus,
-    QuizPhase,
-    Submission,
-)
+from guardianes.storage.models import Colonia, Submission
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.catalog import SubmissionFilter

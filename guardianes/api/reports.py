@@ -28,6 +28,7 @@ from guardianes.api.auth import (
     ViewerDep,
 )
 from guardianes.api.schemas import MAX_ID, NO_NUL, Page, RowId, page_of
+from guardianes.domain.enums import DiscrepancyStatus, EmailKind, EmailStatus, EvidenceStrength
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.reports import mail
 from guardianes.services.reports.briefing import (
@@ -66,8 +67,7 @@ from guardianes.services.reports.exports import (
 )
 from guardianes.services.visits import as_aware
 from guardianes.storage.models import StaffToken
-from guardianes.storage.models_evidence import DiscrepancyStatus, EvidenceStrength
-from guardianes.storage.models_reports import EmailKind, EmailStatus, EvidenceEmail
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories import evidence_emails as emails_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.evidence import DiscrepancyFilter

@@ -26,7 +26,6 @@ from typing import Any
 from guardianes.conversations import complaints_flow, filling, flows
 from guardianes.conversations.context import (
     CourseProgress,
-    QuizPhase,
     SaveCourseProgress,
     SaveQuizAttempt,
     SaveSubmission,
@@ -34,6 +33,7 @@ from guardianes.conversations.context import (
 from guardianes.conversations.course import Course
 from guardianes.conversations.turn import Turn
 from guardianes.conversations.xlsform import Form
+from guardianes.domain.enums import QuizPhase
 
 MAX_FEEDBACK_CHARS = 1500  # one chat message of answers; WhatsApp and Telegram take more
 PERCENT = 100

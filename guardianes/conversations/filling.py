@@ -19,12 +19,7 @@ from typing import Any
 from guardianes.conversations.bounds import parse_decimal, parse_integer
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.confirmations import PHOTO_SLOT as CONFIRMATION_PHOTO_SLOT
-from guardianes.conversations.context import (
-    QuizPhase,
-    SaveQuizAttempt,
-    SaveSubmission,
-    SpacePlace,
-)
+from guardianes.conversations.context import SaveQuizAttempt, SaveSubmission, SpacePlace
 from guardianes.conversations.expressions import (
     Environment,
     Value,
@@ -36,13 +31,8 @@ from guardianes.conversations.expressions import (
 from guardianes.conversations.messages import GeoPoint, InboundKind, PromptKind, StoredMedia
 from guardianes.conversations.text import is_done_word, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
-from guardianes.conversations.xlsform import (
-    Form,
-    FormChoice,
-    FormKind,
-    Question,
-    QuestionType,
-)
+from guardianes.conversations.xlsform import Form, FormChoice, Question, QuestionType
+from guardianes.domain.enums import FormKind, QuizPhase
 
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")

@@ -19,7 +19,6 @@ from guardianes.conversations.context import (
     ErasureKind,
     ExportMyData,
     Gazetteer,
-    QuizPhase,
     RecordConsent,
     RegisterGuardian,
     SpaceMatch,
@@ -32,6 +31,7 @@ from guardianes.conversations.messages import Command, GeoPoint, InboundKind, Pr
 from guardianes.conversations.text import match_colonias, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import Form
+from guardianes.domain.enums import QuizPhase
 from guardianes.locales import DEFAULT_LOCALE, LOCALES_DIR, SUPPORTED_LOCALES
 
 CITY_TEXT_KEYS = ("programme", "city", "office", "owner", "contact")

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import ComplaintChannelKind
 from guardianes.importers.files import read_csv
 from guardianes.importers.report import ImportFileError, ImportReport, Problem
-from guardianes.storage.models_training import ComplaintChannelKind
 from guardianes.storage.repositories import training as repo
 
 _REQUIRED = {

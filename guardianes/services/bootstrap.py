@@ -16,6 +16,7 @@ from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
 from guardianes.conversations.obligations import obligation_rules
+from guardianes.domain.enums import FormKind
 from guardianes.geo.loader import load_city_gazetteers
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
@@ -30,7 +31,6 @@ from guardianes.storage.db import (
     ensure_schema,
     unit_of_work,
 )
-from guardianes.storage.models import FormKind
 
 logger = logging.getLogger(__name__)
 

@@ -18,18 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.dates import format_local_datetime
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import BroadcastStatus, DeliveryStatus, GuardianStatus, OutboxKind
 from guardianes.locales import translator
 from guardianes.services.outbox import needs_template
 from guardianes.services.references import check_references
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastStatus,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxKind,
-    Visit,
-)
+from guardianes.storage.models import Broadcast, Guardian, Visit
 from guardianes.storage.repositories import broadcasts as repo
 from guardianes.storage.repositories.broadcasts import NewOutboxRow, RecipientFilter
 from guardianes.storage.repositories.catalog import get_colonia

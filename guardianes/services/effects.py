@@ -29,16 +29,9 @@ from guardianes.conversations.context import (
 )
 from guardianes.conversations.messages import InboundMessage, StoredMedia
 from guardianes.conversations.obligations import ObligationRule
+from guardianes.domain.enums import FormKind, GuardianRole, GuardianStatus
 from guardianes.services import evidence, privacy, training
-from guardianes.storage.models import (
-    FormKind,
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    QuizAttempt,
-    Submission,
-    SubmissionMedia,
-)
+from guardianes.storage.models import Guardian, QuizAttempt, Submission, SubmissionMedia
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import submissions as submissions_repo
 

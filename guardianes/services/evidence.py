@@ -31,30 +31,28 @@ from guardianes.config import Settings
 from guardianes.conversations import confirmations
 from guardianes.conversations.messages import Choice, Prompt, PromptKind, StoredMedia, text_prompt
 from guardianes.conversations.obligations import ObligationRule, findings_from_rules
+from guardianes.domain.enums import (
+    ConfirmationAnswer,
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    EvidenceStrength,
+    GuardianStatus,
+    OutboxKind,
+    ReportedStatus,
+    ReportSource,
+    ResponsibleType,
+)
 from guardianes.importers.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.services.photo_hash import perceptual_hash
-from guardianes.storage.models import (
-    CardDefinition,
-    Guardian,
-    GuardianStatus,
-    OutboxKind,
-    ResponsibleType,
-    Submission,
-)
+from guardianes.storage.models import CardDefinition, Guardian, Submission
 from guardianes.storage.models_evidence import (
-    ConfirmationAnswer,
     Discrepancy,
     DiscrepancyEvent,
     DiscrepancyEvidence,
-    DiscrepancyKind,
-    DiscrepancyStatus,
-    EvidenceStrength,
     GuardianConfirmation,
-    ReportedStatus,
-    ReportSource,
     ServiceStatusReport,
 )
 from guardianes.storage.repositories import evidence as repo
@@ -875,7 +873,7 @@ async def answer_confirmation(
     if question.answer is not None:
         await _reply(session, guardian, "evidence.confirm.already", moment)
         return question
-    question.answer = answer
+    question.answer = ConfirmationAnswer(answer)
     question.answered_at = moment
     await session.flush()
     if answer == ConfirmationAnswer.NO:

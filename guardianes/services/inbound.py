@@ -19,12 +19,11 @@ from guardianes.conversations.context import (
     CourseProgress,
     EngineContext,
     GuardianProfile,
-    QuizPhase,
     QuizScore,
-    Role,
 )
 from guardianes.conversations.engine import advance
 from guardianes.conversations.messages import InboundMessage, text_prompt
+from guardianes.domain.enums import GuardianStatus, QuizPhase, Role
 from guardianes.locales import translator
 from guardianes.observability import metrics
 from guardianes.observability.context import set_update, update_id
@@ -34,7 +33,7 @@ from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian, GuardianStatus
+from guardianes.storage.models import Guardian
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import inbound as inbound_repo
 from guardianes.storage.types import utcnow

@@ -9,13 +9,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    StaffToken,
-    StaffTokenRole,
-)
+from guardianes.domain.enums import GuardianRole, GuardianStatus, StaffTokenRole
+from guardianes.storage.models import Guardian, StaffToken
 from guardianes.storage.repositories import staff as staff_repo
 from guardianes.storage.repositories.catalog import PageRows
 from guardianes.storage.types import utcnow

@@ -30,13 +30,13 @@ from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import (
     ComplaintChannelRef,
     CourseProgress,
-    QuizPhase,
     QuizScore,
     RecordMunicipalReport,
     SaveCourseProgress,
 )
 from guardianes.conversations.filling import answer_is_right
 from guardianes.conversations.xlsform import Question
+from guardianes.domain.enums import QuizPhase
 from guardianes.services.references import check_references
 from guardianes.storage.models import Guardian, Reminder
 from guardianes.storage.models_training import MunicipalReport

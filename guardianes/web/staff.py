@@ -29,6 +29,14 @@ from fastapi.templating import Jinja2Templates
 from guardianes import __version__
 from guardianes.api.auth import IdPath
 from guardianes.api.schemas import MAX_ID, NO_NUL
+from guardianes.domain.enums import (
+    DiscrepancyStatus,
+    EvidenceStrength,
+    GuardianRole,
+    GuardianStatus,
+    ResponsibleType,
+    StaffTokenRole,
+)
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.locales import translator
@@ -55,8 +63,6 @@ from guardianes.services.reports.evidence_pdf import evidence_report_pdf
 from guardianes.services.reports.evidence_report import build_evidence_report
 from guardianes.services.reports.exports import spaces_feature_collection
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianRole, GuardianStatus, ResponsibleType, StaffTokenRole
-from guardianes.storage.models_evidence import DiscrepancyStatus, EvidenceStrength
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import evidence as evidence_repo

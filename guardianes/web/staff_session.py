@@ -20,9 +20,10 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from guardianes.config import Settings
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffToken, StaffTokenRole
+from guardianes.storage.models import StaffToken
 from guardianes.storage.repositories import staff as staff_repo
 from guardianes.web.deps import get_runtime
 

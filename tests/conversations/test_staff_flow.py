@@ -12,12 +12,12 @@ from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import (
     EngineContext,
     GuardianProfile,
-    Role,
     StaffAction,
     StaffActionKind,
 )
 from guardianes.conversations.dates import parse_local_datetime
 from guardianes.conversations.messages import Command
+from guardianes.domain.enums import Role
 from tests.conversations.conftest import Chat, FakeGazetteer
 
 FRIDAY = date(2026, 11, 20)  # the conftest's NOW, 10:30 local

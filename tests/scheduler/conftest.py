@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
+from guardianes.domain.enums import BroadcastStatus, GuardianRole, GuardianStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.pacing import pacers_from_settings
 from guardianes.scheduler.reminders import BroadcastDispatcher
@@ -25,14 +26,7 @@ from guardianes.services.broadcasts import BroadcastProgress
 from guardianes.services.reminders import TickReport, schedule_due
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
-from guardianes.storage.models import (
-    BroadcastStatus,
-    Colonia,
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    OutboxMessage,
-)
+from guardianes.storage.models import Colonia, Guardian, OutboxMessage
 from guardianes.storage.types import utcnow
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits
 

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guardianes.bot.channel import Delivery, SendResult
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import OutboxKind
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.quiet import QuietHours
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import OutboxKind
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.repositories.outbox import Lane
 

@@ -15,19 +15,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from guardianes.domain.enums import GuardianRole, OccurrenceStatus, OutboxKind
 from guardianes.locales import translator
 from guardianes.scheduler.reminders import ReminderScheduler, start_reminder_scheduler
 from guardianes.services import reminders as reminders_service
 from guardianes.services.reminders import InvalidScheduleError, ReminderSpec
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    GuardianRole,
-    OccurrenceStatus,
-    OutboxKind,
-    Reminder,
-    ReminderOccurrence,
-)
+from guardianes.storage.models import Reminder, ReminderOccurrence
 from tests.scheduler.conftest import (
     add_colonia,
     add_guardians,

@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from guardianes.domain.enums import GuardianRole, OccurrenceStatus
 from guardianes.scheduler.reminders import ReminderScheduler
 from guardianes.services import reminders as reminders_service
 from guardianes.services.reminders import ReminderSpec
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianRole, OccurrenceStatus, ReminderOccurrence
+from guardianes.storage.models import ReminderOccurrence
 from tests.scheduler.conftest import add_colonia, add_guardians, make_runtime, queued_messages
 
 SET_UP_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from guardianes.domain.enums import GuardianRole, OutboxKind
 from guardianes.locales import translator
 from guardianes.scheduler.reminders import BroadcastDispatcher, ReminderScheduler
 from guardianes.services import visits as visits_service
@@ -15,7 +16,7 @@ from guardianes.services.references import UnknownReferenceError
 from guardianes.services.runtime import Runtime
 from guardianes.services.visits import VisitCreated
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import BroadcastDelivery, GuardianRole, OutboxKind, Reminder
+from guardianes.storage.models import BroadcastDelivery, Reminder
 from tests.scheduler.conftest import (
     add_colonia,
     add_guardians,

@@ -25,6 +25,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
+from guardianes.domain.enums import DiscrepancyStatus, EmailKind, EmailStatus
 from guardianes.locales import translator
 from guardianes.services.evidence import change_status
 from guardianes.services.reports.evidence_pdf import evidence_report_pdf
@@ -36,8 +37,8 @@ from guardianes.services.reports.evidence_report import (
 )
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate
-from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
-from guardianes.storage.models_reports import EmailKind, EmailStatus, EvidenceEmail
+from guardianes.storage.models_evidence import Discrepancy
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories import evidence as evidence_repo
 from guardianes.storage.repositories import evidence_emails as repo
 from guardianes.storage.repositories import reports as reports_repo

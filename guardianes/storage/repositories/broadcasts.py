@@ -10,17 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastDelivery,
-    BroadcastStatus,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxMessage,
-    OutboxStatus,
-    Visit,
-)
+from guardianes.domain.enums import BroadcastStatus, DeliveryStatus, GuardianStatus, OutboxStatus
+from guardianes.storage.models import Broadcast, BroadcastDelivery, Guardian, OutboxMessage, Visit
 from guardianes.storage.repositories._dialect import is_postgres
 from guardianes.storage.repositories.catalog import PageRows, paginate
 from guardianes.storage.types import UTCDateTime

@@ -12,15 +12,8 @@ from sqlalchemy import case, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from guardianes.storage.models import (
-    BroadcastDelivery,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-)
+from guardianes.domain.enums import DeliveryStatus, GuardianStatus, OutboxKind, OutboxStatus
+from guardianes.storage.models import BroadcastDelivery, Guardian, OutboxMessage
 from guardianes.storage.repositories._dialect import is_postgres
 from guardianes.storage.types import utcnow
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import OutboxStatus
 from guardianes.storage.models import (
     Broadcast,
     BroadcastDelivery,
@@ -16,7 +17,6 @@ from guardianes.storage.models import (
     ConversationState,
     Guardian,
     OutboxMessage,
-    OutboxStatus,
     QuizAttempt,
     Reminder,
     ReminderOccurrence,

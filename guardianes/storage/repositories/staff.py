@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import Guardian, GuardianRole, StaffToken
+from guardianes.domain.enums import GuardianRole
+from guardianes.storage.models import Guardian, StaffToken
 from guardianes.storage.repositories.catalog import PageRows, paginate
 
 # ---------------------------------------------------------------- tokens

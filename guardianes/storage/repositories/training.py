@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import GuardianStatus
 from guardianes.storage.models import (
     CardDefinition,
     Colonia,
     Guardian,
-    GuardianStatus,
     QuizAttempt,
     ReminderOccurrence,
     Submission,

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 
 from guardianes.app import create_app
 from guardianes.config import Settings
+from guardianes.domain.enums import GuardianRole, OutboxKind
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
@@ -24,8 +25,6 @@ from guardianes.storage.models import (
     BroadcastDelivery,
     Colonia,
     Guardian,
-    GuardianRole,
-    OutboxKind,
     Reminder,
     Visit,
 )
