@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from guardianes.config import Settings
+from guardianes.domain.timezone import zone
 from guardianes.storage.db import create_engine, create_session_factory, ensure_schema, unit_of_work
 from guardianes.storage.models_cities import City
 from guardianes.storage.repositories import cities as cities_repo
@@ -68,7 +69,7 @@ def set_city(
     """Create a city or change the names, zone and privacy owner its guardians see."""
     if timezone is not None:
         try:
-            ZoneInfo(timezone)
+            zone(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             err_console.print(f"[bold red]error:[/] unknown time zone {timezone!r}")
             raise typer.Exit(2) from None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 
@@ -38,6 +37,7 @@ from guardianes.api.schemas import (
     page_of,
 )
 from guardianes.domain.enums import BroadcastStatus, ReminderKind, ResponsibleType
+from guardianes.domain.timezone import zone
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport
@@ -108,7 +108,7 @@ async def create_visit(
             starts_at=body.starts_at,
             description=body.description,
             created_by=_who(token),
-            timezone=ZoneInfo(runtime.settings.timezone),
+            timezone=zone(runtime.settings.timezone),
             reminder_hour=body.reminder_hour,
         )
     except UnknownReferenceError as error:
@@ -237,7 +237,7 @@ async def create_reminder(
     spec = reminders_service.ReminderSpec(**body.model_dump())
     try:
         reminder = await reminders_service.create_reminder(
-            session, spec, timezone=ZoneInfo(runtime.settings.timezone), now=utcnow()
+            session, spec, timezone=zone(runtime.settings.timezone), now=utcnow()
         )
     except reminders_service.InvalidScheduleError as error:
         raise _unprocessable(f"invalid schedule: {error}") from error
@@ -273,7 +273,7 @@ async def update_reminder(
             session,
             reminder,
             body.model_dump(exclude_unset=True),
-            timezone=ZoneInfo(runtime.settings.timezone),
+            timezone=zone(runtime.settings.timezone),
             now=utcnow(),
         )
     except reminders_service.InvalidScheduleError as error:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import FileResponse, JSONResponse
@@ -40,6 +39,7 @@ from guardianes.api.schemas import (
 )
 from guardianes.bot.channel import ChannelName
 from guardianes.domain.enums import GuardianRole, GuardianStatus, QuizPhase
+from guardianes.domain.timezone import zone
 from guardianes.services import staff_tokens
 from guardianes.services.visits import as_aware
 from guardianes.storage.models import Colonia, Submission
@@ -343,7 +343,7 @@ async def list_submissions(
 ) -> Page[SubmissionPublic]:
     """Submissions, newest first, by completion time range, colonia, space, contract or card."""
     # A time without offset means what staff read on the clock: GUARDIANES_TIMEZONE.
-    timezone = ZoneInfo(runtime.settings.timezone)
+    timezone = zone(runtime.settings.timezone)
     start = as_aware(completed_from, timezone) if completed_from else None
     end = as_aware(completed_to, timezone) if completed_to else None
     if start is not None and end is not None and start >= end:

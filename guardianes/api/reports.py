@@ -29,6 +29,7 @@ from guardianes.api.auth import (
 )
 from guardianes.api.schemas import MAX_ID, NO_NUL, Page, RowId, page_of
 from guardianes.domain.enums import DiscrepancyStatus, EmailKind, EmailStatus, EvidenceStrength
+from guardianes.domain.timezone import zone
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.reports import mail
 from guardianes.services.reports.briefing import (
@@ -97,7 +98,7 @@ def _who(token: StaffToken) -> str:
 
 
 def _zone(runtime: RuntimeDep) -> ZoneInfo:
-    return ZoneInfo(runtime.settings.timezone)
+    return zone(runtime.settings.timezone)
 
 
 def _document(content: bytes | str, media_type: str, filename: str) -> Response:

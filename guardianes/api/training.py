@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from guardianes.api.auth import IdQuery, ViewerDep
 from guardianes.api.schemas import NO_NUL
+from guardianes.domain.timezone import zone
 from guardianes.services import training
 from guardianes.services.references import UnknownReferenceError
 from guardianes.services.visits import as_aware
@@ -118,7 +118,7 @@ class ReportedCountPublic(BaseModel):
 def _period(
     runtime: RuntimeDep, start: datetime | None, end: datetime | None
 ) -> tuple[datetime | None, datetime | None]:
-    timezone = ZoneInfo(runtime.settings.timezone)
+    timezone = zone(runtime.settings.timezone)
     aware_start = as_aware(start, timezone) if start else None
     aware_end = as_aware(end, timezone) if end else None
     if aware_start is not None and aware_end is not None and aware_start >= aware_end:

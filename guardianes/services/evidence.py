@@ -42,6 +42,7 @@ from guardianes.domain.enums import (
     ReportSource,
     ResponsibleType,
 )
+from guardianes.domain.timezone import zone
 from guardianes.importers.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
@@ -119,7 +120,7 @@ class EvidencePolicy:
     def of(cls, settings: Settings) -> EvidencePolicy:
         """The policy configured by `GUARDIANES_*` settings."""
         return cls(
-            timezone=ZoneInfo(settings.timezone),
+            timezone=zone(settings.timezone),
             deadline=timedelta(days=settings.discrepancy_deadline_days),
             repeat_window=timedelta(hours=settings.repeat_window_hours),
             strong_guardians=settings.evidence_strong_guardians,

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -24,6 +23,7 @@ from guardianes.conversations.context import (
 from guardianes.conversations.engine import advance
 from guardianes.conversations.messages import InboundMessage, text_prompt
 from guardianes.domain.enums import GuardianStatus, QuizPhase, Role
+from guardianes.domain.timezone import zone
 from guardianes.locales import translator
 from guardianes.observability import metrics
 from guardianes.observability.context import set_update, update_id
@@ -306,7 +306,7 @@ async def _advance_conversation(
         privacy_notice_version=runtime.settings.privacy_notice_version,
         gazetteer=view.gazetteer,
         guardian=profile,
-        timezone=view.timezone or ZoneInfo(runtime.settings.timezone),
+        timezone=view.timezone or zone(runtime.settings.timezone),
         complaint_channels=channels,
         city=view.city,
         cities=view.cities,

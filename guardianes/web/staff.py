@@ -37,6 +37,7 @@ from guardianes.domain.enums import (
     ResponsibleType,
     StaffTokenRole,
 )
+from guardianes.domain.timezone import zone
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.locales import translator
@@ -112,7 +113,7 @@ TextFilter = Annotated[str | None, Query(max_length=100, pattern=NO_NUL)]
 
 
 def _zone(runtime: RuntimeDep) -> ZoneInfo:
-    return ZoneInfo(runtime.settings.timezone)
+    return zone(runtime.settings.timezone)
 
 
 def _render(

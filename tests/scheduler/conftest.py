@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
 from guardianes.domain.enums import BroadcastStatus, GuardianRole, GuardianStatus
+from guardianes.domain.timezone import zone
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.pacing import pacers_from_settings
 from guardianes.scheduler.reminders import BroadcastDispatcher
@@ -303,7 +303,7 @@ async def write_occurrences(session: AsyncSession, now: datetime) -> None:
     await schedule_due(
         session,
         now=now,
-        timezone=ZoneInfo("America/Chihuahua"),
+        timezone=zone("America/Chihuahua"),
         grace=timedelta(hours=1),
         report=TickReport(),
     )

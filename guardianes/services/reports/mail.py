@@ -19,13 +19,13 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
 from guardianes.domain.enums import DiscrepancyStatus, EmailKind, EmailStatus
+from guardianes.domain.timezone import zone
 from guardianes.locales import translator
 from guardianes.services.evidence import change_status
 from guardianes.services.reports.evidence_pdf import evidence_report_pdf
@@ -305,7 +305,7 @@ class EmailDispatcher:
         self.sessions = sessions
         self.settings = settings
         self.transport = transport or SmtpTransport(settings)
-        self.timezone = ZoneInfo(settings.timezone)
+        self.timezone = zone(settings.timezone)
 
     async def escalate(self, now: datetime | None = None) -> int:
         """Queue escalations of overdue discrepancies; returns how many e-mails."""
