@@ -24,8 +24,9 @@ from guardianes.services.outbox import needs_template
 from guardianes.services.references import check_references
 from guardianes.storage.models import Broadcast, Guardian, Visit
 from guardianes.storage.repositories import broadcasts as repo
-from guardianes.storage.repositories.broadcasts import NewOutboxRow, RecipientFilter
+from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.catalog import get_colonia
+from guardianes.storage.repositories.outbox import NewOutboxRow, add_outbox_rows
 from guardianes.storage.types import utcnow
 
 DEFAULT_BATCH_SIZE = 500
@@ -173,7 +174,7 @@ async def queue_batch(
             )
         )
         delivery_ids.append(item.delivery_id)
-    outbox_ids = await repo.add_outbox_rows(session, rows, moment)
+    outbox_ids = await add_outbox_rows(session, rows, moment)
     await repo.link_deliveries(session, list(zip(delivery_ids, outbox_ids, strict=True)), moment)
     await repo.close_deliveries(session, gone, DeliveryStatus.UNREACHABLE, moment)
     return len(claimed)
