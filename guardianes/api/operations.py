@@ -49,7 +49,7 @@ from guardianes.services import visits as visits_service
 from guardianes.services.references import UnknownReferenceError
 from guardianes.storage.models import Broadcast, StaffToken
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import places as places_repo
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.cities import CityRequiredError
@@ -303,7 +303,7 @@ async def list_imports(
     *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[LayerPublic]:
     """Import history: map layers, most recently imported first."""
-    page = await catalog.list_layers(session, limit=limit, offset=offset)
+    page = await places_repo.list_layers(session, limit=limit, offset=offset)
     return page_of(page, LayerPublic.model_validate, limit=limit, offset=offset)
 
 

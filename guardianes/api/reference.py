@@ -43,9 +43,12 @@ from guardianes.domain.timezone import zone
 from guardianes.services import staff_tokens
 from guardianes.services.visits import as_aware
 from guardianes.storage.models import Colonia, Submission
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import contracts as contracts_repo
+from guardianes.storage.repositories import places as places_repo
+from guardianes.storage.repositories import quiz_attempts as quiz_attempts_repo
 from guardianes.storage.repositories import staff as staff_repo
-from guardianes.storage.repositories.catalog import SubmissionFilter
+from guardianes.storage.repositories import submissions as submissions_repo
+from guardianes.storage.repositories.submissions import SubmissionFilter
 from guardianes.web.deps import RuntimeDep, SessionDep
 
 PREFIX = "/api/v1"
@@ -164,14 +167,14 @@ async def list_colonias(
     *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[ColoniaPublic]:
     """Colonias by name."""
-    page = await catalog.list_colonias(session, limit=limit, offset=offset)
+    page = await places_repo.list_colonias(session, limit=limit, offset=offset)
     return page_of(page, _colonia, limit=limit, offset=offset)
 
 
 @router.get("/colonias/{colonia_id}", tags=["colonias"])
 async def get_colonia(session: SessionDep, _: ViewerDep, colonia_id: IdPath) -> ColoniaPublic:
     """One colonia."""
-    colonia = await catalog.get_colonia(session, colonia_id)
+    colonia = await places_repo.get_colonia(session, colonia_id)
     if colonia is None:
         raise _not_found("colonia")
     return _colonia(colonia)
@@ -182,7 +185,7 @@ async def update_colonia(
     *, session: SessionDep, _: StaffDep, colonia_id: IdPath, body: ColoniaUpdate
 ) -> ColoniaPublic:
     """Set a colonia's training date (quizzes before it are pre-training, after it post)."""
-    colonia = await catalog.get_colonia(session, colonia_id)
+    colonia = await places_repo.get_colonia(session, colonia_id)
     if colonia is None:
         raise _not_found("colonia")
     colonia.training_date = body.training_date
@@ -200,7 +203,7 @@ async def list_spaces(
     offset: OffsetQuery = 0,
 ) -> Page[SpacePublic]:
     """Public spaces, by colonia or kind."""
-    page = await catalog.list_spaces(
+    page = await places_repo.list_spaces(
         session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
     )
     return page_of(page, SpacePublic.model_validate, limit=limit, offset=offset)
@@ -217,7 +220,7 @@ async def spaces_geojson(
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     """Public spaces as a GeoJSON FeatureCollection (paginated like every list)."""
-    page = await catalog.list_spaces(
+    page = await places_repo.list_spaces(
         session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
     )
     features = [
@@ -241,7 +244,7 @@ async def spaces_geojson(
 @router.get("/spaces/{space_id}", tags=["spaces"])
 async def get_space(session: SessionDep, _: ViewerDep, space_id: IdPath) -> SpacePublic:
     """One public space."""
-    space = await catalog.get_space(session, space_id)
+    space = await places_repo.get_space(session, space_id)
     if space is None:
         raise _not_found("space")
     return SpacePublic.model_validate(space)
@@ -261,7 +264,7 @@ async def list_contracts(
     offset: OffsetQuery = 0,
 ) -> Page[ContractPublic]:
     """Contracts, newest first."""
-    page = await catalog.list_contracts(
+    page = await contracts_repo.list_contracts(
         session,
         company_id=company_id,
         contract_number=contract_number,
@@ -274,7 +277,7 @@ async def list_contracts(
 @router.get("/contracts/{contract_id}", tags=["contracts"])
 async def get_contract(session: SessionDep, _: ViewerDep, contract_id: IdPath) -> ContractPublic:
     """One contract."""
-    contract = await catalog.get_contract(session, contract_id)
+    contract = await contracts_repo.get_contract(session, contract_id)
     if contract is None:
         raise _not_found("contract")
     return ContractPublic.model_validate(contract)
@@ -285,14 +288,14 @@ async def list_companies(
     *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[CompanyPublic]:
     """Companies by name."""
-    page = await catalog.list_companies(session, limit=limit, offset=offset)
+    page = await contracts_repo.list_companies(session, limit=limit, offset=offset)
     return page_of(page, CompanyPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/companies/{company_id}", tags=["companies"])
 async def get_company(session: SessionDep, _: ViewerDep, company_id: IdPath) -> CompanyPublic:
     """One company."""
-    company = await catalog.get_company(session, company_id)
+    company = await contracts_repo.get_company(session, company_id)
     if company is None:
         raise _not_found("company")
     return CompanyPublic.model_validate(company)
@@ -360,9 +363,9 @@ async def list_submissions(
         form_id=card,
         guardian_id=guardian_id,
     )
-    page = await catalog.list_submissions(session, filters, limit=limit, offset=offset)
+    page = await submissions_repo.list_submissions(session, filters, limit=limit, offset=offset)
     await audit.read(s.guardian_id for s in page.items)
-    form_ids = await catalog.form_ids_of_definitions(
+    form_ids = await submissions_repo.form_ids_of_definitions(
         session, [s.card_definition_id for s in page.items]
     )
     return page_of(page, lambda s: _submission(s, form_ids), limit=limit, offset=offset)
@@ -373,11 +376,13 @@ async def get_submission(
     session: SessionDep, _: ViewerDep, audit: AuditDep, submission_id: IdPath
 ) -> SubmissionPublic:
     """One submission with links to its photos."""
-    submission = await catalog.get_submission(session, submission_id)
+    submission = await submissions_repo.get_submission(session, submission_id)
     if submission is None:
         raise _not_found("submission")
     await audit.read([submission.guardian_id])
-    form_ids = await catalog.form_ids_of_definitions(session, [submission.card_definition_id])
+    form_ids = await submissions_repo.form_ids_of_definitions(
+        session, [submission.card_definition_id]
+    )
     return _submission(submission, form_ids)
 
 
@@ -405,7 +410,7 @@ async def get_submission_media(
     media_id: IdPath,
 ) -> FileResponse:
     """A photo of a submission (authenticated staff only; media is never public)."""
-    media = await catalog.get_media(session, submission_id, media_id)
+    media = await submissions_repo.get_media(session, submission_id, media_id)
     if media is None:
         raise _not_found("photo")
     if media.deleted_at is not None:
@@ -413,7 +418,7 @@ async def get_submission_media(
             status.HTTP_410_GONE,
             detail=f"photo deleted ({media.deletion_reason}) at {media.deleted_at.isoformat()}",
         )
-    submission = await catalog.get_submission(session, submission_id)
+    submission = await submissions_repo.get_submission(session, submission_id)
     await audit.read([submission.guardian_id if submission else None])
     path = _media_file(Path(runtime.settings.media_dir), media.path)
     if path is None:
@@ -439,7 +444,7 @@ async def list_quiz_attempts(
     offset: OffsetQuery = 0,
 ) -> Page[QuizAttemptPublic]:
     """Quiz attempts, newest first."""
-    page = await catalog.list_quiz_attempts(
+    page = await quiz_attempts_repo.list_quiz_attempts(
         session, guardian_id=guardian_id, form_id=form_id, phase=phase, limit=limit, offset=offset
     )
     await audit.read(q.guardian_id for q in page.items)

@@ -25,8 +25,8 @@ from guardianes.services.references import check_references
 from guardianes.storage.models import Broadcast, Guardian, Visit
 from guardianes.storage.repositories import broadcasts as repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
-from guardianes.storage.repositories.catalog import get_colonia
 from guardianes.storage.repositories.outbox import NewOutboxRow, add_outbox_rows
+from guardianes.storage.repositories.places import get_colonia
 from guardianes.storage.types import utcnow
 
 DEFAULT_BATCH_SIZE = 500

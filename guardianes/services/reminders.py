@@ -28,7 +28,7 @@ from guardianes.services.training import COURSE_IDLE_MESSAGE_KEY, course_idle_re
 from guardianes.storage.models import Guardian, Reminder
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import reminders as repo
-from guardianes.storage.repositories.catalog import get_colonia
+from guardianes.storage.repositories.places import get_colonia
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from guardianes.services.references import UnknownReferenceError
 from guardianes.storage.models import Broadcast, Guardian
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
-from guardianes.storage.repositories.catalog import get_colonia
+from guardianes.storage.repositories.places import get_colonia
 from guardianes.storage.types import utcnow
 
 logger = logging.getLogger(__name__)

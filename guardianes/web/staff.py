@@ -65,9 +65,10 @@ from guardianes.services.reports.evidence_report import build_evidence_report
 from guardianes.services.reports.exports import spaces_feature_collection
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import contracts as contracts_repo
 from guardianes.storage.repositories import evidence as evidence_repo
 from guardianes.storage.repositories import guardians as guardians_repo
+from guardianes.storage.repositories import places as places_repo
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories import reports as reports_repo
 from guardianes.storage.repositories import staff as staff_repo
@@ -275,7 +276,7 @@ async def map_page(request: Request, runtime: RuntimeDep, session: SessionDep) -
     """Spaces colored by their latest card status, with filters."""
     staff = await viewer(request)
     colonias = await guardians_repo.list_colonias(session)
-    layers = (await catalog.list_layers(session, limit=1000, offset=0)).items
+    layers = (await places_repo.list_layers(session, limit=1000, offset=0)).items
     services = sorted({layer.service_code for layer in layers})
     contracts = sorted({layer.contract_number for layer in layers if layer.contract_number})
     return _render(
@@ -512,7 +513,7 @@ async def contracts_page(
 ) -> Response:
     """Contracts the map layers name, then the procurement data."""
     staff = await viewer(request)
-    layers = (await catalog.list_layers(session, limit=1000, offset=0)).items
+    layers = (await places_repo.list_layers(session, limit=1000, offset=0)).items
     layer_contracts = sorted(
         {
             (layer.contract_number, layer.responsible_name or "")
@@ -520,7 +521,7 @@ async def contracts_page(
             if layer.contract_number
         }
     )
-    page = await catalog.list_contracts(
+    page = await contracts_repo.list_contracts(
         session, company_id=None, contract_number=None, limit=PAGE, offset=offset
     )
     return _render(
@@ -1016,7 +1017,7 @@ async def _imports_page(
     problems: list[str] | None = None,
 ) -> Response:
     async with unit_of_work(runtime.sessions) as session:
-        layers = (await catalog.list_layers(session, limit=PAGE, offset=0)).items
+        layers = (await places_repo.list_layers(session, limit=PAGE, offset=0)).items
     return _render(
         request,
         runtime,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from guardianes.domain.enums import BroadcastStatus, DeliveryStatus, GuardianStatus
 from guardianes.storage.models import Broadcast, BroadcastDelivery, Guardian, Visit
 from guardianes.storage.repositories._dialect import is_postgres
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 from guardianes.storage.types import UTCDateTime
 
 # Deliveries not yet finished: a broadcast is DONE when none of its deliveries is in these.

@@ -28,7 +28,7 @@ from guardianes.storage.models_evidence import (
     GuardianConfirmation,
     ServiceStatusReport,
 )
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from guardianes.domain.enums import EmailStatus
 from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories._dialect import is_postgres
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 from guardianes.storage.types import utcnow
 
 

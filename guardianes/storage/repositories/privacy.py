@@ -31,7 +31,7 @@ from guardianes.storage.models_privacy import (
 )
 from guardianes.storage.models_training import CourseProgressRow, MunicipalReport
 from guardianes.storage.models_whatsapp import WhatsAppIdentity
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 ERASED_ADDRESS = "erased"  # what an erased person's past outbox rows are addressed to
 EMPTY_PAYLOAD: dict[str, Any] = {"kind": "text", "text": ""}

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from guardianes.domain.enums import GuardianRole, GuardianStatus, OccurrenceStatus, ReminderKind
 from guardianes.storage.models import Guardian, Reminder, ReminderOccurrence
 from guardianes.storage.repositories._dialect import insert_for, is_postgres
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.domain.enums import GuardianRole
 from guardianes.storage.models import Guardian, StaffToken
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 # ---------------------------------------------------------------- tokens
 
