@@ -32,18 +32,16 @@ from guardianes.conversations.messages import GeoPoint, InboundKind, PromptKind,
 from guardianes.conversations.text import is_done_word, normalize
 from guardianes.conversations.turn import STALE, Stale, Turn
 from guardianes.conversations.xlsform import Form, FormChoice, Question, QuestionType
+from guardianes.domain.coordinates import parse_lat_lon
+from guardianes.domain.dates import parse_day
 from guardianes.domain.enums import FormKind, QuizPhase
 
-_COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
 _TODAY_WORDS = frozenset({"hoy", "today"})
 _YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
 MAX_TEXT_LENGTH = 2000
 MAX_REPEAT_ROUNDS = 50  # a chat is no place for more; ODK forms rarely need as many
 _TIME = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
 MAX_CAPTION_LENGTH = 1024  # Telegram's own caption limit
-MAX_LATITUDE = 90.0
-MAX_LONGITUDE = 180.0
 
 
 class Invalid:
@@ -560,11 +558,9 @@ def _read_answer(turn: Turn, form: Form, question: Question, pressed: str | None
     if kind is QuestionType.GEOPOINT:
         if inbound.kind is InboundKind.LOCATION and inbound.location is not None:
             return asdict(inbound.location)
-        match = _COORDINATES.match(text or "")
-        if match:
-            lat, lon = float(match.group(1)), float(match.group(2))
-            if abs(lat) <= MAX_LATITUDE and abs(lon) <= MAX_LONGITUDE:
-                return {"latitude": lat, "longitude": lon}
+        point = parse_lat_lon(text or "")
+        if point is not None:
+            return {"latitude": point.latitude, "longitude": point.longitude}
         return Invalid("form.expect.location")
     if kind is QuestionType.ACKNOWLEDGE:
         return "OK" if pressed == "ok" or text else Invalid("form.expect.choice")
@@ -650,12 +646,7 @@ def _parse_date(text: str, today: date) -> date | None:
         return today
     if word in _YESTERDAY_WORDS:
         return today - timedelta(days=1)
-    for pattern in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    return None
+    return parse_day(text)
 
 
 def _on_multiple(turn: Turn, form: Form, question: Question, pressed: str | None) -> bool:

@@ -1,8 +1,8 @@
-"""Time zones: one cached lookup from a settings or city zone name, and local clock helpers."""
+"""Time zones: one cached lookup from a settings or city zone name, and local-day helpers."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -21,11 +21,11 @@ def local_now(name: str, *, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(zone(name))
 
 
-def local_today(name: str, *, now: datetime | None = None) -> date:
-    """Today's date in zone `name` (or the local date of the aware instant `now`)."""
-    return local_now(name, now=now).date()
+def local_day(moment: datetime, timezone: tzinfo) -> date:
+    """The local calendar day of an instant."""
+    return moment.astimezone(timezone).date()
 
 
-def local_midnight(day: date, name: str) -> datetime:
-    """The instant a local day starts in zone `name`, in UTC."""
-    return datetime.combine(day, time.min, tzinfo=zone(name)).astimezone(UTC)
+def local_midnight(day: date, timezone: tzinfo) -> datetime:
+    """The instant a local day starts, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=timezone).astimezone(UTC)

@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from guardianes.config import Settings
 from guardianes.conversations import confirmations
 from guardianes.conversations.messages import Choice, Prompt, PromptKind, StoredMedia, text_prompt
 from guardianes.conversations.obligations import ObligationRule, findings_from_rules
+from guardianes.domain.dates import month_of
 from guardianes.domain.enums import (
     ConfirmationAnswer,
     DiscrepancyKind,
@@ -42,7 +43,7 @@ from guardianes.domain.enums import (
     ReportSource,
     ResponsibleType,
 )
-from guardianes.domain.timezone import zone
+from guardianes.domain.timezone import local_day, local_midnight, zone
 from guardianes.importers.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
@@ -161,26 +162,6 @@ class RefreshReport:
         self.reused_photos += other.reused_photos
         self.hashed_photos += other.hashed_photos
         self.discrepancy_ids |= other.discrepancy_ids
-
-
-# ---------------------------------------------------------------- dates
-
-
-def local_day(moment: datetime, timezone: ZoneInfo) -> date:
-    """The local calendar day of an instant."""
-    return moment.astimezone(timezone).date()
-
-
-def month_of(day: date) -> tuple[date, date]:
-    """First and last day of the day's calendar month."""
-    start = day.replace(day=1)
-    following = (start + timedelta(days=32)).replace(day=1)
-    return start, following - timedelta(days=1)
-
-
-def local_midnight(day: date, timezone: ZoneInfo) -> datetime:
-    """The instant a local day starts, in UTC."""
-    return datetime.combine(day, time.min, tzinfo=timezone).astimezone(UTC)
 
 
 # ---------------------------------------------------------------- what the cards say
