@@ -41,5 +41,5 @@ async def test_bulk_ids_come_back_in_the_order_given(session: AsyncSession) -> N
     ids = await repo.add_outbox_rows(session, rows, NOW)
 
     stored = await session.execute(select(OutboxMessage.id, OutboxMessage.address))
-    address_of = {row_id: address for row_id, address in stored}
+    address_of = dict(stored.all())
     assert [address_of[row_id] for row_id in ids] == ["ana", "beto", "carla"]
