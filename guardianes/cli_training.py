@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.cli_import import _bad_file_exits, _finish, _run
+from guardianes.cli_import import _bad_file_exits, _finish, _run, city_id_of, city_option
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
 from guardianes.importers.complaint_channels import (
     import_complaint_channels as import_channels,
@@ -58,14 +58,15 @@ def check(
 
 def import_complaint_channels(
     file: Path = typer.Argument(..., help="CSV service,kind,name,contact,hours,notes,confirmed."),
+    city: str | None = city_option(),
 ) -> None:
-    """Import the official complaint channels per service."""
+    """Import a city's official complaint channels per service."""
     with _bad_file_exits():
         parsed = parse_complaint_channels(file)
 
     async def job(
         session: AsyncSession, _advance: Callable[[int, int], None]
     ) -> list[ImportReport]:
-        return [await import_channels(session, parsed)]
+        return [await import_channels(session, parsed, city_id=await city_id_of(session, city))]
 
     _finish(asyncio.run(_run(job, len(parsed.records))))

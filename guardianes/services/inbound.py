@@ -298,7 +298,7 @@ async def _advance_conversation(
         progress, pre_quiz = await training.training_profile(session, guardian.id, runtime.catalog)
         profile = _profile(guardian, phases, progress, pre_quiz)
         # A handful of rows, read per message so an import shows at once in every process.
-        channels = await training.complaint_channel_refs(session)
+        channels = await training.complaint_channel_refs(session, city_id=guardian.city_id)
     view = await city_view(session, runtime.settings, runtime.gazetteer, guardian)
     context = EngineContext(
         now=utcnow(),

@@ -116,8 +116,10 @@ async def training_profile(
     return progress, pre
 
 
-async def complaint_channel_refs(session: AsyncSession) -> tuple[ComplaintChannelRef, ...]:
-    """The active complaint channels as the engine sees them."""
+async def complaint_channel_refs(
+    session: AsyncSession, *, city_id: int | None = None
+) -> tuple[ComplaintChannelRef, ...]:
+    """The active complaint channels of a city (None: every city's) as the engine sees them."""
     return tuple(
         ComplaintChannelRef(
             kind=row.kind,
@@ -128,7 +130,7 @@ async def complaint_channel_refs(session: AsyncSession) -> tuple[ComplaintChanne
             notes=row.notes,
             confirmed=row.confirmed,
         )
-        for row in await repo.list_complaint_channels(session)
+        for row in await repo.list_complaint_channels(session, city_id=city_id)
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from guardianes.storage.types import UTCDateTime, utcnow
@@ -41,4 +41,21 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-# ---------------------------------------------------------------- statuses and kinds
+# ---------------------------------------------------------------- rows a city owns
+
+
+def only_city_id(context: Any) -> int:
+    """The city of a row inserted without one: the deployment's only city.
+
+    A single-city deployment never names its city, so rows created the way they always were
+    go to that city (created from the settings on first need). With several cities, code
+    must say which: guessing would show one city's data to another's guardians.
+    """
+    from guardianes.storage.cities_default import only_city_id_on
+
+    return only_city_id_on(context.connection)
+
+
+def city_fk() -> Mapped[int]:
+    """The `city_id` column of a row a city owns; defaults to the only city."""
+    return mapped_column(ForeignKey("cities.id"), index=True, default=only_city_id)

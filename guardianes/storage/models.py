@@ -51,26 +51,10 @@ from guardianes.storage import (  # noqa: F401
     models_webchat,
     models_whatsapp,
 )
-from guardianes.storage.base import Base, BigId, Timestamped
+from guardianes.storage.base import Base, BigId, Timestamped, city_fk
 from guardianes.storage.types import enum_text, utcnow
 
 # ---------------------------------------------------------------- geography and services
-
-
-def only_city_id(context: Any) -> int:
-    """The city of a row inserted without one: the deployment's only city.
-
-    A single-city deployment never names its city, so rows created the way they always were
-    go to that city (created from the settings on first need). With several cities, code
-    must say which: guessing would show one city's data to another's guardians.
-    """
-    from guardianes.storage.cities_default import only_city_id_on
-
-    return only_city_id_on(context.connection)
-
-
-def _city_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("cities.id"), index=True, default=only_city_id)
 
 
 class Colonia(Timestamped, Base):
@@ -80,7 +64,7 @@ class Colonia(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "normalized_name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     name: Mapped[str] = mapped_column(String(200))
     normalized_name: Mapped[str] = mapped_column(String(200))
     geometry_geojson: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -104,7 +88,7 @@ class Directorate(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     name: Mapped[str] = mapped_column(String(300))
     service_code: Mapped[str | None] = mapped_column(ForeignKey("service_types.code"))
     notification_email: Mapped[str | None] = mapped_column(String(300))
@@ -122,7 +106,7 @@ class Layer(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "file_name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     file_name: Mapped[str] = mapped_column(String(300))
     document_name: Mapped[str | None] = mapped_column(String(300))
     title: Mapped[str | None] = mapped_column(String(500))
@@ -183,7 +167,7 @@ class Contract(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "natural_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     natural_key: Mapped[str] = mapped_column(String(600))
     period: Mapped[str | None] = mapped_column(String(100))
     agency: Mapped[str | None] = mapped_column(String(300))

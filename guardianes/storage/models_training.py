@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guardianes.domain.enums import ComplaintChannelKind
-from guardianes.storage.base import Base, BigId, Timestamped
+from guardianes.storage.base import Base, BigId, Timestamped, city_fk
 from guardianes.storage.types import enum_text, utcnow
 
 
@@ -38,12 +38,13 @@ class CourseProgressRow(Base):
 
 
 class ComplaintChannel(Timestamped, Base):
-    """An official channel of the municipality for complaints about a service (or all)."""
+    """An official channel of one city for complaints about a service (or all of them)."""
 
     __tablename__ = "complaint_channels"
-    __table_args__ = (UniqueConstraint("service_code", "kind", "name"),)
+    __table_args__ = (UniqueConstraint("city_id", "service_code", "kind", "name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    city_id: Mapped[int] = city_fk()  # each municipality has its own offices and numbers
     # No foreign key: a channel may name a service before any layer of it is imported.
     service_code: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[ComplaintChannelKind] = mapped_column(enum_text(ComplaintChannelKind, 20))
