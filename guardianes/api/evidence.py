@@ -35,6 +35,7 @@ from guardianes.services.evidence_imports import (
     update_directorate,
 )
 from guardianes.services.evidence_reports import ResolutionFigures, resolution_report
+from guardianes.storage.repositories import contracts as contracts_repo
 from guardianes.storage.repositories import directorates as directorates_repo
 from guardianes.storage.repositories import evidence as repo
 from guardianes.storage.repositories.evidence import DiscrepancyFilter
@@ -312,7 +313,7 @@ async def _detail(session: SessionDep, discrepancy_id: int) -> DiscrepancyDetail
     if row is None:
         raise _not_found("discrepancy")
     space, _layer = await repo.space_context(session, row.public_space_id)
-    company = await repo.get_company(session, row.company_id) if row.company_id else None
+    company = await contracts_repo.get_company(session, row.company_id) if row.company_id else None
     directorate = (
         await directorates_repo.get(session, row.directorate_id) if row.directorate_id else None
     )

@@ -57,6 +57,7 @@ from guardianes.storage.models_evidence import (
     GuardianConfirmation,
     ServiceStatusReport,
 )
+from guardianes.storage.repositories import contracts as contracts_repo
 from guardianes.storage.repositories import evidence as repo
 from guardianes.storage.types import utcnow
 
@@ -306,7 +307,7 @@ async def _responsibility(
             )
         contract_id = find_contract_id(numbers, layer.contract_number)
     if contract_id is not None:
-        contract = await repo.get_contract(session, contract_id)
+        contract = await contracts_repo.get_contract(session, contract_id)
         company_id = contract.company_id if contract else None
     contractor = layer.responsible_type == ResponsibleType.CONTRACTOR
     if company_id is None and contractor and layer.responsible_name:

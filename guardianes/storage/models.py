@@ -1,6 +1,7 @@
 """SQLAlchemy models: the whole Guardianes data model.
 
-Statuses are `StrEnum`s stored as short strings; each model's docstring draws its lifecycle.
+Statuses and kinds are the `StrEnum`s of `guardianes.domain.enums` (each docstring draws its
+lifecycle), stored as their plain values: see `storage.types.enum_text`.
 """
 
 from __future__ import annotations

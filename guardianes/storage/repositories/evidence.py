@@ -504,16 +504,6 @@ async def contracts_with_number(session: AsyncSession) -> list[tuple[int, str]]:
     return [(int(a), str(b)) for a, b in rows.all()]
 
 
-async def get_company(session: AsyncSession, company_id: int) -> Company | None:
-    """One company."""
-    return await session.get(Company, company_id)
-
-
-async def get_contract(session: AsyncSession, contract_id: int) -> Contract | None:
-    """One contract."""
-    return await session.get(Contract, contract_id)
-
-
 async def guardians_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Guardian]:
     """Guardians by id."""
     wanted = sorted(set(ids))
