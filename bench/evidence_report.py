@@ -12,12 +12,12 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from PIL import Image
 from sqlalchemy import select
 
 from bench._common import CHIHUAHUA_DATA, figure, peak_rss_mib
+from guardianes.domain.timezone import zone
 from guardianes.importers.service import import_contracts, import_layers_csv
 from guardianes.services.media import store_media
 from guardianes.services.reports.evidence_pdf import evidence_report_pdf
@@ -38,7 +38,7 @@ from guardianes.storage.models import (
 )
 from guardianes.storage.models_evidence import Discrepancy, DiscrepancyEvidence
 
-ZONE = ZoneInfo("America/Chihuahua")
+ZONE = zone("America/Chihuahua")
 OBSERVED = datetime(2026, 11, 10, 16, tzinfo=UTC)
 
 

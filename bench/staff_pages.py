@@ -27,15 +27,16 @@ from sqlalchemy import insert, select
 from bench._common import figure
 from bench.public_map import CHROMIUM, CHROMIUM_ARGS, bench_settings, seed, serve
 from guardianes.conversations.obligations import obligations_of_service
-from guardianes.services import staff_tokens
-from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
-from guardianes.storage.models import Layer, PublicSpace, StaffTokenRole
-from guardianes.storage.models_evidence import (
-    Discrepancy,
+from guardianes.domain.enums import (
     DiscrepancyKind,
     DiscrepancyStatus,
     EvidenceStrength,
+    StaffTokenRole,
 )
+from guardianes.services import staff_tokens
+from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
+from guardianes.storage.models import Layer, PublicSpace
+from guardianes.storage.models_evidence import Discrepancy
 
 QUEUE = "/staff/discrepancias"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -29,7 +29,6 @@ from guardianes.conversations.context import (
     ColoniaRef,
     EngineContext,
     GuardianProfile,
-    Role,
     SaveSubmission,
     SpaceMatch,
 )
@@ -43,6 +42,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.xlsform import Form, FormError, load_form
+from guardianes.domain.enums import Role
 
 MAX_MESSAGES = 400
 CENTRO = ColoniaRef(id=1, name="Centro")

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from guardianes.domain.enums import OccurrenceStatus, StaffTokenRole
+from guardianes.domain.timezone import zone
 from guardianes.services import staff_tokens
 from guardianes.services.bootstrap import load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.reminders import ReminderSpec, create_reminder
 from guardianes.services.runtime import Runtime
 from guardianes.services.visits import create_visit
+from guardianes.storage.base import Base
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    Base,
-    Directorate,
-    Guardian,
-    OccurrenceStatus,
-    QuizAttempt,
-    StaffTokenRole,
-)
+from guardianes.storage.models import Directorate, Guardian, QuizAttempt
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.whatsapp_identities import resolve_user_id
 from guardianes.storage.types import utcnow
@@ -87,7 +82,7 @@ async def populate(runtime: Runtime) -> None:
     """Sample data, a guardian's card with photos, a visit, a reminder, tokens and more."""
     await load_demo_data_once(runtime)
     await fill_park_card(ChatDriver(runtime, user_id="guardian-backup"), runtime)
-    zone = ZoneInfo(runtime.settings.timezone)
+    local = zone(runtime.settings.timezone)
     now = utcnow()
     async with unit_of_work(runtime.sessions) as session:
         guardian = (await session.execute(select(Guardian))).scalars().first()
@@ -99,12 +94,12 @@ async def populate(runtime: Runtime) -> None:
             starts_at=(now + timedelta(days=3)).replace(tzinfo=None),
             description="Recorrido con la Sindicatura",
             created_by="backup test",
-            timezone=zone,
+            timezone=local,
         )
         reminder = await create_reminder(
             session,
             ReminderSpec(name="Tarjeta semanal", cron={"day_of_week": "mon", "hour": 10}),
-            timezone=zone,
+            timezone=local,
             now=now,
         )
         await reminders_repo.add_occurrences(

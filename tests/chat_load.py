@@ -17,13 +17,14 @@ from datetime import UTC, datetime
 from functools import partial
 
 from guardianes.bot.telegram.runner import TelegramTransport, keyboard_closer
+from guardianes.domain.enums import GuardianStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.inbound import accept_inbound
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian, GuardianStatus
+from guardianes.storage.models import Guardian
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from tests.fakes.telegram_server import Call, FakeTelegramServer, TgUser
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
+from guardianes.storage.base import Base
 from guardianes.storage.db import create_engine, create_session_factory, upgrade_database
-from guardianes.storage.models import Base
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CHIHUAHUA_DATA = Path(

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from guardianes.cli import broadcast as broadcast_cli
+from guardianes.domain.enums import DeliveryStatus
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.storage.db import (
     create_engine,
@@ -17,7 +18,7 @@ from guardianes.storage.db import (
     unit_of_work,
     upgrade_database,
 )
-from guardianes.storage.models import BroadcastDelivery, DeliveryStatus
+from guardianes.storage.models import BroadcastDelivery
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from tests.scheduler.conftest import add_guardians
 

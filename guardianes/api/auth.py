@@ -23,9 +23,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from guardianes.api.deps import RuntimeDep
 from guardianes.api.schemas import MAX_ID, NO_NUL
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffToken, StaffTokenRole
+from guardianes.storage.models import StaffToken
 
 # auto_error=False: we answer 401 ourselves, with the WWW-Authenticate header RFC 6750 wants.
 bearer = HTTPBearer(auto_error=False, description="A staff token: `guardianes staff create-token`")

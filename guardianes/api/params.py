@@ -10,6 +10,7 @@ from fastapi import Query
 
 from guardianes.api.deps import RuntimeDep
 from guardianes.api.errors import unprocessable
+from guardianes.domain.timezone import zone
 from guardianes.services.reports.complaints_change import MAX_MONTHS
 from guardianes.services.visits import as_aware
 
@@ -22,7 +23,7 @@ EndQuery = Annotated[date | None, Query(description="Last day (local), included;
 
 def local_zone(runtime: RuntimeDep) -> ZoneInfo:
     """GUARDIANES_TIMEZONE: what staff read on the clock."""
-    return ZoneInfo(runtime.settings.timezone)
+    return zone(runtime.settings.timezone)
 
 
 def local_period(

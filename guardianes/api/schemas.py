@@ -11,10 +11,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from guardianes.bot.channel import ChannelName
 from guardianes.conversations.bounds import MAX_YEAR, MIN_YEAR, year_in_range
+from guardianes.domain.enums import GuardianRole, StaffTokenRole
 from guardianes.services.broadcasts import BroadcastProgress
 from guardianes.services.reminders import InvalidScheduleError, check_message_key
-from guardianes.storage.models import GuardianRole, StaffTokenRole
-from guardianes.storage.repositories.catalog import PageRows
+from guardianes.storage.repositories.pagination import PageRows
 
 MAX_TEXT = 4000  # under WhatsApp's 4096-character body limit, Telegram allows 4096 too
 

@@ -7,7 +7,6 @@ rows that the outbox sender delivers to `ConsoleChannel.send`, which prints them
 from __future__ import annotations
 
 import asyncio
-import re
 import shlex
 import uuid
 from collections.abc import Awaitable, Callable
@@ -31,6 +30,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.domain.coordinates import parse_lat_lon
 from guardianes.locales import Translator, translator
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.inbound import handle_inbound
@@ -40,7 +40,6 @@ from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import guardians as guardians_repo
 
 CHANNEL = ChannelName.CONSOLE.value
-_COORDINATES = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*$")
 _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic"})
 
 LineReader = Callable[[str], Awaitable[str | None]]
@@ -68,13 +67,8 @@ def numbered_options(prompt: Prompt) -> list[Option]:
 
 def parse_coordinates(text: str) -> GeoPoint | None:
     """A point from "lat, lon" text, or None when it is not two valid coordinates."""
-    match = _COORDINATES.fullmatch(text)
-    if match is None:
-        return None
-    latitude, longitude = float(match.group(1)), float(match.group(2))
-    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
-        return None
-    return GeoPoint(latitude, longitude)
+    point = parse_lat_lon(text)
+    return None if point is None else GeoPoint(point.latitude, point.longitude)
 
 
 def _read_named_files(text: str) -> list[tuple[Path, bytes | None]] | None:

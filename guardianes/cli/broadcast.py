@@ -11,11 +11,11 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.cli.database import with_sessions
+from guardianes.domain.enums import BroadcastStatus
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.broadcasts import BroadcastNotFoundError, BroadcastProgress
 from guardianes.services.references import UnknownReferenceError
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import BroadcastStatus
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 
 broadcast_app = typer.Typer(help="Broadcasts to guardians.", no_args_is_help=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.cli.database import in_unit_of_work
+from guardianes.domain.timezone import zone
 from guardianes.storage.models_cities import City
 from guardianes.storage.repositories import cities as cities_repo
 
@@ -61,7 +62,7 @@ def set_city(
     """Create a city or change the names, zone and privacy owner its guardians see."""
     if timezone is not None:
         try:
-            ZoneInfo(timezone)
+            zone(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             err_console.print(f"[bold red]error:[/] unknown time zone {timezone!r}")
             raise typer.Exit(2) from None

@@ -360,14 +360,15 @@ def import_ocds(
 
 def import_complaint_channels(
     file: Path = typer.Argument(..., help="CSV service,kind,name,contact,hours,notes,confirmed."),
+    city: str | None = city_option(),
 ) -> None:
-    """Import the official complaint channels per service."""
+    """Import a city's official complaint channels per service."""
     with _bad_file_exits():
         parsed = parse_complaint_channels(file)
 
     async def job(
         session: AsyncSession, _advance: Callable[[int, int], None]
     ) -> list[ImportReport]:
-        return [await import_channels(session, parsed)]
+        return [await import_channels(session, parsed, city_id=await city_id_of(session, city))]
 
     finish(asyncio.run(_run(job, len(parsed.records))))

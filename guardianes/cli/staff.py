@@ -8,8 +8,8 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.cli.database import in_unit_of_work
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
-from guardianes.storage.models import StaffTokenRole
 
 staff_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 console = Console()

@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from guardianes.conversations.course import Course
-from guardianes.conversations.xlsform import (
-    FORM_SUFFIXES,
-    Form,
-    FormError,
-    FormKind,
-    FormProblem,
-    load_form,
-)
+from guardianes.conversations.xlsform import FORM_SUFFIXES, Form, FormError, FormProblem, load_form
+from guardianes.domain.enums import FormKind
 
 SHIPPED_FORMS_DIR = Path(__file__).resolve().parent / "forms"
 

@@ -9,21 +9,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from guardianes.conversations.messages import GeoPoint, StoredMedia
-
-
-class Role(StrEnum):
-    """What a person may do: guardians fill cards, leads get reminders, staff run the programme."""
-
-    GUARDIAN = "guardian"
-    LEAD = "lead"
-    STAFF = "staff"
-
-
-class QuizPhase(StrEnum):
-    """A quiz attempt before training is the pre-test; after it, the post-test."""
-
-    PRE = "pre"
-    POST = "post"
+from guardianes.domain.enums import QuizPhase, Role
 
 
 class StaffActionKind(StrEnum):

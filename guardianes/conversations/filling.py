@@ -11,7 +11,7 @@ from typing import Any
 
 from guardianes.conversations import form_space
 from guardianes.conversations.catalog import FormCatalog
-from guardianes.conversations.context import QuizPhase, SpacePlace
+from guardianes.conversations.context import SpacePlace
 from guardianes.conversations.expressions import evaluate, evaluate_bool, to_number
 from guardianes.conversations.form_asking import again, ask_question, initial_pending
 from guardianes.conversations.form_collect import COLLECTORS, Waiting
@@ -41,6 +41,7 @@ from guardianes.conversations.state import (
 )
 from guardianes.conversations.turn import Stale, Turn
 from guardianes.conversations.xlsform import Form, Question, QuestionType
+from guardianes.domain.enums import QuizPhase
 
 MAX_REPEAT_ROUNDS = 50  # a chat is no place for more; ODK forms rarely need as many
 

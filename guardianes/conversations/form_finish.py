@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guardianes.conversations.context import QuizPhase, SaveQuizAttempt, SaveSubmission
+from guardianes.conversations.context import SaveQuizAttempt, SaveSubmission
 from guardianes.conversations.form_logic import final_answers, score_quiz
 from guardianes.conversations.messages import GeoPoint, StoredMedia
 from guardianes.conversations.turn import Turn
-from guardianes.conversations.xlsform import Form, FormKind, QuestionType
+from guardianes.conversations.xlsform import Form, QuestionType
+from guardianes.domain.enums import FormKind, QuizPhase
 
 _MEDIA_TYPES = frozenset({QuestionType.IMAGE, QuestionType.AUDIO})  # answered with stored files
 

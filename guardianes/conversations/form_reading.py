@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from guardianes.conversations.bounds import parse_decimal, parse_integer
@@ -12,15 +12,13 @@ from guardianes.conversations.messages import InboundKind
 from guardianes.conversations.text import normalize
 from guardianes.conversations.turn import Turn
 from guardianes.conversations.xlsform import Question, QuestionType
+from guardianes.domain.coordinates import parse_lat_lon
+from guardianes.domain.dates import parse_day
 
-_COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%d.%m.%Y")
 _TODAY_WORDS = frozenset({"hoy", "today"})
 _YESTERDAY_WORDS = frozenset({"ayer", "yesterday"})
 MAX_TEXT_LENGTH = 2000
 _TIME = re.compile(r"^\s*(\d{1,2})[:.h](\d{2})\s*$")
-MAX_LATITUDE = 90.0
-MAX_LONGITUDE = 180.0
 TYPED_HINTS = {
     QuestionType.TIME: "xlsform.time_hint",
     QuestionType.DATETIME: "xlsform.datetime_hint",
@@ -51,11 +49,9 @@ def read_answer(turn: Turn, question: Question, pressed: str | None) -> Any:
     if kind is QuestionType.GEOPOINT:
         if inbound.kind is InboundKind.LOCATION and inbound.location is not None:
             return asdict(inbound.location)
-        match = _COORDINATES.match(text or "")
-        if match:
-            lat, lon = float(match.group(1)), float(match.group(2))
-            if abs(lat) <= MAX_LATITUDE and abs(lon) <= MAX_LONGITUDE:
-                return {"latitude": lat, "longitude": lon}
+        point = parse_lat_lon(text or "")
+        if point is not None:
+            return {"latitude": point.latitude, "longitude": point.longitude}
         return Invalid("form.expect.location")
     if kind is QuestionType.ACKNOWLEDGE:
         return "OK" if pressed == "ok" or text else Invalid("form.expect.choice")
@@ -141,12 +137,7 @@ def _parse_date(text: str, today: date) -> date | None:
         return today
     if word in _YESTERDAY_WORDS:
         return today - timedelta(days=1)
-    for pattern in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-    return None
+    return parse_day(text)
 
 
 def metadata_value(turn: Turn, question: Question) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from guardianes.conversations.bounds import parse_count
 from guardianes.conversations.catalog import FormCatalog
-from guardianes.conversations.context import Effect, EngineContext, Role
+from guardianes.conversations.context import Effect, EngineContext
 from guardianes.conversations.messages import (
     Choice,
     InboundKind,
@@ -26,6 +26,7 @@ from guardianes.conversations.messages import (
 )
 from guardianes.conversations.state import Ask, ConversationState, Draft, FlowStep
 from guardianes.conversations.text import normalize
+from guardianes.domain.enums import Role
 from guardianes.locales import normalize_locale, translator
 
 MAX_PAYLOAD_BYTES = 60

@@ -35,6 +35,7 @@ from pyxform.xls2json_backends import get_xlsform
 
 from guardianes.conversations.expressions import Expression, ExpressionError, parse_expression
 from guardianes.conversations.obligations import OBLIGATION_CODES
+from guardianes.domain.enums import FormKind
 
 FORM_SUFFIXES: frozenset[str] = frozenset({".xlsx", ".xls", ".csv", ".md"})
 # pyxform names the root after this; a question called `data` would collide with the default.
@@ -156,13 +157,6 @@ _PYXFORM_TYPES: dict[str, QuestionType] = {
     "select one external": QuestionType.SELECT_ONE,
     **dict.fromkeys(METADATA_TYPES, QuestionType.METADATA),
 }
-
-
-class FormKind(StrEnum):
-    """A card is a surveillance report; a quiz is scored."""
-
-    CARD = "card"
-    QUIZ = "quiz"
 
 
 @dataclass(frozen=True, slots=True)

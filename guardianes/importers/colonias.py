@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from guardianes.domain.coordinates import in_range, number_pair
 from guardianes.importers.files import read_bytes, read_csv
 from guardianes.importers.kml import KmlDocument, KmlPlacemark
 from guardianes.importers.maps import (
@@ -46,7 +47,6 @@ _NOT_COLONIAS = {"SE", "CRECIMIENTO DE LA CIUDAD", "AREA CERRIL", "PARTE", "COLO
 # Colonias whose own name contains " Y ", so the list splitter must not cut them.
 _KEEP_WHOLE = {"TIERRA Y LIBERTAD"}
 _PART_NUMBER = re.compile(r"^PARTE\s+\d+$")
-_LAT_LIMIT, _LON_LIMIT = 90.0, 180.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,13 +221,11 @@ def _from_csv(path: Path, fields: FieldChoice) -> ColoniasFile:
         lon_text = row.values.get(lon_column or "", "").strip()
         if lat_text or lon_text:
             try:
-                lat, lon = float(lat_text), float(lon_text)
-            except ValueError:
-                problems.append(
-                    Problem(path.name, where, f"bad coordinates '{lat_text}', '{lon_text}'")
-                )
+                lat, lon = number_pair(lat_text, lon_text)
+            except ValueError as exc:
+                problems.append(Problem(path.name, where, str(exc)))
                 continue
-            if not (-_LAT_LIMIT <= lat <= _LAT_LIMIT and -_LON_LIMIT <= lon <= _LON_LIMIT):
+            if not in_range(lat, lon):
                 problems.append(Problem(path.name, where, f"coordinates out of range {lat}, {lon}"))
                 continue
             geometry = Point(lon, lat)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import ComplaintChannelKind
 from guardianes.importers.files import read_csv
 from guardianes.importers.report import ImportFileError, ImportReport, Problem
-from guardianes.storage.models_training import ComplaintChannelKind
 from guardianes.storage.repositories import training as repo
 
 _REQUIRED = {
@@ -144,13 +144,16 @@ def parse_complaint_channels(path: Path) -> ChannelsFile:
     return ChannelsFile(path, tuple(records), tuple(problems))
 
 
-async def import_complaint_channels(session: AsyncSession, parsed: ChannelsFile) -> ImportReport:
-    """Insert or update every channel of the file."""
+async def import_complaint_channels(
+    session: AsyncSession, parsed: ChannelsFile, *, city_id: int | None = None
+) -> ImportReport:
+    """Insert or update every channel of the file for city `city_id` (default: the only one)."""
     report = ImportReport(label=parsed.path.name, problems=list(parsed.problems))
     report.skipped = len(parsed.problems)
     for record in parsed.records:
         created = await repo.upsert_complaint_channel(
             session,
+            city_id=city_id,
             service_code=record.service,
             kind=record.kind.value,
             name=record.name,

@@ -34,6 +34,7 @@ from shapely.geometry import (
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
 
+from guardianes.domain.coordinates import in_range
 from guardianes.importers.files import describe_binary, read_bytes
 from guardianes.importers.normalize import normalize_name
 from guardianes.importers.report import ImportFileError, Problem
@@ -70,8 +71,6 @@ _MIN_RING_POINTS = 3
 _NO_COORDINATES = "no coordinates"
 _EMPTY_REASONS = {_NO_COORDINATES, "empty geometry"}
 _MAX_KEY_BASE = 280  # the key column holds 300 characters; "#n" needs a few more
-_LON_LIMIT = 180.0
-_LAT_LIMIT = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,7 +396,7 @@ def _coordinates(node: Element) -> list[tuple[float, float]]:
             lon, lat = float(fields[0]), float(fields[1])
         except (ValueError, IndexError):
             raise _BadPlacemark(f"bad coordinate '{token[:40]}' (expected lon,lat[,alt])") from None
-        if not (-_LON_LIMIT <= lon <= _LON_LIMIT and -_LAT_LIMIT <= lat <= _LAT_LIMIT):
+        if not in_range(lat, lon):
             raise _BadPlacemark(f"coordinate out of range '{token[:40]}' (lon,lat order?)")
         coords.append((lon, lat))
     return coords

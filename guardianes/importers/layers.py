@@ -13,13 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from guardianes.domain.enums import ResponsibleType
 from guardianes.importers.files import read_csv
 from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import Problem
 
-CONTRACTOR = "contractor"
-MUNICIPALITY = "municipality"
-RESPONSIBLE_TYPES = (CONTRACTOR, MUNICIPALITY)
+CONTRACTOR = ResponsibleType.CONTRACTOR
+MUNICIPALITY = ResponsibleType.MUNICIPALITY
+RESPONSIBLE_TYPES = tuple(ResponsibleType)
 _SERVICE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _MIN_YEAR, _MAX_YEAR = 1900, 2200
 

@@ -27,6 +27,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
 
+from guardianes.domain.coordinates import LATITUDE_LIMIT, LONGITUDE_LIMIT, number_pair
 from guardianes.importers.files import describe_binary, read_bytes, read_csv
 from guardianes.importers.kml import (
     KmlDocument,
@@ -63,7 +64,6 @@ LAT_FIELDS = ("lat", "latitude", "latitud", "y")
 LON_FIELDS = ("lon", "lng", "long", "longitude", "longitud", "x")
 _SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian, opens every .shp
 _WGS84 = CRS.from_epsg(4326)
-_LON_LIMIT, _LAT_LIMIT = 180.0, 90.0
 _GEOJSON_TYPES = {"FeatureCollection", "Feature"}
 _GEOMETRY_TYPES = {
     "Point",
@@ -184,7 +184,8 @@ def _checked(geometry: BaseGeometry) -> BaseGeometry:
     if not all(math.isfinite(v) for v in values):
         raise ValueError("coordinates are not numbers")
     if not (
-        -_LON_LIMIT <= min_x <= max_x <= _LON_LIMIT and -_LAT_LIMIT <= min_y <= max_y <= _LAT_LIMIT
+        -LONGITUDE_LIMIT <= min_x <= max_x <= LONGITUDE_LIMIT
+        and -LATITUDE_LIMIT <= min_y <= max_y <= LATITUDE_LIMIT
     ):
         raise ValueError(
             f"coordinates out of range ({min_x:.6g}, {min_y:.6g}): projected coordinates need "
@@ -459,7 +460,7 @@ def parse_points_csv(path: Path, fields: FieldChoice) -> KmlDocument:
         name = _text(row.values.get(name_field or ""))
         lat_text, lon_text = row.values[lat_column].strip(), row.values[lon_column].strip()
         try:
-            lat, lon = float(lat_text), float(lon_text)
+            lat, lon = number_pair(lat_text, lon_text)
             geometry = _checked(Point(lon, lat))
         except ValueError as exc:
             reason = (

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import ResponsibleType
 from guardianes.importers.colonias import (
     ColoniaRecord,
     ColoniasFile,
@@ -176,7 +177,7 @@ async def import_kml_layer(
     layer.year = spec.year
     layer.contract_number = spec.contract
     layer.responsible_name = spec.responsible
-    layer.responsible_type = spec.responsible_type
+    layer.responsible_type = ResponsibleType(spec.responsible_type)
     await session.flush()
     existing = await repo.spaces_of_layer(session, layer.id)
     total = len(document.placemarks)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from guardianes.conversations.obligations import OBLIGATION_CODES
+from guardianes.domain.dates import parse_day
 from guardianes.importers.files import describe_binary, read_bytes, read_csv
 from guardianes.importers.normalize import normalize_name
 from guardianes.importers.report import ImportFileError
@@ -102,7 +103,6 @@ OBLIGATION_WORDS: dict[str, str] = {
     "tiraderos": "dumping",
     "tiradero": "dumping",
 }
-_DAY_FIRST = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
@@ -215,14 +215,10 @@ def parse_date(value: Any) -> date:
     text = str(value or "").strip()
     if not text:
         raise ValueError("a date is required")
-    match = _DAY_FIRST.match(text)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-        return date(year, month, day)
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)") from None
+    day = parse_day(text) or parse_day(text[:10])  # a timestamp counts for its day
+    if day is None:
+        raise ValueError(f"'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+    return day
 
 
 def _text(value: Any) -> str:

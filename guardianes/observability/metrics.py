@@ -29,7 +29,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes import __version__
-from guardianes.storage.models import DeliveryStatus, InboundStatus
+from guardianes.domain.enums import DeliveryStatus, InboundStatus
 from guardianes.storage.repositories import monitoring
 from guardianes.storage.repositories.monitoring import ChannelBacklog, StatusCount
 from guardianes.storage.types import utcnow

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.bot.channel import Channel, Delivery, FailureKind, SendFailedError, ShownMessage
 from guardianes.conversations.messages import Prompt
+from guardianes.domain.enums import GuardianStatus, OutboxKind, OutboxStatus
 from guardianes.observability.metrics import count_rate_limited
 from guardianes.scheduler.pacing import (
     Pacer,
@@ -49,7 +50,7 @@ from guardianes.scheduler.pacing import (
 from guardianes.scheduler.quiet import QuietHours
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianStatus, OutboxKind, OutboxMessage, OutboxStatus
+from guardianes.storage.models import OutboxMessage
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.repositories.outbox import Lane, lane_of

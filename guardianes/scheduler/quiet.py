@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from guardianes.config import Settings
+from guardianes.domain.timezone import zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +30,7 @@ class QuietHours:
             return None
         if settings.quiet_hours_start == settings.quiet_hours_end:
             return None
-        return cls(
-            settings.quiet_hours_start, settings.quiet_hours_end, ZoneInfo(settings.timezone)
-        )
+        return cls(settings.quiet_hours_start, settings.quiet_hours_end, zone(settings.timezone))
 
     def contains(self, moment: datetime) -> bool:
         """True when `moment` (aware, any zone) falls inside the window."""

@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from guardianes.domain.timezone import zone
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import reminders as reminders_service
 from guardianes.services.reminders import TickReport
@@ -51,7 +51,7 @@ class ReminderScheduler:
     ) -> None:
         self.runtime = runtime
         self.clock = clock
-        self.timezone = ZoneInfo(runtime.settings.timezone)
+        self.timezone = zone(runtime.settings.timezone)
         self.grace = timedelta(seconds=runtime.settings.reminder_grace_seconds)
         self.worker_id = worker_id or _worker_id()
         self.batch_size = batch_size
@@ -104,7 +104,7 @@ class BroadcastDispatcher:
         self.runtime = runtime
         self.batch_size = batch_size
         self.clock = clock
-        self.timezone = ZoneInfo(runtime.settings.timezone)
+        self.timezone = zone(runtime.settings.timezone)
 
     async def run_once(self) -> int:
         """Queue every pending delivery of unfinished broadcasts; returns how many."""

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -16,6 +15,8 @@ from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, CourseError, load_course
 from guardianes.conversations.obligations import obligation_rules
+from guardianes.domain.enums import FormKind
+from guardianes.domain.timezone import zone
 from guardianes.geo.loader import load_city_gazetteers
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.effects import FormDescription
@@ -30,7 +31,6 @@ from guardianes.storage.db import (
     ensure_schema,
     unit_of_work,
 )
-from guardianes.storage.models import FormKind
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
         catalog=catalog,
         forms=CatalogFormDescriber(catalog),
         gazetteer=gazetteer,
-        staff_actions=StaffChatHandler(ZoneInfo(settings.timezone)),
+        staff_actions=StaffChatHandler(zone(settings.timezone)),
         privacy=PrivacyService(settings.media_dir, catalog, settings.privacy_notice_version),
     )
 

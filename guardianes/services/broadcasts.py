@@ -18,21 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.dates import format_local_datetime
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import BroadcastStatus, DeliveryStatus, GuardianStatus, OutboxKind
 from guardianes.locales import translator
 from guardianes.services.outbox import needs_template
 from guardianes.services.references import check_references
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastStatus,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxKind,
-    Visit,
-)
+from guardianes.storage.models import Broadcast, Guardian, Visit
 from guardianes.storage.repositories import broadcasts as repo
-from guardianes.storage.repositories.broadcasts import NewOutboxRow, RecipientFilter
-from guardianes.storage.repositories.catalog import get_colonia
+from guardianes.storage.repositories.broadcasts import RecipientFilter
+from guardianes.storage.repositories.outbox import NewOutboxRow, add_outbox_rows
+from guardianes.storage.repositories.places import get_colonia
 from guardianes.storage.types import utcnow
 
 DEFAULT_BATCH_SIZE = 500
@@ -180,7 +174,7 @@ async def queue_batch(
             )
         )
         delivery_ids.append(item.delivery_id)
-    outbox_ids = await repo.add_outbox_rows(session, rows, moment)
+    outbox_ids = await add_outbox_rows(session, rows, moment)
     await repo.link_deliveries(session, list(zip(delivery_ids, outbox_ids, strict=True)), moment)
     await repo.close_deliveries(session, gone, DeliveryStatus.UNREACHABLE, moment)
     return len(claimed)

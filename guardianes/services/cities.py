@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.config import Settings
 from guardianes.conversations.context import CityRef, Gazetteer
+from guardianes.domain.timezone import zone
 from guardianes.geo.cities import CityGazetteers
 from guardianes.storage.models import Guardian
 from guardianes.storage.models_cities import City
@@ -40,7 +41,7 @@ def city_ref(city: City) -> CityRef:
 
 def _zone(name: str) -> ZoneInfo | None:
     try:
-        return ZoneInfo(name)
+        return zone(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
 

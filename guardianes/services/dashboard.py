@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.dates import month_of
+from guardianes.domain.enums import EvidenceStrength
+from guardianes.domain.timezone import local_midnight
 from guardianes.services import broadcasts
 from guardianes.services.broadcasts import BroadcastProgress
-from guardianes.services.evidence import local_midnight, month_of
 from guardianes.storage.models import Reminder, Visit
-from guardianes.storage.models_evidence import EvidenceStrength
 from guardianes.storage.repositories import dashboard as repo
 
 REMINDERS_AHEAD = timedelta(days=7)

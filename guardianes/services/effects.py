@@ -29,17 +29,11 @@ from guardianes.conversations.context import (
 )
 from guardianes.conversations.messages import InboundMessage, StoredMedia
 from guardianes.conversations.obligations import ObligationRule
+from guardianes.domain.enums import FormKind, GuardianRole, GuardianStatus
 from guardianes.services import evidence, privacy, training
-from guardianes.storage.models import (
-    FormKind,
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    QuizAttempt,
-    Submission,
-    SubmissionMedia,
-)
+from guardianes.storage.models import Guardian, QuizAttempt, Submission, SubmissionMedia
 from guardianes.storage.repositories import guardians as guardians_repo
+from guardianes.storage.repositories import quiz_attempts as quiz_attempts_repo
 from guardianes.storage.repositories import submissions as submissions_repo
 
 logger = logging.getLogger(__name__)
@@ -164,7 +158,7 @@ async def apply_effects(
                     session, guardian, effect.confirmation_id, effect.photo
                 )
             case SaveQuizAttempt() if guardian is not None:
-                await submissions_repo.add_quiz_attempt(
+                await quiz_attempts_repo.add_quiz_attempt(
                     session,
                     QuizAttempt(
                         guardian_id=guardian.id,

@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,32 +31,33 @@ from guardianes.config import Settings
 from guardianes.conversations import confirmations
 from guardianes.conversations.messages import Choice, Prompt, PromptKind, StoredMedia, text_prompt
 from guardianes.conversations.obligations import ObligationRule, findings_from_rules
+from guardianes.domain.dates import month_of
+from guardianes.domain.enums import (
+    ConfirmationAnswer,
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    EvidenceStrength,
+    GuardianStatus,
+    OutboxKind,
+    ReportedStatus,
+    ReportSource,
+    ResponsibleType,
+)
+from guardianes.domain.timezone import local_day, local_midnight, zone
 from guardianes.importers.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.services.photo_hash import perceptual_hash
-from guardianes.storage.models import (
-    CardDefinition,
-    Guardian,
-    GuardianStatus,
-    OutboxKind,
-    ResponsibleType,
-    Submission,
-)
+from guardianes.storage.models import CardDefinition, Guardian, Submission
 from guardianes.storage.models_evidence import (
-    ConfirmationAnswer,
     Discrepancy,
     DiscrepancyEvent,
     DiscrepancyEvidence,
-    DiscrepancyKind,
-    DiscrepancyStatus,
-    EvidenceStrength,
     GuardianConfirmation,
-    ReportedStatus,
-    ReportSource,
     ServiceStatusReport,
 )
+from guardianes.storage.repositories import contracts as contracts_repo
 from guardianes.storage.repositories import evidence as repo
 from guardianes.storage.types import utcnow
 
@@ -121,7 +122,7 @@ class EvidencePolicy:
     def of(cls, settings: Settings) -> EvidencePolicy:
         """The policy configured by `GUARDIANES_*` settings."""
         return cls(
-            timezone=ZoneInfo(settings.timezone),
+            timezone=zone(settings.timezone),
             deadline=timedelta(days=settings.discrepancy_deadline_days),
             repeat_window=timedelta(hours=settings.repeat_window_hours),
             strong_guardians=settings.evidence_strong_guardians,
@@ -162,26 +163,6 @@ class RefreshReport:
         self.reused_photos += other.reused_photos
         self.hashed_photos += other.hashed_photos
         self.discrepancy_ids |= other.discrepancy_ids
-
-
-# ---------------------------------------------------------------- dates
-
-
-def local_day(moment: datetime, timezone: ZoneInfo) -> date:
-    """The local calendar day of an instant."""
-    return moment.astimezone(timezone).date()
-
-
-def month_of(day: date) -> tuple[date, date]:
-    """First and last day of the day's calendar month."""
-    start = day.replace(day=1)
-    following = (start + timedelta(days=32)).replace(day=1)
-    return start, following - timedelta(days=1)
-
-
-def local_midnight(day: date, timezone: ZoneInfo) -> datetime:
-    """The instant a local day starts, in UTC."""
-    return datetime.combine(day, time.min, tzinfo=timezone).astimezone(UTC)
 
 
 # ---------------------------------------------------------------- what the cards say
@@ -326,7 +307,7 @@ async def _responsibility(
             )
         contract_id = find_contract_id(numbers, layer.contract_number)
     if contract_id is not None:
-        contract = await repo.get_contract(session, contract_id)
+        contract = await contracts_repo.get_contract(session, contract_id)
         company_id = contract.company_id if contract else None
     contractor = layer.responsible_type == ResponsibleType.CONTRACTOR
     if company_id is None and contractor and layer.responsible_name:
@@ -875,7 +856,7 @@ async def answer_confirmation(
     if question.answer is not None:
         await _reply(session, guardian, "evidence.confirm.already", moment)
         return question
-    question.answer = answer
+    question.answer = ConfirmationAnswer(answer)
     question.answered_at = moment
     await session.flush()
     if answer == ConfirmationAnswer.NO:

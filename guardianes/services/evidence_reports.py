@@ -15,12 +15,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models_evidence import (
-    ConfirmationAnswer,
-    Discrepancy,
-    DiscrepancyStatus,
-    GuardianConfirmation,
-)
+from guardianes.domain.enums import ConfirmationAnswer, DiscrepancyStatus
+from guardianes.storage.models_evidence import Discrepancy, GuardianConfirmation
 from guardianes.storage.repositories import evidence as repo
 
 _ACTIVE = {DiscrepancyStatus.OPEN, DiscrepancyStatus.NOTIFIED, DiscrepancyStatus.ACKNOWLEDGED}

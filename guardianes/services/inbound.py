@@ -6,7 +6,6 @@ import asyncio
 import logging
 import random
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -19,12 +18,12 @@ from guardianes.conversations.context import (
     CourseProgress,
     EngineContext,
     GuardianProfile,
-    QuizPhase,
     QuizScore,
-    Role,
 )
 from guardianes.conversations.engine import advance
 from guardianes.conversations.messages import InboundMessage, text_prompt
+from guardianes.domain.enums import GuardianStatus, QuizPhase, Role
+from guardianes.domain.timezone import zone
 from guardianes.locales import translator
 from guardianes.observability import metrics
 from guardianes.observability.context import set_update, update_id
@@ -34,7 +33,7 @@ from guardianes.services.effects import apply_effects
 from guardianes.services.outbox import enqueue_prompts
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian, GuardianStatus
+from guardianes.storage.models import Guardian
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import inbound as inbound_repo
 from guardianes.storage.types import utcnow
@@ -308,7 +307,7 @@ async def _advance_conversation(
         progress, pre_quiz = await training.training_profile(session, guardian.id, runtime.catalog)
         profile = _profile(guardian, phases, progress, pre_quiz)
         # A handful of rows, read per message so an import shows at once in every process.
-        channels = await training.complaint_channel_refs(session)
+        channels = await training.complaint_channel_refs(session, city_id=guardian.city_id)
     view = await city_view(session, runtime.settings, runtime.gazetteer, guardian)
     context = EngineContext(
         now=utcnow(),
@@ -316,7 +315,7 @@ async def _advance_conversation(
         privacy_notice_version=runtime.settings.privacy_notice_version,
         gazetteer=view.gazetteer,
         guardian=profile,
-        timezone=view.timezone or ZoneInfo(runtime.settings.timezone),
+        timezone=view.timezone or zone(runtime.settings.timezone),
         complaint_channels=channels,
         city=view.city,
         cities=view.cities,

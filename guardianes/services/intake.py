@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from guardianes.conversations.filling import expects_photo
+from guardianes.domain.enums import GuardianStatus
 from guardianes.services.inbound import conversation_key
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianStatus
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import inbound as inbound_repo
 from guardianes.storage.repositories import whatsapp_identities as identities_repo

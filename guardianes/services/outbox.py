@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.messages import Prompt, PromptKind
-from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage
+from guardianes.domain.enums import OutboxKind
+from guardianes.storage.models import Guardian, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 
 WHATSAPP_WINDOW = timedelta(hours=24)

@@ -39,16 +39,16 @@ from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import ErasureKind, RecordConsent
 from guardianes.conversations.messages import Attachment, InboundMessage, Prompt, PromptKind
 from guardianes.conversations.xlsform import QuestionType
-from guardianes.locales import translator
-from guardianes.services.outbox import enqueue_prompts
-from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian, Submission, SubmissionMedia
-from guardianes.storage.models_privacy import (
+from guardianes.domain.enums import (
     ConsentAction,
     PrivacyRequestKind,
     PrivacyRequestOutcome,
     PrivacyRequestSource,
 )
+from guardianes.locales import translator
+from guardianes.services.outbox import enqueue_prompts
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.models import Guardian, Submission, SubmissionMedia
 from guardianes.storage.repositories import privacy as privacy_repo
 from guardianes.storage.repositories import webchat_history
 from guardianes.storage.types import utcnow

@@ -24,10 +24,10 @@ from shapely.geometry import mapping, shape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.obligations import obligations_of_service
+from guardianes.domain.enums import DiscrepancyStatus
 from guardianes.locales import Translator, translator
 from guardianes.services.evidence import responsibility_of
 from guardianes.services.reports.exports import spaces_feature_collection
-from guardianes.storage.models_evidence import DiscrepancyStatus
 from guardianes.storage.repositories import evidence as evidence_repo
 from guardianes.storage.repositories import public_map as map_repo
 from guardianes.storage.repositories import reports as reports_repo

@@ -19,22 +19,16 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import GuardianStatus, OccurrenceStatus, OutboxKind, ReminderKind
 from guardianes.locales import DEFAULT_LOCALE, load_messages, translator
 from guardianes.services.broadcasts import format_local
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.services.references import check_references
 from guardianes.services.training import COURSE_IDLE_MESSAGE_KEY, course_idle_recipients
-from guardianes.storage.models import (
-    Guardian,
-    GuardianStatus,
-    OccurrenceStatus,
-    OutboxKind,
-    Reminder,
-    ReminderKind,
-)
+from guardianes.storage.models import Guardian, Reminder
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import reminders as repo
-from guardianes.storage.repositories.catalog import get_colonia
+from guardianes.storage.repositories.places import get_colonia
 
 logger = logging.getLogger(__name__)
 

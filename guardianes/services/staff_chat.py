@@ -22,16 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.context import StaffAction, StaffActionKind
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import OutboxKind
 from guardianes.locales import Translator, translator
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import visits as visits_service
 from guardianes.services.broadcasts import BroadcastProgress, format_local
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.models import Broadcast, Guardian, OutboxKind
+from guardianes.storage.models import Broadcast, Guardian
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
-from guardianes.storage.repositories.catalog import get_colonia
+from guardianes.storage.repositories.places import get_colonia
 from guardianes.storage.types import utcnow
 
 logger = logging.getLogger(__name__)

@@ -9,15 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    StaffToken,
-    StaffTokenRole,
-)
+from guardianes.domain.enums import GuardianRole, GuardianStatus, StaffTokenRole
+from guardianes.storage.models import Guardian, StaffToken
 from guardianes.storage.repositories import staff as staff_repo
-from guardianes.storage.repositories.catalog import PageRows
+from guardianes.storage.repositories.pagination import PageRows
 from guardianes.storage.types import utcnow
 
 TOKEN_BYTES = 32  # 256 bits of randomness: guessing is hopeless, so a fast hash is enough

@@ -30,13 +30,13 @@ from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import (
     ComplaintChannelRef,
     CourseProgress,
-    QuizPhase,
     QuizScore,
     RecordMunicipalReport,
     SaveCourseProgress,
 )
 from guardianes.conversations.form_logic import answer_is_right
 from guardianes.conversations.xlsform import Question
+from guardianes.domain.enums import QuizPhase
 from guardianes.services.references import check_references
 from guardianes.storage.models import Guardian, Reminder
 from guardianes.storage.models_training import MunicipalReport
@@ -116,8 +116,10 @@ async def training_profile(
     return progress, pre
 
 
-async def complaint_channel_refs(session: AsyncSession) -> tuple[ComplaintChannelRef, ...]:
-    """The active complaint channels as the engine sees them."""
+async def complaint_channel_refs(
+    session: AsyncSession, *, city_id: int | None = None
+) -> tuple[ComplaintChannelRef, ...]:
+    """The active complaint channels of a city (None: every city's) as the engine sees them."""
     return tuple(
         ComplaintChannelRef(
             kind=row.kind,
@@ -128,7 +130,7 @@ async def complaint_channel_refs(session: AsyncSession) -> tuple[ComplaintChanne
             notes=row.notes,
             confirmed=row.confirmed,
         )
-        for row in await repo.list_complaint_channels(session)
+        for row in await repo.list_complaint_channels(session, city_id=city_id)
     )
 
 

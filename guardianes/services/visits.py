@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import OutboxKind
 from guardianes.services.broadcasts import create_broadcast
 from guardianes.services.references import check_references
 from guardianes.services.reminders import create_visit_reminder
-from guardianes.storage.models import Broadcast, OutboxKind, Reminder, Visit
+from guardianes.storage.models import Broadcast, Reminder, Visit
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter

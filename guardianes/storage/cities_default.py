@@ -1,4 +1,4 @@
-"""The deployment's only city, found or created inside a flush (see `models.only_city_id`)."""
+"""The deployment's only city, found or created inside a flush (see `base.only_city_id`)."""
 
 from __future__ import annotations
 

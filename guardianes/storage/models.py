@@ -1,218 +1,61 @@
 """SQLAlchemy models: the whole Guardianes data model.
 
-Statuses are `StrEnum`s stored as short strings; each model's docstring draws its lifecycle.
+Statuses and kinds are the `StrEnum`s of `guardianes.domain.enums` (each docstring draws its
+lifecycle), stored as their plain values: see `storage.types.enum_text`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Date,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from guardianes.storage.types import UTCDateTime, utcnow
+from guardianes.domain.enums import (
+    BroadcastStatus,
+    DeliveryStatus,
+    FormKind,
+    GuardianRole,
+    GuardianStatus,
+    InboundStatus,
+    OccurrenceStatus,
+    OutboxKind,
+    OutboxStatus,
+    QuizPhase,
+    ReminderKind,
+    ResponsibleType,
+    StaffTokenRole,
+)
 
-# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# BIGINT on PostgreSQL, but INTEGER on SQLite so that primary keys autoincrement there.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    """Declarative base with the naming convention and common type map."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON(),
-        list[Any]: JSON(),
-    }
-
-
-class Timestamped:
-    """Adds created/updated times."""
-
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-# ---------------------------------------------------------------- statuses and kinds
-
-
-class GuardianRole(StrEnum):
-    """guardian < lead (one per colonia, gets reminders) < staff (runs the programme)."""
-
-    GUARDIAN = "guardian"
-    LEAD = "lead"
-    STAFF = "staff"
-
-
-class GuardianStatus(StrEnum):
-    """ACTIVE > UNREACHABLE (blocked the bot) | BLOCKED (by staff) | DEACTIVATED."""
-
-    ACTIVE = "active"
-    UNREACHABLE = "unreachable"
-    BLOCKED = "blocked"
-    DEACTIVATED = "deactivated"
-
-
-class ResponsibleType(StrEnum):
-    """Who delivers a service: a contracted company or the municipality itself."""
-
-    CONTRACTOR = "contractor"
-    MUNICIPALITY = "municipality"
-
-
-class ProcedureType(StrEnum):
-    """Procurement procedures: public tender, restricted invitation, direct award."""
-
-    LP = "LP"
-    IR = "IR"
-    AD = "AD"
-
-
-class FormKind(StrEnum):
-    """A card is a surveillance form; a quiz is scored."""
-
-    CARD = "card"
-    QUIZ = "quiz"
-
-
-class QuizPhase(StrEnum):
-    """Before training: pre; after it: post."""
-
-    PRE = "pre"
-    POST = "post"
-
-
-class InboundStatus(StrEnum):
-    """RECEIVED > PROCESSED | FAILED, or NOTED from the start.
-
-    A RECEIVED event left by a crash, or whose processing met a passing error (the database
-    away, a timeout), is processed again: at `next_attempt_at`, with backoff, until
-    `attempts` reaches the cap; then it is FAILED with the reason in `error`. NOTED events
-    are things people did that get no answer (a reaction, an edit, a deletion, a number
-    change, a platform error), kept so they can be counted.
-    """
-
-    RECEIVED = "received"
-    PROCESSED = "processed"
-    FAILED = "failed"
-    NOTED = "noted"
-
-
-class OutboxStatus(StrEnum):
-    """QUEUED > SENDING > SENT > DELIVERED > READ, or > FAILED | UNREACHABLE | CANCELLED.
-
-    SENDING rows whose claim expired (a crash or a timeout with unknown outcome) go back to
-    QUEUED, so a message is retried rather than lost; a SENT row is never sent again.
-    """
-
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    READ = "read"
-    FAILED = "failed"
-    UNREACHABLE = "unreachable"
-    CANCELLED = "cancelled"  # never sent: the person erased their data first
-
-
-class OutboxKind(StrEnum):
-    """Why a message is sent: picks the WhatsApp template outside the 24-hour window."""
-
-    REPLY = "reply"
-    BROADCAST = "broadcast"
-    VISIT = "visit"
-    REMINDER = "reminder"
-    EVIDENCE = "evidence"  # a discrepancy's news to the guardians of its evidence
-    # Remove the inline keyboard of `edit_message_id` (a pressed question): paced like a send.
-    CLOSE_KEYBOARD = "close_keyboard"
-
-
-class BroadcastStatus(StrEnum):
-    """PENDING > SENDING > DONE, or > CANCELLED."""
-
-    PENDING = "pending"
-    SENDING = "sending"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-class DeliveryStatus(StrEnum):
-    """PENDING > QUEUED (outbox row made) > SENT | FAILED | UNREACHABLE."""
-
-    PENDING = "pending"
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
-    UNREACHABLE = "unreachable"
-
-
-class ReminderKind(StrEnum):
-    """CRON: recurring (per colonia or lead); VISIT: the day before a visit at a set hour."""
-
-    CRON = "cron"
-    VISIT = "visit"
-
-
-class OccurrenceStatus(StrEnum):
-    """PENDING > CLAIMED > SENT, or PENDING > SKIPPED (missed beyond the grace time)."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    SENT = "sent"
-    SKIPPED = "skipped"
-
-
-class StaffTokenRole(StrEnum):
-    """admin > staff > viewer."""
-
-    ADMIN = "admin"
-    STAFF = "staff"
-    VIEWER = "viewer"
-
+# The other model modules register their tables on `Base.metadata` when imported: importing
+# this module therefore loads the whole schema (Alembic and the test fixtures rely on it).
+from guardianes.storage import (  # noqa: F401
+    models_cities,
+    models_evidence,
+    models_pacing,
+    models_privacy,
+    models_reports,
+    models_training,
+    models_webchat,
+    models_whatsapp,
+)
+from guardianes.storage.base import Base, BigId, Timestamped, city_fk
+from guardianes.storage.types import enum_text, utcnow
 
 # ---------------------------------------------------------------- geography and services
-
-
-def only_city_id(context: Any) -> int:
-    """The city of a row inserted without one: the deployment's only city.
-
-    A single-city deployment never names its city, so rows created the way they always were
-    go to that city (created from the settings on first need). With several cities, code
-    must say which: guessing would show one city's data to another's guardians.
-    """
-    from guardianes.storage.cities_default import only_city_id_on
-
-    return only_city_id_on(context.connection)
-
-
-def _city_fk() -> Mapped[int]:
-    return mapped_column(ForeignKey("cities.id"), index=True, default=only_city_id)
 
 
 class Colonia(Timestamped, Base):
@@ -222,7 +65,7 @@ class Colonia(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "normalized_name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     name: Mapped[str] = mapped_column(String(200))
     normalized_name: Mapped[str] = mapped_column(String(200))
     geometry_geojson: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -246,7 +89,7 @@ class Directorate(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     name: Mapped[str] = mapped_column(String(300))
     service_code: Mapped[str | None] = mapped_column(ForeignKey("service_types.code"))
     notification_email: Mapped[str | None] = mapped_column(String(300))
@@ -264,7 +107,7 @@ class Layer(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "file_name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     file_name: Mapped[str] = mapped_column(String(300))
     document_name: Mapped[str | None] = mapped_column(String(300))
     title: Mapped[str | None] = mapped_column(String(500))
@@ -272,7 +115,9 @@ class Layer(Timestamped, Base):
     year: Mapped[int | None] = mapped_column(Integer)
     contract_number: Mapped[str | None] = mapped_column(String(100))
     responsible_name: Mapped[str | None] = mapped_column(String(300))
-    responsible_type: Mapped[str] = mapped_column(String(20), default=ResponsibleType.MUNICIPALITY)
+    responsible_type: Mapped[ResponsibleType] = mapped_column(
+        enum_text(ResponsibleType, 20), default=ResponsibleType.MUNICIPALITY
+    )
     directorate_id: Mapped[int | None] = mapped_column(ForeignKey("directorates.id"))
 
 
@@ -323,7 +168,7 @@ class Contract(Timestamped, Base):
     __table_args__ = (UniqueConstraint("city_id", "natural_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    city_id: Mapped[int] = _city_fk()
+    city_id: Mapped[int] = city_fk()
     natural_key: Mapped[str] = mapped_column(String(600))
     period: Mapped[str | None] = mapped_column(String(100))
     agency: Mapped[str | None] = mapped_column(String(300))
@@ -406,11 +251,15 @@ class Guardian(Timestamped, Base):
     colonia_id: Mapped[int | None] = mapped_column(ForeignKey("colonias.id"), index=True)
     # cities: None until known (the only city then); set from the colonia or a question.
     city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True, default=None)
-    role: Mapped[str] = mapped_column(String(20), default=GuardianRole.GUARDIAN)
+    role: Mapped[GuardianRole] = mapped_column(
+        enum_text(GuardianRole, 20), default=GuardianRole.GUARDIAN
+    )
     locale: Mapped[str] = mapped_column(String(10), default="es")
     consent_at: Mapped[datetime]
     privacy_notice_version: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default=GuardianStatus.ACTIVE)
+    status: Mapped[GuardianStatus] = mapped_column(
+        enum_text(GuardianStatus, 20), default=GuardianStatus.ACTIVE
+    )
     training_date: Mapped[date | None] = mapped_column(Date, default=None)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -440,7 +289,7 @@ class CardDefinition(Timestamped, Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     form_id: Mapped[str] = mapped_column(String(100))
     version: Mapped[str] = mapped_column(String(50))
-    kind: Mapped[str] = mapped_column(String(10), default=FormKind.CARD)
+    kind: Mapped[FormKind] = mapped_column(enum_text(FormKind, 10), default=FormKind.CARD)
     title: Mapped[str] = mapped_column(String(300))
     service_code: Mapped[str | None] = mapped_column(String(64))
     source_file: Mapped[str | None] = mapped_column(String(500))
@@ -515,7 +364,7 @@ class QuizAttempt(Base):
     guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id"), index=True)
     form_id: Mapped[str] = mapped_column(String(100))
     form_version: Mapped[str] = mapped_column(String(50))
-    phase: Mapped[str] = mapped_column(String(10))
+    phase: Mapped[QuizPhase] = mapped_column(enum_text(QuizPhase, 10))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     score: Mapped[int] = mapped_column(Integer)
     max_score: Mapped[int] = mapped_column(Integer)
@@ -546,13 +395,17 @@ class Broadcast(Timestamped, Base):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default=OutboxKind.BROADCAST)
+    kind: Mapped[OutboxKind] = mapped_column(
+        enum_text(OutboxKind, 20), default=OutboxKind.BROADCAST
+    )
     text: Mapped[str] = mapped_column(Text)
     colonia_id: Mapped[int | None] = mapped_column(ForeignKey("colonias.id"))
     role_filter: Mapped[str | None] = mapped_column(String(20))
     channel_filter: Mapped[str | None] = mapped_column(String(20))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"))
-    status: Mapped[str] = mapped_column(String(20), default=BroadcastStatus.PENDING)
+    status: Mapped[BroadcastStatus] = mapped_column(
+        enum_text(BroadcastStatus, 20), default=BroadcastStatus.PENDING
+    )
     created_by: Mapped[str | None] = mapped_column(String(200))
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -571,7 +424,9 @@ class BroadcastDelivery(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
     guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id"))
-    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_text(DeliveryStatus, 20), default=DeliveryStatus.PENDING
+    )
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -582,7 +437,9 @@ class Reminder(Timestamped, Base):
     __tablename__ = "reminders"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10), default=ReminderKind.CRON)
+    kind: Mapped[ReminderKind] = mapped_column(
+        enum_text(ReminderKind, 10), default=ReminderKind.CRON
+    )
     name: Mapped[str] = mapped_column(String(200))
     colonia_id: Mapped[int | None] = mapped_column(ForeignKey("colonias.id"))
     guardian_id: Mapped[int | None] = mapped_column(ForeignKey("guardians.id"))
@@ -605,7 +462,9 @@ class ReminderOccurrence(Base):
     reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
     guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id"))
     scheduled_for: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default=OccurrenceStatus.PENDING, index=True)
+    status: Mapped[OccurrenceStatus] = mapped_column(
+        enum_text(OccurrenceStatus, 20), default=OccurrenceStatus.PENDING, index=True
+    )
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -618,7 +477,7 @@ class StaffToken(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(10))
+    role: Mapped[StaffTokenRole] = mapped_column(enum_text(StaffTokenRole, 10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -641,7 +500,9 @@ class InboundEvent(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default=InboundStatus.RECEIVED, index=True)
+    status: Mapped[InboundStatus] = mapped_column(
+        enum_text(InboundStatus, 20), default=InboundStatus.RECEIVED, index=True
+    )
     # "channel:user id" while unprocessed, so one person's events run in stored order.
     conversation_key: Mapped[str | None] = mapped_column(String(250), default=None, index=True)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -672,12 +533,14 @@ class OutboxMessage(Base):
     guardian_id: Mapped[int | None] = mapped_column(
         ForeignKey("guardians.id", ondelete="SET NULL"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20), default=OutboxKind.REPLY)
+    kind: Mapped[OutboxKind] = mapped_column(enum_text(OutboxKind, 20), default=OutboxKind.REPLY)
     locale: Mapped[str] = mapped_column(String(10), default="es")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     as_template: Mapped[bool] = mapped_column(Boolean, default=False)
     edit_message_id: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_text(OutboxStatus, 20), default=OutboxStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
@@ -687,17 +550,3 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     status_at: Mapped[datetime | None] = mapped_column(default=None)
-
-
-# Channel-specific tables live in their own modules; importing them here registers them on
-# `Base.metadata`, so Alembic and the test fixtures always see the whole schema.
-from guardianes.storage import (  # noqa: E402
-    models_cities,  # noqa: F401
-    models_evidence,  # noqa: F401
-    models_pacing,  # noqa: F401
-    models_privacy,  # noqa: F401
-    models_reports,  # noqa: F401
-    models_training,  # noqa: F401
-    models_webchat,  # noqa: F401
-    models_whatsapp,  # noqa: F401
-)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base, BigId, Timestamped
+from guardianes.storage.base import Base, BigId, Timestamped
 
 
 class City(Timestamped, Base):

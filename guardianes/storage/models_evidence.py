@@ -12,7 +12,6 @@ asked "¿Ya quedó?" (`GuardianConfirmation`).
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -28,56 +27,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base, BigId, Timestamped
-from guardianes.storage.types import utcnow
-
-
-class ReportedStatus(StrEnum):
-    """What the authority says about a service in a period."""
-
-    DONE = "done"
-    PARTIAL = "partial"
-    NOT_DONE = "not_done"
-    NOT_SCHEDULED = "not_scheduled"
-
-
-class ReportSource(StrEnum):
-    """Who reported the status: the municipality itself or the contracted company."""
-
-    MUNICIPALITY = "municipality"
-    CONTRACTOR = "contractor"
-
-
-class DiscrepancyKind(StrEnum):
-    """REPORTED_DONE: reported done, found failed. NOT_REPORTED: no status row covers it."""
-
-    REPORTED_DONE = "reported_done"
-    NOT_REPORTED = "not_reported"
-
-
-class DiscrepancyStatus(StrEnum):
-    """OPEN > NOTIFIED > ACKNOWLEDGED > RESOLVED | DISMISSED; RESOLVED | DISMISSED > OPEN."""
-
-    OPEN = "open"
-    NOTIFIED = "notified"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
-    DISMISSED = "dismissed"
-
-
-class EvidenceStrength(StrEnum):
-    """WEAK: one guardian; MEDIUM: two; STRONG: three or more."""
-
-    WEAK = "weak"
-    MEDIUM = "medium"
-    STRONG = "strong"
-
-
-class ConfirmationAnswer(StrEnum):
-    """A guardian's answer to "¿Ya quedó?"."""
-
-    YES = "yes"
-    NO = "no"
+from guardianes.domain.enums import (
+    ConfirmationAnswer,
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    EvidenceStrength,
+    ReportedStatus,
+    ReportSource,
+    ResponsibleType,
+)
+from guardianes.storage.base import Base, BigId, Timestamped
+from guardianes.storage.types import enum_text, utcnow
 
 
 class ServiceStatusReport(Timestamped, Base):
@@ -106,8 +66,10 @@ class ServiceStatusReport(Timestamped, Base):
     obligation: Mapped[str] = mapped_column(String(40), default="")
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20))
-    source: Mapped[str] = mapped_column(String(20), default=ReportSource.MUNICIPALITY)
+    status: Mapped[ReportedStatus] = mapped_column(enum_text(ReportedStatus, 20))
+    source: Mapped[ReportSource] = mapped_column(
+        enum_text(ReportSource, 20), default=ReportSource.MUNICIPALITY
+    )
     note: Mapped[str | None] = mapped_column(Text, default=None)
     source_file: Mapped[str | None] = mapped_column(String(300), default=None)
     line: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -136,12 +98,16 @@ class Discrepancy(Timestamped, Base):
     obligation: Mapped[str] = mapped_column(String(40))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default=DiscrepancyStatus.OPEN)
+    kind: Mapped[DiscrepancyKind] = mapped_column(enum_text(DiscrepancyKind, 20))
+    status: Mapped[DiscrepancyStatus] = mapped_column(
+        enum_text(DiscrepancyStatus, 20), default=DiscrepancyStatus.OPEN
+    )
     status_report_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_status_reports.id", ondelete="SET NULL"), default=None
     )
-    reported_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    reported_status: Mapped[ReportedStatus | None] = mapped_column(
+        enum_text(ReportedStatus, 20), default=None
+    )
     contract_id: Mapped[int | None] = mapped_column(
         ForeignKey("contracts.id"), index=True, default=None
     )
@@ -150,7 +116,9 @@ class Discrepancy(Timestamped, Base):
     )
     contract_number: Mapped[str | None] = mapped_column(String(200), default=None)
     responsible_name: Mapped[str | None] = mapped_column(String(300), default=None)
-    responsible_type: Mapped[str | None] = mapped_column(String(20), default=None)
+    responsible_type: Mapped[ResponsibleType | None] = mapped_column(
+        enum_text(ResponsibleType, 20), default=None
+    )
     directorate_id: Mapped[int | None] = mapped_column(
         ForeignKey("directorates.id"), index=True, default=None
     )
@@ -159,7 +127,9 @@ class Discrepancy(Timestamped, Base):
     )
     guardian_count: Mapped[int] = mapped_column(Integer, default=0)
     evidence_count: Mapped[int] = mapped_column(Integer, default=0)
-    strength: Mapped[str] = mapped_column(String(10), default=EvidenceStrength.WEAK)
+    strength: Mapped[EvidenceStrength] = mapped_column(
+        enum_text(EvidenceStrength, 10), default=EvidenceStrength.WEAK
+    )
     first_observed_at: Mapped[datetime]
     last_observed_at: Mapped[datetime]
     due_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -205,8 +175,8 @@ class DiscrepancyEvent(Base):
     discrepancy_id: Mapped[int] = mapped_column(
         ForeignKey("discrepancies.id", ondelete="CASCADE"), index=True
     )
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[DiscrepancyStatus | None] = mapped_column(enum_text(DiscrepancyStatus, 20))
+    to_status: Mapped[DiscrepancyStatus] = mapped_column(enum_text(DiscrepancyStatus, 20))
     actor: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -224,7 +194,9 @@ class GuardianConfirmation(Base):
     )
     guardian_id: Mapped[int] = mapped_column(ForeignKey("guardians.id", ondelete="CASCADE"))
     asked_at: Mapped[datetime] = mapped_column(default=utcnow)
-    answer: Mapped[str | None] = mapped_column(String(10), default=None)
+    answer: Mapped[ConfirmationAnswer | None] = mapped_column(
+        enum_text(ConfirmationAnswer, 10), default=None
+    )
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     submission_id: Mapped[int | None] = mapped_column(
         ForeignKey("submissions.id", ondelete="SET NULL"), default=None

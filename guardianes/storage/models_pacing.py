@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base
+from guardianes.storage.base import Base
 
 
 class PacingSlot(Base):

@@ -13,44 +13,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base, BigId
-from guardianes.storage.types import utcnow
-
-
-class ConsentAction(StrEnum):
-    """ACCEPTED (at sign-up or a new notice) | DECLINED (a new notice: no cards until accepted)."""
-
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-
-
-class PrivacyRequestKind(StrEnum):
-    """The four ARCO rights: access, rectification, cancellation, opposition."""
-
-    ACCESS = "access"
-    RECTIFICATION = "rectification"
-    CANCELLATION = "cancellation"
-    OPPOSITION = "opposition"
-
-
-class PrivacyRequestOutcome(StrEnum):
-    """DONE, or NOTHING_STORED when the person had no data left (a repeated deletion)."""
-
-    DONE = "done"
-    NOTHING_STORED = "nothing_stored"
-
-
-class PrivacyRequestSource(StrEnum):
-    """Who carried the request out: the person in chat, or staff on a written request."""
-
-    CHAT = "chat"
-    STAFF = "staff"
+from guardianes.domain.enums import (
+    ConsentAction,
+    PrivacyRequestKind,
+    PrivacyRequestOutcome,
+    PrivacyRequestSource,
+)
+from guardianes.storage.base import Base, BigId
+from guardianes.storage.types import enum_text, utcnow
 
 
 class ConsentEvent(Base):
@@ -62,7 +37,7 @@ class ConsentEvent(Base):
     guardian_id: Mapped[int] = mapped_column(
         ForeignKey("guardians.id", ondelete="CASCADE"), index=True
     )
-    action: Mapped[str] = mapped_column(String(20))
+    action: Mapped[ConsentAction] = mapped_column(enum_text(ConsentAction, 20))
     notice_version: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -74,10 +49,14 @@ class PrivacyRequest(Base):
     __tablename__ = "privacy_requests"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), index=True)
-    source: Mapped[str] = mapped_column(String(10), default=PrivacyRequestSource.CHAT)
+    kind: Mapped[PrivacyRequestKind] = mapped_column(enum_text(PrivacyRequestKind, 20), index=True)
+    source: Mapped[PrivacyRequestSource] = mapped_column(
+        enum_text(PrivacyRequestSource, 10), default=PrivacyRequestSource.CHAT
+    )
     channel: Mapped[str | None] = mapped_column(String(20))
-    outcome: Mapped[str] = mapped_column(String(20), default=PrivacyRequestOutcome.DONE)
+    outcome: Mapped[PrivacyRequestOutcome] = mapped_column(
+        enum_text(PrivacyRequestOutcome, 20), default=PrivacyRequestOutcome.DONE
+    )
     # Anonymous counts, e.g. {"submissions_anonymized": 3, "photos_deleted": 5}.
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -3,35 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base, BigId
-from guardianes.storage.types import utcnow
-
-
-class EmailStatus(StrEnum):
-    """QUEUED > SENDING > SENT, or > FAILED after the last attempt.
-
-    A SENDING row whose claim expired (the process died mid-send) goes back to being due, so
-    a report is sent again rather than lost; a FAILED row stays until staff retry it.
-    """
-
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class EmailKind(StrEnum):
-    """NOTIFICATION: one discrepancy; BATCH: several; ESCALATION: overdue, to the head."""
-
-    NOTIFICATION = "notification"
-    BATCH = "batch"
-    ESCALATION = "escalation"
+from guardianes.domain.enums import EmailKind, EmailStatus
+from guardianes.storage.base import Base, BigId
+from guardianes.storage.types import enum_text, utcnow
 
 
 class EvidenceEmail(Base):
@@ -47,9 +26,13 @@ class EvidenceEmail(Base):
     recipient: Mapped[str] = mapped_column(String(300))
     subject: Mapped[str] = mapped_column(String(500))
     discrepancy_ids: Mapped[list[Any]] = mapped_column(default=list)
-    kind: Mapped[str] = mapped_column(String(20), default=EmailKind.NOTIFICATION)
+    kind: Mapped[EmailKind] = mapped_column(
+        enum_text(EmailKind, 20), default=EmailKind.NOTIFICATION
+    )
     locale: Mapped[str] = mapped_column(String(10), default="es")
-    status: Mapped[str] = mapped_column(String(20), default=EmailStatus.QUEUED)
+    status: Mapped[EmailStatus] = mapped_column(
+        enum_text(EmailStatus, 20), default=EmailStatus.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(default=None)

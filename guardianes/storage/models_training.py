@@ -4,25 +4,14 @@ guardians' "ya lo reporté" to the municipality."""
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base, BigId, Timestamped
-from guardianes.storage.types import utcnow
-
-
-class ComplaintChannelKind(StrEnum):
-    """How the municipality takes a complaint."""
-
-    PHONE = "phone"
-    APP = "app"
-    WEB = "web"
-    OFFICE = "office"
-    WHATSAPP = "whatsapp"
-    EMAIL = "email"
+from guardianes.domain.enums import ComplaintChannelKind
+from guardianes.storage.base import Base, BigId, Timestamped, city_fk
+from guardianes.storage.types import enum_text, utcnow
 
 
 class CourseProgressRow(Base):
@@ -49,15 +38,16 @@ class CourseProgressRow(Base):
 
 
 class ComplaintChannel(Timestamped, Base):
-    """An official channel of the municipality for complaints about a service (or all)."""
+    """An official channel of one city for complaints about a service (or all of them)."""
 
     __tablename__ = "complaint_channels"
-    __table_args__ = (UniqueConstraint("service_code", "kind", "name"),)
+    __table_args__ = (UniqueConstraint("city_id", "service_code", "kind", "name"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    city_id: Mapped[int] = city_fk()  # each municipality has its own offices and numbers
     # No foreign key: a channel may name a service before any layer of it is imported.
     service_code: Mapped[str | None] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[ComplaintChannelKind] = mapped_column(enum_text(ComplaintChannelKind, 20))
     name: Mapped[str] = mapped_column(String(200))
     contact: Mapped[str] = mapped_column(String(500))
     hours: Mapped[str | None] = mapped_column(String(200))

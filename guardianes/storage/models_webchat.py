@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from guardianes.storage.models import Base, BigId
+from guardianes.storage.base import Base, BigId
 from guardianes.storage.types import utcnow
 
 

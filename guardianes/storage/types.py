@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Enum
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -37,3 +38,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Now, in UTC."""
     return datetime.now(UTC)
+
+
+def enum_text(enum: type[StrEnum], length: int) -> Enum:
+    """A `StrEnum` column stored as its plain value in VARCHAR(length), read back as a member.
+
+    No CHECK constraint and no native type, so the DDL stays a VARCHAR; unknown values are
+    refused on write (`validate_strings`) instead of reaching the table.
+    """
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=_values,
+        validate_strings=True,
+    )
+
+
+def _values(enum: type[StrEnum]) -> list[str]:
+    return [member.value for member in enum]

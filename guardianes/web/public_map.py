@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import xstatic.pkg.leaflet
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -21,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from guardianes import __version__
 from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.conversations.bounds import MAX_DB_INT
+from guardianes.domain.timezone import zone
 from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
 from guardianes.services import public_map
 from guardianes.services.runtime import Runtime
@@ -172,7 +172,7 @@ async def _card(
         session,
         space_id,
         locale=locale,
-        timezone=ZoneInfo(runtime.settings.timezone),
+        timezone=zone(runtime.settings.timezone),
         telegram_bot=settings.telegram_bot_username,
         whatsapp_number=settings.whatsapp_public_number,
     )
@@ -190,7 +190,7 @@ async def map_geojson(
 ) -> Response:
     """Every public space, simplified for the zoom, with its latest card status (ETag)."""
     found = await public_map.map_geojson(
-        session, zoom=zoom, timezone=ZoneInfo(runtime.settings.timezone)
+        session, zoom=zoom, timezone=zone(runtime.settings.timezone)
     )
     headers = {"ETag": found.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if found.etag in _tags(request.headers.get("if-none-match")):

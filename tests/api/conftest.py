@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
+from guardianes.domain.enums import FormKind, GuardianRole, StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.media import store_media
@@ -27,12 +28,9 @@ from guardianes.storage.models import (
     CardDefinition,
     Colonia,
     Contract,
-    FormKind,
     Guardian,
-    GuardianRole,
     PublicSpace,
     QuizAttempt,
-    StaffTokenRole,
     Submission,
     SubmissionMedia,
 )

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, settings
 
 from guardianes.app import create_app
 from guardianes.config import Settings
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.services.bootstrap import build_runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffTokenRole
 
 START_SECONDS = 60
 EXAMPLES_PER_OPERATION = 15

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from guardianes.app import create_app
 from guardianes.config import Settings
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.importers import service
 from guardianes.importers.colonias import ColoniaRecord, ColoniasFile
 from guardianes.importers.layers import LayerSpec
@@ -26,7 +27,7 @@ from guardianes.services import staff_tokens
 from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Colonia, Guardian, Layer, PublicSpace, StaffTokenRole
+from guardianes.storage.models import Colonia, Guardian, Layer, PublicSpace
 from guardianes.storage.repositories.cities import ensure_city
 from tests.api.conftest import BASE, bearer
 from tests.chat_driver import ChatDriver

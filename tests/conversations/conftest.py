@@ -19,7 +19,6 @@ from guardianes.conversations.context import (
     EngineContext,
     GuardianProfile,
     ResponsibleParty,
-    Role,
     SpaceMatch,
     SpacePlace,
 )
@@ -33,6 +32,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.xlsform import Form, load_form
+from guardianes.domain.enums import Role
 
 NOW = datetime(2026, 11, 20, 10, 30)
 PARK_POINT = GeoPoint(28.6353, -106.0889)

@@ -13,7 +13,6 @@ from guardianes.conversations.context import (
     ComplaintChannelRef,
     CourseProgress,
     EngineContext,
-    QuizPhase,
     QuizScore,
     RecordMunicipalReport,
     SaveCourseProgress,
@@ -23,6 +22,7 @@ from guardianes.conversations.context import (
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, load_course
 from guardianes.conversations.flows.quiz import normalized_gain
 from guardianes.conversations.messages import Command, GeoPoint
+from guardianes.domain.enums import QuizPhase
 
 from .conftest import PARK_POINT, Chat, photo
 

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from guardianes.conversations import filling
 from guardianes.conversations.catalog import FormCatalog
-from guardianes.conversations.context import QuizPhase
 from guardianes.conversations.messages import (
     Command,
     GeoPoint,
@@ -27,7 +26,7 @@ from guardianes.conversations.messages import (
 )
 from guardianes.conversations.state import ConversationState
 from guardianes.conversations.turn import Turn
-from guardianes.conversations.xlsform import FormKind
+from guardianes.domain.enums import FormKind, QuizPhase
 
 from .conftest import PARK_POINT, Chat, FakeGazetteer, photo
 

@@ -6,13 +6,13 @@ from dataclasses import replace
 from datetime import date
 
 from guardianes.conversations.context import (
-    QuizPhase,
     SaveQuizAttempt,
     SaveSubmission,
     StaffAction,
     UpdateGuardian,
 )
 from guardianes.conversations.messages import Command, InboundKind, PromptKind
+from guardianes.domain.enums import QuizPhase
 
 from .conftest import FAR_POINT, PARK_POINT, Chat, photo
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -12,16 +11,17 @@ from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import (
     EngineContext,
     GuardianProfile,
-    Role,
     StaffAction,
     StaffActionKind,
 )
 from guardianes.conversations.dates import parse_local_datetime
 from guardianes.conversations.messages import Command
+from guardianes.domain.enums import Role
+from guardianes.domain.timezone import zone
 from tests.conversations.conftest import Chat, FakeGazetteer
 
 FRIDAY = date(2026, 11, 20)  # the conftest's NOW, 10:30 local
-CHIHUAHUA = ZoneInfo("America/Chihuahua")  # UTC-6 all year since 2022
+CHIHUAHUA = zone("America/Chihuahua")  # UTC-6 all year since 2022
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 from openpyxl import load_workbook
 
 from guardianes.conversations.forms import build_forms
-from guardianes.conversations.xlsform import FormError, FormKind, QuestionType, load_form
+from guardianes.conversations.xlsform import FormError, QuestionType, load_form
+from guardianes.domain.enums import FormKind
 
 from .conftest import form_file, write_form
 

@@ -8,16 +8,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image, ImageDraw
 
 from guardianes.conversations.messages import Prompt, PromptKind, StoredMedia
+from guardianes.domain.dates import month_of
+from guardianes.domain.timezone import zone
 from guardianes.geo.index import IndexedSpace
 from guardianes.importers.service import import_contracts, import_layers_csv
 from guardianes.services.bootstrap import reload_gazetteer
-from guardianes.services.evidence import month_of
 from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
@@ -143,7 +143,7 @@ async def fill_park_card(
 
 def this_month() -> tuple[date, date]:
     """First and last local day of the current month (cards carry the real clock's time)."""
-    return month_of(datetime.now(ZoneInfo("America/Chihuahua")).date())
+    return month_of(datetime.now(zone("America/Chihuahua")).date())
 
 
 def scene(seed: int, size: int = 256) -> Image.Image:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from guardianes.conversations.messages import PromptKind
+from guardianes.domain.timezone import zone
 from guardianes.importers.sample import SAMPLE_DIR
 from guardianes.services.evidence_imports import import_directorates
 from guardianes.storage.db import unit_of_work
@@ -24,7 +24,7 @@ async def fill_garbage_card(chat: ChatDriver, point: tuple[float, float], *, cam
     await chat.press("basura")
     await chat.location(*point)
     await chat.press("Sí, es ese")
-    today = datetime.now(ZoneInfo("America/Chihuahua")).date().isoformat()
+    today = datetime.now(zone("America/Chihuahua")).date().isoformat()
     for _ in range(MAX_CARD_STEPS):
         prompt = chat.last_question()
         text = prompt.text.casefold()

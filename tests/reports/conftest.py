@@ -20,16 +20,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from guardianes.config import Settings
+from guardianes.domain.enums import DiscrepancyKind, DiscrepancyStatus, EvidenceStrength
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Contract, Directorate, PublicSpace
-from guardianes.storage.models_evidence import (
-    Discrepancy,
-    DiscrepancyEvidence,
-    DiscrepancyKind,
-    DiscrepancyStatus,
-    EvidenceStrength,
-)
+from guardianes.storage.models_evidence import Discrepancy, DiscrepancyEvidence
 from tests.api.conftest import (  # noqa: F401  (fixtures reused by these tests)
     World,
     _forms_parsed_once,

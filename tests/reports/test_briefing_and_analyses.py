@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import select
 
+from guardianes.domain.enums import FormKind
+from guardianes.domain.timezone import zone
 from guardianes.services.reports.briefing import briefing_message, build_briefing
 from guardianes.services.reports.complaints_change import DataVerdict, complaints_before_after
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    Broadcast,
-    CardDefinition,
-    ComplaintCount,
-    FormKind,
-    Submission,
-)
+from guardianes.storage.models import Broadcast, CardDefinition, ComplaintCount, Submission
 from tests.api.conftest import BASE, Tokens, World, bearer
 from tests.reports.conftest import pdf_text, seed_discrepancy
 
-ZONE = ZoneInfo("America/Chihuahua")
+ZONE = zone("America/Chihuahua")
 JUNE_2024 = datetime(2024, 6, 15, 18, tzinfo=UTC)
 
 

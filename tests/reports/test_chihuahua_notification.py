@@ -7,12 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from guardianes.domain.enums import DiscrepancyStatus
 from guardianes.services.evidence_imports import import_status
 from guardianes.services.reports import mail
 from guardianes.services.reports.mail import EmailDispatcher
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate
-from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
+from guardianes.storage.models_evidence import Discrepancy
 from tests.evidence.conftest import (
     PEWIS_CONTRACT,
     ChihuahuaCity,

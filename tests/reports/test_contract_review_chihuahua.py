@@ -4,16 +4,16 @@ layers, so its spaces are reviewed and the company is found by name."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from guardianes.domain.timezone import zone
 from guardianes.services.reports.contract_review import ContractNotFoundError, contract_review
 from guardianes.storage.db import unit_of_work
 from tests.evidence.conftest import PEWIS_CONTRACT, ChihuahuaCity
 from tests.evidence.test_discrepancies_chihuahua import UNMOWED, guardian_reports
 
-ZONE = ZoneInfo("America/Chihuahua")
+ZONE = zone("America/Chihuahua")
 
 
 async def test_the_pewis_contract_is_reviewed_by_number_with_the_firms_record(

@@ -9,13 +9,14 @@ import httpx
 import pytest
 
 from guardianes.config import Settings
+from guardianes.domain.enums import DiscrepancyStatus, EmailKind, EmailStatus
 from guardianes.services.reports import mail
 from guardianes.services.reports.mail import EmailDispatcher
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate
-from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
-from guardianes.storage.models_reports import EmailKind, EmailStatus, EvidenceEmail
+from guardianes.storage.models_evidence import Discrepancy
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories import evidence as evidence_repo
 from tests.api.conftest import BASE, Tokens, World, bearer
 from tests.reports.conftest import (

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from guardianes.domain.enums import EmailStatus
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Colonia, ComplaintCount, ServiceType
-from guardianes.storage.models_reports import EmailStatus, EvidenceEmail
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories import evidence_emails
 from guardianes.storage.repositories.reports import complaint_coverage, monthly_complaints
 

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
+from guardianes.domain.enums import BroadcastStatus, GuardianRole, GuardianStatus
+from guardianes.domain.timezone import zone
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.pacing import pacers_from_settings
 from guardianes.scheduler.reminders import BroadcastDispatcher
@@ -25,14 +26,7 @@ from guardianes.services.broadcasts import BroadcastProgress
 from guardianes.services.reminders import TickReport, schedule_due
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
-from guardianes.storage.models import (
-    BroadcastStatus,
-    Colonia,
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    OutboxMessage,
-)
+from guardianes.storage.models import Colonia, Guardian, OutboxMessage
 from guardianes.storage.types import utcnow
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits
 
@@ -309,7 +303,7 @@ async def write_occurrences(session: AsyncSession, now: datetime) -> None:
     await schedule_due(
         session,
         now=now,
-        timezone=ZoneInfo("America/Chihuahua"),
+        timezone=zone("America/Chihuahua"),
         grace=timedelta(hours=1),
         report=TickReport(),
     )

@@ -17,17 +17,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
+from guardianes.domain.enums import DeliveryStatus, GuardianStatus, OutboxStatus
 from guardianes.scheduler.pacing import pacers_from_settings
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    BroadcastDelivery,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxMessage,
-    OutboxStatus,
-)
+from guardianes.storage.models import BroadcastDelivery, Guardian, OutboxMessage
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from tests.fakes.telegram_server import FakeTelegramServer, Fault
 from tests.scheduler.conftest import (

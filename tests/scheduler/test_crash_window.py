@@ -23,12 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
+from guardianes.domain.enums import OutboxStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import create_engine, create_session_factory, unit_of_work
-from guardianes.storage.models import OutboxMessage, OutboxStatus
+from guardianes.storage.models import OutboxMessage
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.types import utcnow
 from tests.fakes.telegram_server import FakeTelegramServer

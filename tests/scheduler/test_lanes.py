@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,15 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from guardianes.bot.channel import Delivery, SendResult
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import OutboxKind
+from guardianes.domain.timezone import zone
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.quiet import QuietHours
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import OutboxKind
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.repositories.outbox import Lane
 
-CHIHUAHUA = ZoneInfo("America/Chihuahua")  # UTC-6 all year
+CHIHUAHUA = zone("America/Chihuahua")  # UTC-6 all year
 # 23:00 in Chihuahua, inside a 21:00-08:00 window; it ends at 08:00 local = 14:00 UTC.
 NIGHT = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)
 MORNING = datetime(2026, 11, 28, 14, 0, tzinfo=UTC)

@@ -9,10 +9,11 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import OutboxKind, OutboxStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.pacing import ChannelPacer
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import OutboxKind, OutboxMessage, OutboxStatus
+from guardianes.storage.models import OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.types import utcnow
 

@@ -10,24 +10,19 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
+from guardianes.domain.enums import GuardianRole, OccurrenceStatus, OutboxKind
+from guardianes.domain.timezone import zone
 from guardianes.locales import translator
 from guardianes.scheduler.reminders import ReminderScheduler, start_reminder_scheduler
 from guardianes.services import reminders as reminders_service
 from guardianes.services.reminders import InvalidScheduleError, ReminderSpec
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    GuardianRole,
-    OccurrenceStatus,
-    OutboxKind,
-    Reminder,
-    ReminderOccurrence,
-)
+from guardianes.storage.models import Reminder, ReminderOccurrence
 from tests.scheduler.conftest import (
     add_colonia,
     add_guardians,
@@ -37,7 +32,7 @@ from tests.scheduler.conftest import (
     write_occurrences,
 )
 
-CHIHUAHUA = ZoneInfo("America/Chihuahua")
+CHIHUAHUA = zone("America/Chihuahua")
 SET_UP_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)  # a Sunday: staff create the reminders
 MONDAY_10 = datetime(2026, 3, 2, 16, tzinfo=UTC)  # Monday 2 March 2026, 10:00 in Chihuahua
 WEEK = timedelta(days=7)
@@ -47,7 +42,7 @@ EVERY_MONDAY_10 = {"day_of_week": "mon", "hour": 10, "minute": 0}
 async def _create(runtime: Runtime, spec: ReminderSpec, now: datetime = SET_UP_AT) -> Reminder:
     async with unit_of_work(runtime.sessions) as session:
         return await reminders_service.create_reminder(
-            session, spec, timezone=ZoneInfo(runtime.settings.timezone), now=now
+            session, spec, timezone=zone(runtime.settings.timezone), now=now
         )
 
 
@@ -172,7 +167,7 @@ async def test_local_hour_stays_ten_across_a_dst_change(session_factory, tmp_pat
     # Ciudad Juárez (also in Chihuahua state) keeps US daylight saving: from Sunday
     # 8 March 2026 it is UTC-6 instead of UTC-7, so 10:00 local moves from 17:00 to 16:00 UTC.
     runtime = make_runtime_in_zone(session_factory, tmp_path, "America/Ciudad_Juarez")
-    juarez = ZoneInfo("America/Ciudad_Juarez")
+    juarez = zone("America/Ciudad_Juarez")
     centro, _ = await _centro_with_leads(session_factory)
     await _create(runtime, ReminderSpec("cards", EVERY_MONDAY_10, colonia_id=centro))
     scheduler = ReminderScheduler(runtime)

@@ -20,10 +20,11 @@ from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
+from guardianes.domain.enums import OutboxKind
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import OutboxKind, OutboxMessage
+from guardianes.storage.models import OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits
 

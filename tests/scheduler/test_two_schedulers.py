@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from guardianes.domain.enums import GuardianRole, OccurrenceStatus
+from guardianes.domain.timezone import zone
 from guardianes.scheduler.reminders import ReminderScheduler
 from guardianes.services import reminders as reminders_service
 from guardianes.services.reminders import ReminderSpec
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import GuardianRole, OccurrenceStatus, ReminderOccurrence
+from guardianes.storage.models import ReminderOccurrence
 from tests.scheduler.conftest import add_colonia, add_guardians, make_runtime, queued_messages
 
 SET_UP_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -50,7 +51,7 @@ async def test_two_schedulers_send_each_reminder_once_per_recipient(
             ReminderSpec("own", {"day_of_week": "mon", "hour": 10}, guardian_id=centro_leads[0]),
         ):
             await reminders_service.create_reminder(
-                session, spec, timezone=ZoneInfo("America/Chihuahua"), now=SET_UP_AT
+                session, spec, timezone=zone("America/Chihuahua"), now=SET_UP_AT
             )
     first = ReminderScheduler(
         make_runtime(session_factory, tmp_path), worker_id="worker-a", batch_size=SMALL_BATCH

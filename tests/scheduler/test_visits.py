@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from guardianes.domain.enums import GuardianRole, OutboxKind
+from guardianes.domain.timezone import zone
 from guardianes.locales import translator
 from guardianes.scheduler.reminders import BroadcastDispatcher, ReminderScheduler
 from guardianes.services import visits as visits_service
@@ -15,7 +16,7 @@ from guardianes.services.references import UnknownReferenceError
 from guardianes.services.runtime import Runtime
 from guardianes.services.visits import VisitCreated
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import BroadcastDelivery, GuardianRole, OutboxKind, Reminder
+from guardianes.storage.models import BroadcastDelivery, Reminder
 from tests.scheduler.conftest import (
     add_colonia,
     add_guardians,
@@ -24,7 +25,7 @@ from tests.scheduler.conftest import (
     write_occurrences,
 )
 
-CHIHUAHUA = ZoneInfo("America/Chihuahua")
+CHIHUAHUA = zone("America/Chihuahua")
 SET_UP_AT = datetime(2026, 3, 1, 12, tzinfo=UTC)
 VISIT_LOCAL = datetime(2026, 3, 12, 11, 0)  # naive: local time, as staff type it
 REMINDER_AT = datetime(2026, 3, 12, 0, 0, tzinfo=UTC)  # 11 March 18:00 in Chihuahua (UTC-6)

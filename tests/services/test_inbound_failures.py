@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from guardianes.conversations.messages import InboundKind, InboundMessage
+from guardianes.domain.enums import InboundStatus
 from guardianes.services import inbound as inbound_service
 from guardianes.services.inbound import (
     handle_inbound,
@@ -22,7 +23,7 @@ from guardianes.services.inbound import (
     sweep_inbound,
 )
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import InboundEvent, InboundStatus, OutboxMessage
+from guardianes.storage.models import InboundEvent, OutboxMessage
 from guardianes.storage.repositories import inbound as inbound_repo
 from guardianes.storage.types import utcnow
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from guardianes.config import Settings
 from guardianes.conversations.context import ErasureKind
 from guardianes.conversations.messages import PromptKind
+from guardianes.domain.enums import DiscrepancyKind, GuardianStatus, OutboxStatus
 from guardianes.services import privacy, staff_tokens
 from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.runtime import Runtime
@@ -21,9 +22,7 @@ from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
     ConversationState,
     Guardian,
-    GuardianStatus,
     OutboxMessage,
-    OutboxStatus,
     PublicSpace,
     Submission,
     SubmissionMedia,
@@ -31,7 +30,6 @@ from guardianes.storage.models import (
 from guardianes.storage.models_evidence import (
     Discrepancy,
     DiscrepancyEvidence,
-    DiscrepancyKind,
     GuardianConfirmation,
 )
 from guardianes.storage.models_privacy import ConsentEvent, PrivacyRequest

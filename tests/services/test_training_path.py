@@ -5,13 +5,13 @@ paired scores and their learning gain; a course interrupted and resumed after a 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
 from guardianes.config import Settings
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, load_course
+from guardianes.domain.timezone import zone
 from guardianes.scheduler.reminders import ReminderScheduler
 from guardianes.services import reminders as reminders_service
 from guardianes.services import training
@@ -163,7 +163,7 @@ async def test_guardians_idle_halfway_through_the_course_are_nudged_once(
                 cron={"hour": 18, "minute": 0},
                 message_key=training.COURSE_IDLE_MESSAGE_KEY,
             ),
-            timezone=ZoneInfo(runtime.settings.timezone),
+            timezone=zone(runtime.settings.timezone),
             now=set_up,
         )
     assert reminder.next_run_at is not None
@@ -203,7 +203,7 @@ async def test_a_guardian_who_finished_the_lessons_is_not_nudged(chat: ChatDrive
             ReminderSpec(
                 name="curso", cron={"hour": 18}, message_key=training.COURSE_IDLE_MESSAGE_KEY
             ),
-            timezone=ZoneInfo(runtime.settings.timezone),
+            timezone=zone(runtime.settings.timezone),
             now=now,
         )
         recipients = await training.course_idle_recipients(session, reminder, now=now, idle_days=3)

@@ -8,10 +8,10 @@ from pydantic import SecretStr, ValidationError
 from sqlalchemy import select
 
 from guardianes.config import Settings
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffTokenRole
 from guardianes.storage.models_privacy import StaffAuditEntry
 from tests.api.conftest import Tokens, World
 from tests.staff_dashboard.conftest import SESSION_COOKIE, Login, csrf_of, page_csrf

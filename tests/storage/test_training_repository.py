@@ -6,14 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Colonia,
-    Guardian,
-    GuardianStatus,
-    OccurrenceStatus,
-    Reminder,
-    ReminderOccurrence,
-)
+from guardianes.domain.enums import GuardianStatus, OccurrenceStatus
+from guardianes.storage.models import Colonia, Guardian, Reminder, ReminderOccurrence
 from guardianes.storage.repositories import training as repo
 
 NOW = datetime(2026, 11, 28, 18, tzinfo=UTC)

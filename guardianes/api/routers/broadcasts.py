@@ -25,9 +25,10 @@ from guardianes.api.schemas import (
     Page,
     page_of,
 )
+from guardianes.domain.enums import BroadcastStatus
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.models import Broadcast, BroadcastStatus
+from guardianes.storage.models import Broadcast
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 

@@ -10,7 +10,7 @@ from guardianes.api.errors import found
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import ColoniaPublic, ColoniaUpdate, Page, page_of
 from guardianes.storage.models import Colonia
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import places as places_repo
 
 router = APIRouter(prefix=PREFIX, tags=["colonias"])
 
@@ -26,14 +26,14 @@ async def list_colonias(
     *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[ColoniaPublic]:
     """Colonias by name."""
-    page = await catalog.list_colonias(session, limit=limit, offset=offset)
+    page = await places_repo.list_colonias(session, limit=limit, offset=offset)
     return page_of(page, _colonia, limit=limit, offset=offset)
 
 
 @router.get("/colonias/{colonia_id}")
 async def get_colonia(session: SessionDep, _: ViewerDep, colonia_id: IdPath) -> ColoniaPublic:
     """One colonia."""
-    return _colonia(found(await catalog.get_colonia(session, colonia_id), "colonia"))
+    return _colonia(found(await places_repo.get_colonia(session, colonia_id), "colonia"))
 
 
 @router.patch("/colonias/{colonia_id}")
@@ -41,7 +41,7 @@ async def update_colonia(
     *, session: SessionDep, _: StaffDep, colonia_id: IdPath, body: ColoniaUpdate
 ) -> ColoniaPublic:
     """Set a colonia's training date (quizzes before it are pre-training, after it post)."""
-    colonia = found(await catalog.get_colonia(session, colonia_id), "colonia")
+    colonia = found(await places_repo.get_colonia(session, colonia_id), "colonia")
     colonia.training_date = body.training_date
     await session.flush()
     return _colonia(colonia)

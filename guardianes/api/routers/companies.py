@@ -9,7 +9,7 @@ from guardianes.api.deps import SessionDep
 from guardianes.api.errors import found
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import CompanyPublic, Page, page_of
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import contracts as contracts_repo
 
 router = APIRouter(prefix=PREFIX, tags=["companies"])
 
@@ -19,12 +19,12 @@ async def list_companies(
     *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[CompanyPublic]:
     """Companies by name."""
-    page = await catalog.list_companies(session, limit=limit, offset=offset)
+    page = await contracts_repo.list_companies(session, limit=limit, offset=offset)
     return page_of(page, CompanyPublic.model_validate, limit=limit, offset=offset)
 
 
 @router.get("/companies/{company_id}")
 async def get_company(session: SessionDep, _: ViewerDep, company_id: IdPath) -> CompanyPublic:
     """One company."""
-    company = found(await catalog.get_company(session, company_id), "company")
+    company = found(await contracts_repo.get_company(session, company_id), "company")
     return CompanyPublic.model_validate(company)

@@ -26,7 +26,7 @@ from guardianes.services.reports.contract_review import (
     ContractReview,
     contract_review,
 )
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import contracts as contracts_repo
 from guardianes.storage.types import utcnow
 
 router = APIRouter(prefix=PREFIX, tags=["contracts"])
@@ -44,7 +44,7 @@ async def list_contracts(
     offset: OffsetQuery = 0,
 ) -> Page[ContractPublic]:
     """Contracts, newest first."""
-    page = await catalog.list_contracts(
+    page = await contracts_repo.list_contracts(
         session,
         company_id=company_id,
         contract_number=contract_number,
@@ -57,7 +57,7 @@ async def list_contracts(
 @router.get("/contracts/{contract_id}")
 async def get_contract(session: SessionDep, _: ViewerDep, contract_id: IdPath) -> ContractPublic:
     """One contract."""
-    contract = found(await catalog.get_contract(session, contract_id), "contract")
+    contract = found(await contracts_repo.get_contract(session, contract_id), "contract")
     return ContractPublic.model_validate(contract)
 
 

@@ -26,12 +26,9 @@ from guardianes.api.errors import conflict, found, not_found
 from guardianes.api.paths import PREFIX, media_url
 from guardianes.api.schemas import NO_NUL, SERVICE_CODE, Orm, Page, page_of
 from guardianes.conversations.obligations import ObligationCode
+from guardianes.domain.enums import DiscrepancyKind, DiscrepancyStatus, EvidenceStrength
 from guardianes.services import evidence
-from guardianes.storage.models_evidence import (
-    DiscrepancyKind,
-    DiscrepancyStatus,
-    EvidenceStrength,
-)
+from guardianes.storage.repositories import contracts as contracts_repo
 from guardianes.storage.repositories import directorates as directorates_repo
 from guardianes.storage.repositories import evidence as repo
 from guardianes.storage.repositories.evidence import DiscrepancyFilter
@@ -197,7 +194,7 @@ async def list_discrepancies(
 async def _detail(session: SessionDep, discrepancy_id: int) -> DiscrepancyDetail:
     row = found(await repo.get_discrepancy(session, discrepancy_id), "discrepancy")
     space, _layer = await repo.space_context(session, row.public_space_id)
-    company = await repo.get_company(session, row.company_id) if row.company_id else None
+    company = await contracts_repo.get_company(session, row.company_id) if row.company_id else None
     directorate = (
         await directorates_repo.get(session, row.directorate_id) if row.directorate_id else None
     )

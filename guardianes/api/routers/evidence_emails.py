@@ -23,9 +23,10 @@ from guardianes.api.errors import conflict, found, unprocessable
 from guardianes.api.params import MAX_BATCH
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import Orm, Page, RowId, page_of
+from guardianes.domain.enums import EmailKind, EmailStatus
 from guardianes.services.reports import mail
 from guardianes.storage.models import StaffToken
-from guardianes.storage.models_reports import EmailKind, EmailStatus, EvidenceEmail
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories import evidence_emails as emails_repo
 
 router = APIRouter(prefix=PREFIX, tags=["evidence reports"])

@@ -14,6 +14,7 @@ from guardianes.api.params import GEOJSON_LIMIT, local_period, local_zone
 from guardianes.api.paths import PREFIX
 from guardianes.api.responses import GEOJSON, PRIVATE, download
 from guardianes.api.schemas import NO_NUL
+from guardianes.domain.enums import DiscrepancyStatus, EvidenceStrength
 from guardianes.services.reports.exports import (
     DISCREPANCY_COLUMNS,
     SUBMISSION_COLUMNS,
@@ -24,7 +25,6 @@ from guardianes.services.reports.exports import (
     to_csv,
     to_xlsx,
 )
-from guardianes.storage.models_evidence import DiscrepancyStatus, EvidenceStrength
 from guardianes.storage.repositories.evidence import DiscrepancyFilter
 
 router = APIRouter(prefix=PREFIX, tags=["exports"])

@@ -13,13 +13,13 @@ from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.api.errors import unprocessable
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import NO_NUL, ImportResultPublic, LayerPublic, Page, page_of
+from guardianes.domain.enums import ResponsibleType
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import ImportFileError, ImportRejectedError, ImportReport
 from guardianes.importers.service import UnknownServiceError
 from guardianes.services import evidence_imports, file_imports
-from guardianes.storage.models import ResponsibleType
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import places as places_repo
 from guardianes.storage.repositories.cities import CityRequiredError
 
 router = APIRouter(prefix=PREFIX, tags=["imports"])
@@ -42,7 +42,7 @@ async def list_imports(
     *, session: SessionDep, _: ViewerDep, limit: LimitQuery = DEFAULT_PAGE, offset: OffsetQuery = 0
 ) -> Page[LayerPublic]:
     """Import history: map layers, most recently imported first."""
-    page = await catalog.list_layers(session, limit=limit, offset=offset)
+    page = await places_repo.list_layers(session, limit=limit, offset=offset)
     return page_of(page, LayerPublic.model_validate, limit=limit, offset=offset)
 
 

@@ -24,8 +24,8 @@ from guardianes.api.errors import found
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import Orm, Page, page_of
 from guardianes.conversations.context import ErasureKind
+from guardianes.domain.enums import PrivacyRequestKind
 from guardianes.services import privacy
-from guardianes.storage.models_privacy import PrivacyRequestKind
 from guardianes.storage.repositories import privacy as privacy_repo
 from guardianes.storage.repositories import staff as staff_repo
 

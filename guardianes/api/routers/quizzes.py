@@ -9,8 +9,8 @@ from guardianes.api.auth import DEFAULT_PAGE, IdQuery, LimitQuery, OffsetQuery, 
 from guardianes.api.deps import SessionDep
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import Page, QuizAttemptPublic, page_of
-from guardianes.storage.models import QuizPhase
-from guardianes.storage.repositories import catalog
+from guardianes.domain.enums import QuizPhase
+from guardianes.storage.repositories import quiz_attempts as quiz_attempts_repo
 
 router = APIRouter(prefix=PREFIX, tags=["quizzes"])
 
@@ -28,7 +28,7 @@ async def list_quiz_attempts(
     offset: OffsetQuery = 0,
 ) -> Page[QuizAttemptPublic]:
     """Quiz attempts, newest first."""
-    page = await catalog.list_quiz_attempts(
+    page = await quiz_attempts_repo.list_quiz_attempts(
         session, guardian_id=guardian_id, form_id=form_id, phase=phase, limit=limit, offset=offset
     )
     await audit.read(q.guardian_id for q in page.items)

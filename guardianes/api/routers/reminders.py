@@ -27,9 +27,9 @@ from guardianes.api.schemas import (
     ReminderUpdate,
     page_of,
 )
+from guardianes.domain.enums import ReminderKind
 from guardianes.services import reminders as reminders_service
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.models import ReminderKind
 from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.types import utcnow
 

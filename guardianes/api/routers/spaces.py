@@ -30,8 +30,8 @@ from guardianes.conversations.messages import GeoPoint
 from guardianes.geo.cities import CityGazetteers
 from guardianes.geo.index import SpatialGazetteer
 from guardianes.services.cities import city_ref
-from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import cities as cities_repo
+from guardianes.storage.repositories import places as places_repo
 
 router = APIRouter(prefix=PREFIX, tags=["spaces"])
 
@@ -152,7 +152,7 @@ async def list_spaces(
     offset: OffsetQuery = 0,
 ) -> Page[SpacePublic]:
     """Public spaces, by colonia or kind."""
-    page = await catalog.list_spaces(
+    page = await places_repo.list_spaces(
         session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
     )
     return page_of(page, SpacePublic.model_validate, limit=limit, offset=offset)
@@ -169,7 +169,7 @@ async def spaces_geojson(
     offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     """Public spaces as a GeoJSON FeatureCollection (paginated like every list)."""
-    page = await catalog.list_spaces(
+    page = await places_repo.list_spaces(
         session, colonia_id=colonia_id, kind=kind, limit=limit, offset=offset
     )
     features = [
@@ -193,4 +193,6 @@ async def spaces_geojson(
 @router.get("/spaces/{space_id}")
 async def get_space(session: SessionDep, _: ViewerDep, space_id: IdPath) -> SpacePublic:
     """One public space."""
-    return SpacePublic.model_validate(found(await catalog.get_space(session, space_id), "space"))
+    return SpacePublic.model_validate(
+        found(await places_repo.get_space(session, space_id), "space")
+    )

@@ -25,8 +25,8 @@ from guardianes.api.paths import PREFIX, media_url
 from guardianes.api.responses import PRIVATE
 from guardianes.api.schemas import NO_NUL, MediaPublic, Moment, Page, SubmissionPublic, page_of
 from guardianes.storage.models import Submission
-from guardianes.storage.repositories import catalog
-from guardianes.storage.repositories.catalog import SubmissionFilter
+from guardianes.storage.repositories import submissions as submissions_repo
+from guardianes.storage.repositories.submissions import SubmissionFilter
 
 router = APIRouter(prefix=PREFIX, tags=["submissions"])
 
@@ -84,9 +84,9 @@ async def list_submissions(
         form_id=card,
         guardian_id=guardian_id,
     )
-    page = await catalog.list_submissions(session, filters, limit=limit, offset=offset)
+    page = await submissions_repo.list_submissions(session, filters, limit=limit, offset=offset)
     await audit.read(s.guardian_id for s in page.items)
-    form_ids = await catalog.form_ids_of_definitions(
+    form_ids = await submissions_repo.form_ids_of_definitions(
         session, [s.card_definition_id for s in page.items]
     )
     return page_of(page, lambda s: _submission(s, form_ids), limit=limit, offset=offset)
@@ -97,9 +97,11 @@ async def get_submission(
     session: SessionDep, _: ViewerDep, audit: AuditDep, submission_id: IdPath
 ) -> SubmissionPublic:
     """One submission with links to its photos."""
-    submission = found(await catalog.get_submission(session, submission_id), "submission")
+    submission = found(await submissions_repo.get_submission(session, submission_id), "submission")
     await audit.read([submission.guardian_id])
-    form_ids = await catalog.form_ids_of_definitions(session, [submission.card_definition_id])
+    form_ids = await submissions_repo.form_ids_of_definitions(
+        session, [submission.card_definition_id]
+    )
     return _submission(submission, form_ids)
 
 
@@ -123,13 +125,13 @@ async def get_submission_media(
     media_id: IdPath,
 ) -> FileResponse:
     """A photo of a submission (authenticated staff only; media is never public)."""
-    media = found(await catalog.get_media(session, submission_id, media_id), "photo")
+    media = found(await submissions_repo.get_media(session, submission_id, media_id), "photo")
     if media.deleted_at is not None:
         raise HTTPException(
             status.HTTP_410_GONE,
             detail=f"photo deleted ({media.deletion_reason}) at {media.deleted_at.isoformat()}",
         )
-    submission = await catalog.get_submission(session, submission_id)
+    submission = await submissions_repo.get_submission(session, submission_id)
     await audit.read([submission.guardian_id if submission else None])
     path = _media_file(Path(runtime.settings.media_dir), media.path)
     if path is None:

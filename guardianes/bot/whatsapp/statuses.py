@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.bot.whatsapp.parse import CHANNEL, DeliveryState, StatusUpdate
+from guardianes.domain.enums import OutboxStatus
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import OutboxStatus
 from guardianes.storage.repositories import outbox as outbox_repo
 
 UNDELIVERABLE_CODE = 131026

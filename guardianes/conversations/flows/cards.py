@@ -5,17 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from guardianes.conversations import filling
-from guardianes.conversations.context import (
-    QuizPhase,
-    SaveQuizAttempt,
-    SaveSubmission,
-    SpacePlace,
-)
+from guardianes.conversations.context import SaveQuizAttempt, SaveSubmission, SpacePlace
 from guardianes.conversations.flows import common, complaints, menu, quiz
 from guardianes.conversations.form_asking import ask_question
 from guardianes.conversations.state import FlowStep
 from guardianes.conversations.turn import Route, Turn
 from guardianes.conversations.xlsform import Form
+from guardianes.domain.enums import QuizPhase
 
 
 class Step(FlowStep):

@@ -20,11 +20,12 @@ training date staff set for an in-person training.
 
 from __future__ import annotations
 
-from guardianes.conversations.context import CourseProgress, QuizPhase, SaveCourseProgress
+from guardianes.conversations.context import CourseProgress, SaveCourseProgress
 from guardianes.conversations.course import Course
 from guardianes.conversations.flows import common, menu, quiz
 from guardianes.conversations.state import FlowStep
 from guardianes.conversations.turn import Route, Turn
+from guardianes.domain.enums import QuizPhase
 
 
 class Step(FlowStep):

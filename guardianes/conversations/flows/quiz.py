@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from guardianes.conversations.context import QuizPhase, SaveQuizAttempt
+from guardianes.conversations.context import SaveQuizAttempt
 from guardianes.conversations.flows import cards, course, menu
 from guardianes.conversations.form_logic import answer_is_right
 from guardianes.conversations.turn import Turn
 from guardianes.conversations.xlsform import Form
+from guardianes.domain.enums import QuizPhase
 
 MAX_FEEDBACK_CHARS = 1500  # one chat message of answers; WhatsApp and Telegram take more
 PERCENT = 100

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.dates import add_months
 from guardianes.locales import Translator, translator
-from guardianes.services.reports.complaints_change import add_months
 from guardianes.services.reports.evidence_report import label
 from guardianes.services.reports.rendering import ReportPDF, render_html
 from guardianes.storage.repositories import reports as repo

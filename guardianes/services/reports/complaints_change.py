@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.dates import add_months
 from guardianes.storage.repositories import reports as repo
 
 MAX_MONTHS = 36
@@ -58,12 +59,6 @@ class BeforeAfter:
     percent_change: float | None
     enough_data: bool
     verdict: DataVerdict
-
-
-def add_months(month: date, count: int) -> date:
-    """The first day of the month `count` months after (or before) `month`."""
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _verdict(

@@ -19,12 +19,13 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
+from guardianes.domain.enums import DiscrepancyStatus, EmailKind, EmailStatus
+from guardianes.domain.timezone import zone
 from guardianes.locales import translator
 from guardianes.services.evidence import change_status
 from guardianes.services.reports.evidence_pdf import evidence_report_pdf
@@ -36,8 +37,8 @@ from guardianes.services.reports.evidence_report import (
 )
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate
-from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
-from guardianes.storage.models_reports import EmailKind, EmailStatus, EvidenceEmail
+from guardianes.storage.models_evidence import Discrepancy
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories import evidence as evidence_repo
 from guardianes.storage.repositories import evidence_emails as repo
 from guardianes.storage.repositories import reports as reports_repo
@@ -304,7 +305,7 @@ class EmailDispatcher:
         self.sessions = sessions
         self.settings = settings
         self.transport = transport or SmtpTransport(settings)
-        self.timezone = ZoneInfo(settings.timezone)
+        self.timezone = zone(settings.timezone)
 
     async def escalate(self, now: datetime | None = None) -> int:
         """Queue escalations of overdue discrepancies; returns how many e-mails."""

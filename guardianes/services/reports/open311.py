@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.xlsform import Form, QuestionType
+from guardianes.domain.enums import DiscrepancyStatus
 from guardianes.locales import translator
 from guardianes.services.reports.evidence_report import label
-from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
+from guardianes.storage.models_evidence import Discrepancy
 from guardianes.storage.repositories import reports as repo
 
 DEFAULT_SPAN = timedelta(days=90)

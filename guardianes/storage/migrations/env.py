@@ -8,10 +8,11 @@ from alembic import context
 from sqlalchemy import Connection
 
 from guardianes.config import Settings
-from guardianes.storage import models
+from guardianes.storage import models  # noqa: F401  (loads every table onto Base.metadata)
+from guardianes.storage.base import Base
 from guardianes.storage.db import create_engine
 
-target_metadata = models.Base.metadata
+target_metadata = Base.metadata
 
 
 def _run(connection: Connection) -> None:

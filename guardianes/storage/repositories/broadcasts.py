@@ -10,19 +10,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastDelivery,
-    BroadcastStatus,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxMessage,
-    OutboxStatus,
-    Visit,
-)
+from guardianes.domain.enums import BroadcastStatus, DeliveryStatus, GuardianStatus
+from guardianes.storage.models import Broadcast, BroadcastDelivery, Guardian, Visit
 from guardianes.storage.repositories._dialect import is_postgres
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 from guardianes.storage.types import UTCDateTime
 
 # Deliveries not yet finished: a broadcast is DONE when none of its deliveries is in these.
@@ -44,19 +35,6 @@ class ClaimedDelivery:
 
     delivery_id: int
     guardian_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class NewOutboxRow:
-    """Values of one outbox row made from a delivery."""
-
-    channel: str
-    address: str
-    guardian_id: int
-    kind: str
-    locale: str
-    payload: dict[str, Any]
-    as_template: bool
 
 
 # ---------------------------------------------------------------- broadcasts
@@ -227,34 +205,6 @@ async def guardians_by_id(session: AsyncSession, ids: Sequence[int]) -> dict[int
         return {}
     result = await session.execute(select(Guardian).where(Guardian.id.in_(list(ids))))
     return {g.id: g for g in result.scalars().all()}
-
-
-async def add_outbox_rows(
-    session: AsyncSession, rows: Sequence[NewOutboxRow], now: datetime
-) -> list[int]:
-    """Insert outbox rows in one round trip; returns their ids in the order given."""
-    if not rows:
-        return []
-    values = [
-        {
-            "channel": row.channel,
-            "address": row.address,
-            "guardian_id": row.guardian_id,
-            "kind": row.kind,
-            "locale": row.locale,
-            "payload": row.payload,
-            "as_template": row.as_template,
-            "status": OutboxStatus.QUEUED.value,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
-        for row in rows
-    ]
-    result = await session.execute(
-        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), values
-    )
-    return [int(row_id) for row_id in result.scalars().all()]
 
 
 async def link_deliveries(

@@ -8,14 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Guardian,
-    GuardianStatus,
-    Reminder,
-    Submission,
-    Visit,
-)
-from guardianes.storage.models_evidence import Discrepancy, DiscrepancyStatus
+from guardianes.domain.enums import DiscrepancyStatus, GuardianStatus
+from guardianes.storage.models import Guardian, Reminder, Submission, Visit
+from guardianes.storage.models_evidence import Discrepancy
 
 UNRESOLVED = (
     DiscrepancyStatus.OPEN,

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.storage.models import Directorate, Layer
 from guardianes.storage.models_evidence import Discrepancy
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 
 async def list_directorates(

@@ -28,7 +28,7 @@ from guardianes.storage.models_evidence import (
     GuardianConfirmation,
     ServiceStatusReport,
 )
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 
 @dataclass(frozen=True, slots=True)
@@ -502,16 +502,6 @@ async def contracts_with_number(session: AsyncSession) -> list[tuple[int, str]]:
         select(Contract.id, Contract.contract_number).where(Contract.contract_number.is_not(None))
     )
     return [(int(a), str(b)) for a, b in rows.all()]
-
-
-async def get_company(session: AsyncSession, company_id: int) -> Company | None:
-    """One company."""
-    return await session.get(Company, company_id)
-
-
-async def get_contract(session: AsyncSession, contract_id: int) -> Contract | None:
-    """One contract."""
-    return await session.get(Contract, contract_id)
 
 
 async def guardians_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, Guardian]:

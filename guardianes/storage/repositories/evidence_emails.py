@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models_reports import EmailStatus, EvidenceEmail
+from guardianes.domain.enums import EmailStatus
+from guardianes.storage.models_reports import EvidenceEmail
 from guardianes.storage.repositories._dialect import is_postgres
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 from guardianes.storage.types import utcnow
 
 

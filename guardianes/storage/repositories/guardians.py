@@ -10,13 +10,8 @@ from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from guardianes.storage.models import (
-    Colonia,
-    ConversationState,
-    Guardian,
-    GuardianStatus,
-    QuizAttempt,
-)
+from guardianes.domain.enums import GuardianStatus
+from guardianes.storage.models import Colonia, ConversationState, Guardian, QuizAttempt
 
 
 async def find_guardian(session: AsyncSession, channel: str, user_id: str) -> Guardian | None:

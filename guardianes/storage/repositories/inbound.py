@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import InboundEvent, InboundStatus
+from guardianes.domain.enums import InboundStatus
+from guardianes.storage.models import InboundEvent
 from guardianes.storage.repositories._dialect import insert_for, is_postgres
 from guardianes.storage.types import utcnow
 

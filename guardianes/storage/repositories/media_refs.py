@@ -7,12 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    ConversationState,
-    InboundEvent,
-    InboundStatus,
-    SubmissionMedia,
-)
+from guardianes.domain.enums import InboundStatus
+from guardianes.storage.models import ConversationState, InboundEvent, SubmissionMedia
 from guardianes.storage.models_evidence import GuardianConfirmation
 
 _BATCH = 500

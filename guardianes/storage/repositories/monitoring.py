@@ -8,14 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastDelivery,
-    BroadcastStatus,
-    InboundEvent,
-    OutboxMessage,
-    OutboxStatus,
-)
+from guardianes.domain.enums import BroadcastStatus, OutboxStatus
+from guardianes.storage.models import Broadcast, BroadcastDelivery, InboundEvent, OutboxMessage
 
 BACKLOG_STATUSES = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 CLOSED_UNSENT_STATUSES = (OutboxStatus.FAILED, OutboxStatus.UNREACHABLE)

@@ -8,19 +8,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, func, select, true, update
+from sqlalchemy import case, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from guardianes.storage.models import (
-    BroadcastDelivery,
-    DeliveryStatus,
-    Guardian,
-    GuardianStatus,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-)
+from guardianes.domain.enums import DeliveryStatus, GuardianStatus, OutboxKind, OutboxStatus
+from guardianes.storage.models import BroadcastDelivery, Guardian, OutboxMessage
 from guardianes.storage.repositories._dialect import is_postgres
 from guardianes.storage.types import utcnow
 
@@ -55,6 +48,38 @@ def _in_lane(lane: Lane | None, table: Any = OutboxMessage) -> Any:
     return true()
 
 
+@dataclass(frozen=True, slots=True)
+class NewOutboxRow:
+    """Values of one message to queue."""
+
+    channel: str
+    address: str
+    payload: dict[str, Any]
+    guardian_id: int | None = None
+    kind: str = OutboxKind.REPLY
+    locale: str = "es"
+    as_template: bool = False
+    edit_message_id: str | None = None
+
+
+def _queued(row: NewOutboxRow, now: datetime) -> dict[str, Any]:
+    """Every outbox row starts like this: queued, due now, never attempted."""
+    return {
+        "channel": row.channel,
+        "address": row.address,
+        "guardian_id": row.guardian_id,
+        "kind": row.kind,
+        "locale": row.locale,
+        "payload": row.payload,
+        "as_template": row.as_template,
+        "edit_message_id": row.edit_message_id,
+        "status": OutboxStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -62,13 +87,13 @@ async def enqueue(
     address: str,
     payload: dict[str, Any],
     guardian_id: int | None = None,
-    kind: str = "reply",
+    kind: str = OutboxKind.REPLY,
     locale: str = "es",
     as_template: bool = False,
     edit_message_id: str | None = None,
 ) -> OutboxMessage:
     """Add one message to send; it goes out after the surrounding transaction commits."""
-    row = OutboxMessage(
+    new = NewOutboxRow(
         channel=channel,
         address=address,
         payload=payload,
@@ -77,12 +102,24 @@ async def enqueue(
         locale=locale,
         as_template=as_template,
         edit_message_id=edit_message_id,
-        status=OutboxStatus.QUEUED,
-        next_attempt_at=utcnow(),
     )
+    row = OutboxMessage(**_queued(new, utcnow()))
     session.add(row)
     await session.flush()
     return row
+
+
+async def add_outbox_rows(
+    session: AsyncSession, rows: Sequence[NewOutboxRow], now: datetime
+) -> list[int]:
+    """Queue many messages in one round trip (a broadcast batch); their ids in the order given."""
+    if not rows:
+        return []
+    result = await session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        [_queued(row, now) for row in rows],
+    )
+    return [int(row_id) for row_id in result.scalars().all()]
 
 
 def _due_heads(now: datetime, channels: Sequence[str], lane: Lane | None = None) -> Any:

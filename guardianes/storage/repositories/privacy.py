@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import OutboxStatus
 from guardianes.storage.models import (
     Broadcast,
     BroadcastDelivery,
@@ -16,7 +17,6 @@ from guardianes.storage.models import (
     ConversationState,
     Guardian,
     OutboxMessage,
-    OutboxStatus,
     QuizAttempt,
     Reminder,
     ReminderOccurrence,
@@ -31,7 +31,7 @@ from guardianes.storage.models_privacy import (
 )
 from guardianes.storage.models_training import CourseProgressRow, MunicipalReport
 from guardianes.storage.models_whatsapp import WhatsAppIdentity
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 ERASED_ADDRESS = "erased"  # what an erased person's past outbox rows are addressed to
 EMPTY_PAYLOAD: dict[str, Any] = {"kind": "text", "text": ""}

@@ -9,17 +9,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import (
-    Guardian,
-    GuardianRole,
-    GuardianStatus,
-    OccurrenceStatus,
-    Reminder,
-    ReminderKind,
-    ReminderOccurrence,
-)
+from guardianes.domain.enums import GuardianRole, GuardianStatus, OccurrenceStatus, ReminderKind
+from guardianes.storage.models import Guardian, Reminder, ReminderOccurrence
 from guardianes.storage.repositories._dialect import insert_for, is_postgres
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.dates import month_of
 from guardianes.storage.models import (
     CardDefinition,
     Colonia,
@@ -32,11 +33,6 @@ class MonthlyComplaints:
     service_code: str
     month: date  # the first of the month
     count: int
-
-
-def month_of(day: date) -> date:
-    """The first day of the month of `day`."""
-    return day.replace(day=1)
 
 
 async def monthly_complaints(
@@ -64,7 +60,7 @@ async def monthly_complaints(
         statement = statement.where(ComplaintCount.period_start < until)
     totals: dict[tuple[int, str, date], int] = {}
     for row in (await session.execute(statement)).all():
-        key = (int(row[0]), str(row[1]), month_of(row[2]))
+        key = (int(row[0]), str(row[1]), month_of(row[2])[0])
         totals[key] = totals.get(key, 0) + int(row[3])
     return [
         MonthlyComplaints(colonia, service, month, count)
@@ -81,7 +77,7 @@ async def complaint_coverage(session: AsyncSession) -> dict[str, tuple[date, dat
             func.max(ComplaintCount.period_start),
         ).group_by(ComplaintCount.service_code)
     )
-    return {str(r[0]): (month_of(r[1]), month_of(r[2])) for r in rows.all()}
+    return {str(r[0]): (month_of(r[1])[0], month_of(r[2])[0]) for r in rows.all()}
 
 
 async def first_card_by_colonia(session: AsyncSession) -> dict[int, datetime]:

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.storage.models import Guardian, GuardianRole, StaffToken
-from guardianes.storage.repositories.catalog import PageRows, paginate
+from guardianes.domain.enums import GuardianRole
+from guardianes.storage.models import Guardian, StaffToken
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 # ---------------------------------------------------------------- tokens
 

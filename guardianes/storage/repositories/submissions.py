@@ -1,7 +1,10 @@
-"""Card definitions, submissions and quiz attempts."""
+"""Card definitions and submissions: storing them, and listing them for staff."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,9 +15,10 @@ from guardianes.storage.models import (
     Contract,
     Layer,
     PublicSpace,
-    QuizAttempt,
     Submission,
+    SubmissionMedia,
 )
+from guardianes.storage.repositories.pagination import PageRows, paginate
 
 
 async def get_or_create_card_definition(
@@ -63,13 +67,6 @@ async def add_submission(session: AsyncSession, submission: Submission) -> Submi
     return submission
 
 
-async def add_quiz_attempt(session: AsyncSession, attempt: QuizAttempt) -> QuizAttempt:
-    """Insert a quiz attempt."""
-    session.add(attempt)
-    await session.flush()
-    return attempt
-
-
 async def space_responsibility(
     session: AsyncSession, space_id: int
 ) -> tuple[int | None, str | None, int | None]:
@@ -95,3 +92,70 @@ async def space_responsibility(
             )
         ).scalar_one_or_none()
     return contract_id, responsible, colonia_id
+
+
+# ---------------------------------------------------------------- staff listings
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionFilter:
+    """Filters of the submissions list; None means any."""
+
+    completed_from: datetime | None = None
+    completed_to: datetime | None = None
+    colonia_id: int | None = None
+    space_id: int | None = None
+    contract_id: int | None = None
+    form_id: str | None = None
+    guardian_id: int | None = None
+
+
+async def list_submissions(
+    session: AsyncSession, filters: SubmissionFilter, *, limit: int, offset: int
+) -> PageRows[Submission]:
+    """Submissions, newest first, with their media loaded."""
+    statement = select(Submission).order_by(Submission.completed_at.desc(), Submission.id.desc())
+    if filters.completed_from is not None:
+        statement = statement.where(Submission.completed_at >= filters.completed_from)
+    if filters.completed_to is not None:
+        statement = statement.where(Submission.completed_at < filters.completed_to)
+    if filters.colonia_id is not None:
+        statement = statement.where(Submission.colonia_id == filters.colonia_id)
+    if filters.space_id is not None:
+        statement = statement.where(Submission.public_space_id == filters.space_id)
+    if filters.contract_id is not None:
+        statement = statement.where(Submission.contract_id == filters.contract_id)
+    if filters.guardian_id is not None:
+        statement = statement.where(Submission.guardian_id == filters.guardian_id)
+    if filters.form_id is not None:
+        statement = statement.where(
+            Submission.card_definition_id.in_(
+                select(CardDefinition.id).where(CardDefinition.form_id == filters.form_id)
+            )
+        )
+    return await paginate(session, statement, limit=limit, offset=offset)
+
+
+async def get_submission(session: AsyncSession, submission_id: int) -> Submission | None:
+    """One submission with its media."""
+    return await session.get(Submission, submission_id)
+
+
+async def form_ids_of_definitions(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """Card definition id → form id, for labelling submissions."""
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(CardDefinition.id, CardDefinition.form_id).where(CardDefinition.id.in_(set(ids)))
+    )
+    return {row[0]: row[1] for row in result.all()}
+
+
+async def get_media(
+    session: AsyncSession, submission_id: int, media_id: int
+) -> SubmissionMedia | None:
+    """One photo of one submission."""
+    media = await session.get(SubmissionMedia, media_id)
+    if media is None or media.submission_id != submission_id:
+        return None
+    return media

@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from guardianes.domain.enums import ComplaintChannelKind, GuardianStatus
 from guardianes.storage.models import (
     CardDefinition,
     Colonia,
     Guardian,
-    GuardianStatus,
     QuizAttempt,
     ReminderOccurrence,
     Submission,
@@ -185,10 +185,16 @@ async def attempts_for_gains(
 
 
 async def list_complaint_channels(
-    session: AsyncSession, *, service_code: str | None = None, active_only: bool = True
+    session: AsyncSession,
+    *,
+    city_id: int | None = None,
+    service_code: str | None = None,
+    active_only: bool = True,
 ) -> Sequence[ComplaintChannel]:
-    """Channels by service (general ones, without a service, last) and name."""
+    """Channels (of one city, or of all) by service, general ones last, and name."""
     statement = select(ComplaintChannel)
+    if city_id is not None:
+        statement = statement.where(ComplaintChannel.city_id == city_id)
     if active_only:
         statement = statement.where(ComplaintChannel.active.is_(True))
     if service_code is not None:
@@ -206,9 +212,19 @@ async def list_complaint_channels(
 
 
 async def upsert_complaint_channel(
-    session: AsyncSession, *, service_code: str | None, kind: str, name: str, values: dict[str, Any]
+    session: AsyncSession,
+    *,
+    city_id: int | None = None,
+    service_code: str | None,
+    kind: str,
+    name: str,
+    values: dict[str, Any],
 ) -> bool:
-    """Insert or update the channel (service, kind, name); True when it was new."""
+    """Insert or update the channel (city, service, kind, name); True when it was new.
+
+    Without `city_id` the row goes to the only city (several cities must name one).
+    """
+    city_match = true() if city_id is None else ComplaintChannel.city_id == city_id
     service_match = (
         ComplaintChannel.service_code.is_(None)
         if service_code is None
@@ -216,13 +232,20 @@ async def upsert_complaint_channel(
     )
     result = await session.execute(
         select(ComplaintChannel).where(
-            service_match, ComplaintChannel.kind == kind, ComplaintChannel.name == name
+            city_match,
+            service_match,
+            ComplaintChannel.kind == kind,
+            ComplaintChannel.name == name,
         )
     )
     row = result.scalar_one_or_none()
     created = row is None
     if row is None:
-        row = ComplaintChannel(service_code=service_code, kind=kind, name=name)
+        row = ComplaintChannel(
+            service_code=service_code, kind=ComplaintChannelKind(kind), name=name
+        )
+        if city_id is not None:
+            row.city_id = city_id
         session.add(row)
     for key, value in values.items():
         setattr(row, key, value)

@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from guardianes.api.auth import IdPath
 from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.api.schemas import NO_NUL
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffTokenRole
 from guardianes.web.chat import WEB_DIR
 from guardianes.web.staff.common import CSRF, back, render, session_for
 from guardianes.web.staff.session import (

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from guardianes.api.auth import IdPath
 from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.api.schemas import MAX_ID, NO_NUL
+from guardianes.domain.enums import GuardianRole, StaffTokenRole
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.references import UnknownReferenceError
-from guardianes.storage.models import GuardianRole, StaffTokenRole
 from guardianes.storage.repositories import broadcasts as broadcasts_repo
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories.broadcasts import RecipientFilter

@@ -14,9 +14,10 @@ from fastapi.templating import Jinja2Templates
 
 from guardianes import __version__
 from guardianes.api.schemas import MAX_ID, NO_NUL
+from guardianes.domain.enums import StaffTokenRole
+from guardianes.domain.timezone import zone as zone_named
 from guardianes.locales import SUPPORTED_LOCALES, Translator, normalize_locale, translator
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import StaffTokenRole
 from guardianes.web.chat import WEB_DIR
 from guardianes.web.staff.session import (
     CSRF_FIELD,
@@ -47,7 +48,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 
 def zone(runtime: Runtime) -> ZoneInfo:
     """The programme's time zone (dates on the pages are local)."""
-    return ZoneInfo(runtime.settings.timezone)
+    return zone_named(runtime.settings.timezone)
 
 
 def page_locale(request: Request) -> str:

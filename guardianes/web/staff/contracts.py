@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.api.schemas import NO_NUL
 from guardianes.services.reports.contract_review import ContractNotFoundError, contract_review
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import contracts as contracts_repo
+from guardianes.storage.repositories import places as places_repo
 from guardianes.storage.types import utcnow
 from guardianes.web.staff import charts
 from guardianes.web.staff.common import (
@@ -42,7 +43,7 @@ def _review_period(runtime: RuntimeDep, start: date | None, end: date | None) ->
 async def contracts_page(*, request: Request, session: SessionDep, offset: Offset = 0) -> Response:
     """Contracts the map layers name, then the procurement data."""
     staff = await viewer(request)
-    layers = (await catalog.list_layers(session, limit=1000, offset=0)).items
+    layers = (await places_repo.list_layers(session, limit=1000, offset=0)).items
     layer_contracts = sorted(
         {
             (layer.contract_number, layer.responsible_name or "")
@@ -50,7 +51,7 @@ async def contracts_page(*, request: Request, session: SessionDep, offset: Offse
             if layer.contract_number
         }
     )
-    page = await catalog.list_contracts(
+    page = await contracts_repo.list_contracts(
         session, company_id=None, contract_number=None, limit=PAGE, offset=offset
     )
     return render(

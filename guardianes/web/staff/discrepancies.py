@@ -9,12 +9,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from guardianes.api.auth import IdPath
 from guardianes.api.deps import RuntimeDep, SessionDep
+from guardianes.domain.enums import DiscrepancyStatus, EvidenceStrength, StaffTokenRole
 from guardianes.services import evidence
 from guardianes.services.reports import mail
 from guardianes.services.reports.evidence_pdf import evidence_report_pdf
 from guardianes.services.reports.evidence_report import EvidenceReport, build_evidence_report
-from guardianes.storage.models import StaffTokenRole
-from guardianes.storage.models_evidence import DiscrepancyStatus, EvidenceStrength
 from guardianes.storage.repositories import evidence as evidence_repo
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import reports as reports_repo

@@ -7,12 +7,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from guardianes.api.auth import IdPath
 from guardianes.api.deps import SessionDep
+from guardianes.domain.enums import GuardianRole, GuardianStatus, StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.services.audit import record_read
-from guardianes.storage.models import Guardian, GuardianRole, GuardianStatus, StaffTokenRole
+from guardianes.storage.models import Guardian
 from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.repositories import staff as staff_repo
-from guardianes.storage.repositories.catalog import PageRows
+from guardianes.storage.repositories.pagination import PageRows
 from guardianes.web.staff.common import (
     CSRF,
     PAGE,

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from guardianes.api.deps import RuntimeDep
 from guardianes.api.schemas import NO_NUL
+from guardianes.domain.enums import ResponsibleType, StaffTokenRole
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
 from guardianes.services import evidence_imports, file_imports
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import ResponsibleType, StaffTokenRole
-from guardianes.storage.repositories import catalog
+from guardianes.storage.repositories import places as places_repo
 from guardianes.web.staff.common import CSRF, PAGE, render, session_for, unprocessable, viewer
 from guardianes.web.staff.session import StaffSession
 
@@ -35,7 +35,7 @@ async def _imports_page(
     problems: list[str] | None = None,
 ) -> Response:
     async with unit_of_work(runtime.sessions) as session:
-        layers = (await catalog.list_layers(session, limit=PAGE, offset=0)).items
+        layers = (await places_repo.list_layers(session, limit=PAGE, offset=0)).items
     return render(
         request,
         "imports.html",

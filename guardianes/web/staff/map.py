@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.services.reports.exports import spaces_feature_collection
-from guardianes.storage.repositories import catalog
 from guardianes.storage.repositories import guardians as guardians_repo
+from guardianes.storage.repositories import places as places_repo
 from guardianes.web.staff.common import OptionalId, TextFilter, render, viewer, zone
 
 router = APIRouter()
@@ -22,7 +22,7 @@ async def map_page(request: Request, runtime: RuntimeDep, session: SessionDep) -
     """Spaces colored by their latest card status, with filters."""
     staff = await viewer(request)
     colonias = await guardians_repo.list_colonias(session)
-    layers = (await catalog.list_layers(session, limit=1000, offset=0)).items
+    layers = (await places_repo.list_layers(session, limit=1000, offset=0)).items
     return render(
         request,
         "map.html",

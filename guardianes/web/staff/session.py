@@ -21,9 +21,10 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from guardianes.api.deps import get_runtime
 from guardianes.config import Settings
+from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import StaffToken, StaffTokenRole
+from guardianes.storage.models import StaffToken
 from guardianes.storage.repositories import staff as staff_repo
 
 SESSION_COOKIE = "guardianes_staff"

@@ -9,15 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport, start_telegram
+from guardianes.domain.enums import GuardianStatus, OutboxStatus
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import (
-    Guardian,
-    GuardianStatus,
-    InboundEvent,
-    OutboxMessage,
-    OutboxStatus,
-    Submission,
-)
+from guardianes.storage.models import Guardian, InboundEvent, OutboxMessage, Submission
 from tests.fakes.telegram_server import ALICE, Call, FakeTelegramServer, Fault
 
 from .conftest import JPEG_BYTES, Live

@@ -24,10 +24,11 @@ from sqlalchemy import select
 from guardianes.bot.telegram.parse import CHANNEL
 from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport
 from guardianes.bot.telegram.webhook import SECRET_HEADER, router
+from guardianes.domain.enums import InboundStatus
 from guardianes.services.inbound import accept_inbound
 from guardianes.services.intake import media_decision, note_event
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import InboundEvent, InboundStatus, OutboxMessage
+from guardianes.storage.models import InboundEvent, OutboxMessage
 from guardianes.storage.repositories import guardians as guardians_repo
 from tests.chat_driver import ChatDriver
 from tests.fakes.telegram_server import FakeTelegramServer

@@ -8,17 +8,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select, update
 
+from guardianes.domain.enums import DeliveryStatus, GuardianRole
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import (
-    Broadcast,
-    BroadcastDelivery,
-    DeliveryStatus,
-    Guardian,
-    GuardianRole,
-    Visit,
-)
+from guardianes.storage.models import Broadcast, BroadcastDelivery, Guardian, Visit
 from tests.fakes.telegram_server import ALICE, TgUser
 
 from .conftest import Live

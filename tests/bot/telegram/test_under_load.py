@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from guardianes.domain.enums import OutboxKind, OutboxStatus
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import InboundEvent, OutboxKind, OutboxMessage, OutboxStatus
+from guardianes.storage.models import InboundEvent, OutboxMessage
 from tests.chat_load import BotUnderLoad, percentile
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits, TgUser
 

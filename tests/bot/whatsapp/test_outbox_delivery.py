@@ -9,11 +9,12 @@ from sqlalchemy import select
 from guardianes.bot.whatsapp.parse import read_webhook
 from guardianes.bot.whatsapp.statuses import apply_statuses
 from guardianes.conversations.messages import Choice, Prompt, PromptKind, text_prompt
+from guardianes.domain.enums import OutboxKind, OutboxStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.outbox import enqueue_to_guardian
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage, OutboxStatus
+from guardianes.storage.models import Guardian, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 from guardianes.storage.types import utcnow
 from tests.fakes.graph_server import CLASSIC, FakeGraphServer, WebhookFactory

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from guardianes.conversations.messages import InboundKind, InboundMessage, text_prompt
+from guardianes.domain.enums import OutboxStatus
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import InboundEvent, OutboxMessage, OutboxStatus
+from guardianes.storage.models import InboundEvent, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 from tests.bot.whatsapp.conftest import JPEG_BYTES
 from tests.fakes.graph_server import BOTH, CLASSIC, SCOPED_ONLY, FakeGraphServer, Fault

@@ -20,14 +20,9 @@ from sqlalchemy import select
 
 from guardianes.app import create_app
 from guardianes.config import Settings
+from guardianes.domain.enums import InboundStatus, OutboxKind, OutboxStatus
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import (
-    InboundEvent,
-    InboundStatus,
-    OutboxKind,
-    OutboxMessage,
-    OutboxStatus,
-)
+from guardianes.storage.models import InboundEvent, OutboxMessage
 from guardianes.storage.models_whatsapp import WhatsAppIdentity
 from tests.chat_driver import ChatDriver
 from tests.fakes.graph_server import FakeGraphServer, sign

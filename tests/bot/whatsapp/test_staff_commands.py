@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +16,8 @@ from sqlalchemy import select, update
 
 from guardianes.app import create_app
 from guardianes.config import Settings
+from guardianes.domain.enums import GuardianRole, OutboxKind
+from guardianes.domain.timezone import zone
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
@@ -24,8 +25,6 @@ from guardianes.storage.models import (
     BroadcastDelivery,
     Colonia,
     Guardian,
-    GuardianRole,
-    OutboxKind,
     Reminder,
     Visit,
 )
@@ -98,8 +97,8 @@ async def test_a_staff_guardian_announces_a_visit_to_one_colonia(running: Runnin
     ana = await Chatter(running, ANA).join("Santa Rosa")
     omar = await Chatter(running, OMAR).join("Obrera")
     await make_role(running, LUPITA, GuardianRole.STAFF)
-    zone = ZoneInfo(running.runtime.settings.timezone)
-    day = (datetime.now(zone) + timedelta(days=10)).replace(hour=10, minute=0, second=0)
+    local = zone(running.runtime.settings.timezone)
+    day = (datetime.now(local) + timedelta(days=10)).replace(hour=10, minute=0, second=0)
     typed = day.strftime("%d/%m/%Y %H:%M")
 
     await lupita.text("staff")

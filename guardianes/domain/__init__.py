@@ -1,0 +1,1 @@
+"""The lowest layer (stdlib only): statuses, coordinates, dates and time zones shared by all."""
