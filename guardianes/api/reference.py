@@ -38,8 +38,8 @@ from guardianes.api.schemas import (
     SubmissionPublic,
     page_of,
 )
-from guardianes.bot.channel import ChannelName
 from guardianes.services import staff_tokens
+from guardianes.services.delivery import ChannelName
 from guardianes.services.visits import as_aware
 from guardianes.storage.models import (
     Colonia,

@@ -22,6 +22,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from guardianes.geo.normalize import display_name, normalize_name
 from guardianes.importers.files import read_bytes, read_csv
 from guardianes.importers.kml import KmlDocument, KmlPlacemark
 from guardianes.importers.maps import (
@@ -34,7 +35,6 @@ from guardianes.importers.maps import (
     parse_map_bytes,
     pick_field,
 )
-from guardianes.importers.normalize import display_name, normalize_name
 from guardianes.importers.report import ImportFileError, Problem
 
 _ROUTE_SEGMENT = re.compile(r"^[A-Z]{1,4}-[A-Z]{0,2}\d+")

@@ -31,7 +31,7 @@ from guardianes.config import Settings
 from guardianes.conversations import confirmations
 from guardianes.conversations.messages import Choice, Prompt, PromptKind, StoredMedia, text_prompt
 from guardianes.conversations.obligations import ObligationRule, findings_from_rules
-from guardianes.importers.normalize import normalize_company_name
+from guardianes.geo.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
 from guardianes.services.outbox import enqueue_to_guardian

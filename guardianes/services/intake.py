@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from guardianes.conversations.filling import expects_photo
 from guardianes.services.inbound import conversation_key
+from guardianes.services.outbox import queue_keyboard_close
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import GuardianStatus
@@ -83,3 +84,20 @@ async def whatsapp_user_id_changed(runtime: Runtime, old_bsuid: str, new_bsuid: 
     if user_id is not None:
         logger.info("WhatsApp user %s has a new business-scoped id", user_id)
     return user_id is not None
+
+
+async def close_keyboard(runtime: Runtime, channel: str, address: str, message_id: str) -> None:
+    """Queue closing a pressed keyboard: paced as an outbox row, never twice for one message."""
+    async with unit_of_work(runtime.sessions) as session:
+        queued = await queue_keyboard_close(
+            session, channel=channel, address=address, message_id=message_id
+        )
+    if queued is not None:
+        runtime.outbox_wakeup.set()
+
+
+async def has_conversation(runtime: Runtime, channel: str, user_id: str) -> bool:
+    """True when this person already talked to the bot on this channel."""
+    async with unit_of_work(runtime.sessions) as session:
+        state = await guardians_repo.load_state(session, channel, user_id)
+    return state is not None

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.messages import Prompt, PromptKind
+from guardianes.services.delivery import policy_for
 from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 
-WHATSAPP_WINDOW = timedelta(hours=24)
-
 
 def needs_template(channel: str, last_inbound_at: datetime | None, now: datetime) -> bool:
-    """WhatsApp allows free-form messages only within 24 h of the person's last message."""
-    if channel != "whatsapp":
-        return False
-    return last_inbound_at is None or now - last_inbound_at >= WHATSAPP_WINDOW
+    """Whether the channel's delivery policy allows only a template to reach this person."""
+    return policy_for(channel).needs_template(last_inbound_at, now)
 
 
 async def enqueue_prompts(
@@ -60,7 +57,7 @@ async def enqueue_to_guardian(
     kind: OutboxKind,
     now: datetime,
 ) -> OutboxMessage:
-    """Queue a message the bot starts (broadcast, visit, reminder), minding the 24-hour window."""
+    """Queue a message the bot starts (broadcast, visit, reminder), minding the channel's policy."""
     return await outbox_repo.enqueue(
         session,
         channel=guardian.channel,

@@ -68,8 +68,8 @@ from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.evidence import DiscrepancyFilter
 from guardianes.storage.types import utcnow
 from guardianes.web import staff_charts
-from guardianes.web.chat import WEB_DIR
 from guardianes.web.deps import RuntimeDep, SessionDep
+from guardianes.web.public_map import WEB_DIR
 from guardianes.web.staff_session import (
     CSRF_FIELD,
     CsrfError,

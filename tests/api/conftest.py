@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services import staff_tokens
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work

@@ -16,10 +16,9 @@ from PIL import Image, ImageDraw
 from guardianes.conversations.messages import Prompt, PromptKind, StoredMedia
 from guardianes.geo.index import IndexedSpace
 from guardianes.importers.service import import_contracts, import_layers_csv
-from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.evidence import month_of
 from guardianes.services.media import store_media
-from guardianes.services.runtime import Runtime
+from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.storage.db import unit_of_work
 from tests.chat_driver import ChatDriver
 

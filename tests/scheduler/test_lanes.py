@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.bot.channel import Delivery, SendResult
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.quiet import QuietHours
+from guardianes.services.delivery import Delivery, SendResult
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import OutboxKind

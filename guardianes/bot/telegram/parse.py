@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from aiogram.enums import ChatType, ContentType
 from aiogram.types import CallbackQuery, Message, Update, User
 
-from guardianes.bot.channel import ChannelName
 from guardianes.bot.telegram.render import button_label, decode_callback
 from guardianes.conversations.messages import (
     GeoPoint,
@@ -28,6 +27,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.services.delivery import ChannelName
 
 CHANNEL = ChannelName.TELEGRAM.value
 # Things people send that we cannot use: answered with the engine's polite "unsupported".

@@ -17,8 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from guardianes.bot.channel import ChannelName, Delivery, SendResult
-from guardianes.services.runtime import Runtime
+from guardianes.services.delivery import ChannelName, Delivery, SendResult
 
 # Confirmed deliveries kept per chat; only the newest one or two are ever not yet SENT in
 # the database, since the outbox sends one row per chat at a time.
@@ -90,8 +89,3 @@ class WebChatChannel:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout=seconds)
         return event.is_set()
-
-
-async def start_webchat(runtime: Runtime, app: object | None = None) -> None:
-    """Register the web chat channel (its routes are mounted by `create_app`); nothing to stop."""
-    runtime.channels[WebChatChannel.name] = WebChatChannel()

@@ -14,7 +14,6 @@ from typing import Any
 
 from shapely.geometry import mapping, shape
 
-from guardianes.bot.channel import ChannelName
 from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.conversations.messages import (
     Attachment,
@@ -26,6 +25,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.services.delivery import ChannelName
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.intake import MediaDecision, media_decision
 from guardianes.services.media import check_media, store_media

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.bot.channel import FailureKind, SendFailedError
 from guardianes.bot.whatsapp.client import WhatsAppClient
 from guardianes.bot.whatsapp.parse import (
     MediaFailedError,
@@ -26,6 +25,7 @@ from guardianes.bot.whatsapp.parse import (
 from guardianes.bot.whatsapp.statuses import apply_statuses
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.services.delivery import FailureKind, SendFailedError
 from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError, store_media
 from guardianes.storage.db import unit_of_work

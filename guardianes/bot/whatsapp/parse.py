@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from guardianes.bot.channel import ChannelName
 from guardianes.conversations.bounds import parse_epoch_seconds
 from guardianes.conversations.messages import (
     Command,
@@ -30,6 +29,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.services.delivery import ChannelName
 
 logger = logging.getLogger(__name__)
 

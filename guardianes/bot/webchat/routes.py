@@ -1,4 +1,4 @@
-"""The web chat: the page, its static files and its JSON API (thin: work is in the service)."""
+"""The web chat's routes: the page, its static files and its JSON API (work is in the service)."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
 from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError
 from guardianes.services.runtime import Runtime
-from guardianes.web.deps import RuntimeDep
 
-WEB_DIR = Path(__file__).resolve().parent
+# The page's template and files live with the other pages' (guardianes/web), read by path.
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 STATIC_DIR = WEB_DIR / "static"
 STATIC_FILES = frozenset({"chat.js", "chat.css", "icon.svg"})
 COOKIE_NAME = "guardianes_chat"
@@ -66,6 +66,14 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the lifespan built."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 router = APIRouter(prefix="/chat", tags=["web chat"])
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 
