@@ -24,9 +24,9 @@ from guardianes.scheduler.evidence import start_overdue_watch
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.privacy import start_privacy_job
 from guardianes.scheduler.reminders import start_reminder_scheduler
+from guardianes.scheduler.sweeps import start_sweeps
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
-from guardianes.services.maintenance import Maintenance
 from guardianes.services.privacy import PrivacyService
 from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.services.staff_chat import StaffChatHandler
@@ -142,9 +142,7 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
     if recovered:
         logger.info("processed %d messages left by the previous run", recovered)
     services.sender.start()
-    maintenance = Maintenance(runtime)
-    maintenance.start()
-    services.stoppers.append(maintenance.stop)
+    services.stoppers.extend(sweep.stop for sweep in start_sweeps(runtime))
     # Stopped before the channels (stoppers run in reverse): sends under way get recorded.
     services.stoppers.append(
         partial(services.sender.stop, grace=settings.outbox_stop_grace_seconds)

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Sequence
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from guardianes.conversations.filling import expects_photo
 from guardianes.services.inbound import conversation_key
 from guardianes.services.outbox import queue_keyboard_close
@@ -101,3 +103,11 @@ async def has_conversation(runtime: Runtime, channel: str, user_id: str) -> bool
     async with unit_of_work(runtime.sessions) as session:
         state = await guardians_repo.load_state(session, channel, user_id)
     return state is not None
+
+
+async def whatsapp_user_id(
+    sessions: async_sessionmaker[AsyncSession], *, wa_id: str | None, bsuid: str | None
+) -> str:
+    """The one stable user id of a WhatsApp person, whichever identifiers a payload carries."""
+    async with unit_of_work(sessions) as session:
+        return await identities_repo.resolve_user_id(session, wa_id=wa_id, bsuid=bsuid)

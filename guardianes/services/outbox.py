@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.conversations.messages import Prompt, PromptKind
 from guardianes.services.delivery import policy_for
-from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage
+from guardianes.storage.db import unit_of_work
+from guardianes.storage.models import Guardian, OutboxKind, OutboxMessage, OutboxStatus
 from guardianes.storage.repositories import outbox as outbox_repo
 
 
@@ -90,3 +92,29 @@ async def queue_keyboard_close(
         kind=OutboxKind.CLOSE_KEYBOARD,
         edit_message_id=message_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a platform reported later about a message it accepted (delivered, read...)."""
+
+    platform_message_id: str
+    status: OutboxStatus
+    error: str | None = None
+    resend_as_template: bool = False  # refused for the channel's policy: send the template
+
+
+async def record_receipts(
+    sessions: async_sessionmaker[AsyncSession], channel: str, receipts: Sequence[Receipt]
+) -> None:
+    """Record delivery receipts on the outbox rows they concern, in one transaction."""
+    if not receipts:
+        return
+    async with unit_of_work(sessions) as session:
+        for receipt in receipts:
+            if receipt.resend_as_template:
+                await outbox_repo.requeue_as_template(session, channel, receipt.platform_message_id)
+                continue
+            await outbox_repo.update_status_by_platform_id(
+                session, channel, receipt.platform_message_id, receipt.status, receipt.error
+            )

@@ -26,10 +26,8 @@ from guardianes.bot.whatsapp.statuses import apply_statuses
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage, StoredMedia
 from guardianes.services.delivery import FailureKind, SendFailedError
-from guardianes.services.intake import MediaDecision
+from guardianes.services.intake import MediaDecision, whatsapp_user_id
 from guardianes.services.media import MediaRejectedError, store_media
-from guardianes.storage.db import unit_of_work
-from guardianes.storage.repositories import whatsapp_identities as identities_repo
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +45,7 @@ UserIdChange = Callable[[str, str], Awaitable[bool]]
 
 async def resolve_user_id(sessions: async_sessionmaker[AsyncSession], sender: Sender) -> str:
     """The one stable user id of a person, whichever identifiers this payload carries."""
-    async with unit_of_work(sessions) as session:
-        return await identities_repo.resolve_user_id(
-            session, wa_id=sender.wa_id, bsuid=sender.bsuid
-        )
+    return await whatsapp_user_id(sessions, wa_id=sender.wa_id, bsuid=sender.bsuid)
 
 
 def media_fetcher(client: WhatsAppClient, settings: Settings) -> MediaFetcher:
