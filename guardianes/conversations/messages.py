@@ -24,6 +24,7 @@ class InboundKind(StrEnum):
     CHOICE = "choice"  # a button press: `payload` holds the choice payload we rendered
     LOCATION = "location"
     PHOTO = "photo"  # one or more photos already stored by the media store
+    AUDIO = "audio"  # a voice note or audio file, stored like a photo and carried in `photos`
     COMMAND = "command"
     UNSUPPORTED = "unsupported"  # stickers, voice, video, contacts...: answered politely
 

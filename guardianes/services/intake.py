@@ -15,6 +15,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.conversations.filling import expects_photo
+from guardianes.conversations.messages import InboundKind
 from guardianes.services.inbound import conversation_key
 from guardianes.services.outbox import queue_keyboard_close
 from guardianes.services.runtime import Runtime
@@ -36,9 +37,13 @@ class MediaDecision(StrEnum):
 
 
 async def media_decision(
-    runtime: Runtime, channel: str, user_id: str, external_ids: Sequence[str]
+    runtime: Runtime,
+    channel: str,
+    user_id: str,
+    external_ids: Sequence[str],
+    kind: InboundKind = InboundKind.PHOTO,
 ) -> MediaDecision:
-    """Whether to download the photo of a message with these platform ids."""
+    """Whether to download the photo (or voice note) of a message with these platform ids."""
     async with unit_of_work(runtime.sessions) as session:
         if await inbound_repo.known_external_ids(session, channel, external_ids):
             return MediaDecision.DUPLICATE
@@ -46,6 +51,10 @@ async def media_decision(
         if guardian is None or guardian.status != GuardianStatus.ACTIVE:
             return MediaDecision.DECLINE  # nothing stored for who has not consented
         stored = await guardians_repo.load_state(session, channel, user_id)
+        if kind is InboundKind.AUDIO:
+            # No question takes a voice note until audio questions land (part 12a): then
+            # `conversations.filling.expects_audio` decides here as `expects_photo` does below.
+            return MediaDecision.DECLINE
         if expects_photo(stored.state if stored else None, runtime.catalog):
             return MediaDecision.FETCH
         # Messages still waiting may move the conversation to a photo question (an answer

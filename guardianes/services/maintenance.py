@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 
 # Only what the media store writes (`ab/<sha256>.<ext>`, or its `.part` while writing) is
 # ever swept: other files under the media directory belong to someone else.
-_STORED_PHOTO = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif|heic)(\.part)?$")
+_STORED_PHOTO = re.compile(
+    r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif|heic|ogg|mp3|m4a|amr|wav)(\.part)?$"
+)
 
 
 def _files_older_than(root: Path, cutoff: float) -> list[Path]:
