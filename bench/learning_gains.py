@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench._common import figure, peak_rss_mib
 from guardianes.conversations.catalog import FormCatalog
-from guardianes.conversations.filling import score_quiz
+from guardianes.conversations.form_logic import score_quiz
 from guardianes.services.training import learning_gains, learning_gains_csv
 from guardianes.storage.db import create_engine, create_session_factory, upgrade_database
 from guardianes.storage.models import Guardian, QuizAttempt

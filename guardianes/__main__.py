@@ -1,5 +1,5 @@
 """`python -m guardianes` runs the command line."""
 
-from guardianes.cli import main
+from guardianes.cli.main import main
 
 main()

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from guardianes import cli_staff
+from guardianes.cli import broadcast as broadcast_cli
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.storage.db import (
     create_engine,
@@ -84,8 +84,8 @@ async def _finish(url: str, broadcast_id: int, count: int, status: DeliveryStatu
 
 
 def _status(*args: str) -> tuple[int, str]:
-    # `guardianes broadcast` is this Typer app (mounted by `guardianes.cli` at start).
-    result = CliRunner().invoke(cli_staff.broadcast_app, ["status", *args])
+    # `guardianes broadcast` is this Typer app (mounted by `guardianes.cli.main` at start).
+    result = CliRunner().invoke(broadcast_cli.broadcast_app, ["status", *args])
     return result.exit_code, result.output
 
 
@@ -114,7 +114,7 @@ def test_watching_a_finished_broadcast_returns_at_once(
     async def never() -> None:
         raise AssertionError("a finished broadcast needs no second look")
 
-    monkeypatch.setattr(cli_staff, "_between_polls", never)
+    monkeypatch.setattr(broadcast_cli, "_between_polls", never)
     code, output = _status(str(broadcast_id))
 
     assert code == 0, output
@@ -133,7 +133,7 @@ def test_watching_a_broadcast_being_sent_follows_it_to_the_end(
         polls.append(len(polls))
         await _finish(cli_database, broadcast_id, STEP, DeliveryStatus.SENT)
 
-    monkeypatch.setattr(cli_staff, "_between_polls", meanwhile_the_sender_works)
+    monkeypatch.setattr(broadcast_cli, "_between_polls", meanwhile_the_sender_works)
     code, output = _status(str(broadcast_id))
 
     assert code == 0, output
@@ -145,13 +145,13 @@ def test_watching_a_broadcast_being_sent_follows_it_to_the_end(
 
 def test_an_unknown_broadcast_is_an_error(cli_database: str) -> None:
     code, output = _status("999", "--no-watch")
-    assert code == cli_staff.EXIT_NOT_FOUND
+    assert code == broadcast_cli.EXIT_NOT_FOUND
     assert "No broadcast 999" in output
 
 
 def test_a_broadcast_to_an_unknown_colonia_is_refused(cli_database: str) -> None:
     result = CliRunner().invoke(
-        cli_staff.broadcast_app, ["send", "--text", "Hola", "--colonia", "404", "--no-watch"]
+        broadcast_cli.broadcast_app, ["send", "--text", "Hola", "--colonia", "404", "--no-watch"]
     )
-    assert result.exit_code == cli_staff.EXIT_NOT_FOUND
+    assert result.exit_code == broadcast_cli.EXIT_NOT_FOUND
     assert "Unknown colonia 404" in result.output

@@ -14,7 +14,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from guardianes.app import create_app
-from guardianes.cli_staff import staff_app
+from guardianes.cli.staff import staff_app
 from guardianes.config import Settings
 
 COLONIAS = "/api/v1/colonias"

@@ -10,9 +10,9 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.api.auth import current_token
+from guardianes.api.deps import SessionDep
 from guardianes.services import audit
 from guardianes.storage.models import StaffToken
-from guardianes.web.deps import SessionDep
 
 
 @dataclass(frozen=True, slots=True)

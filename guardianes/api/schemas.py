@@ -23,6 +23,7 @@ MAX_ID = 2**63 - 1  # BIGINT: a larger number must be a 422, not an overflow in 
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # PostgreSQL text cannot hold NUL; refusing it here keeps both databases alike and answers 422.
 NO_NUL = r"^[^\x00]*$"
+SERVICE_CODE = r"^[a-z][a-z0-9_]{0,63}$"
 
 
 def _without_nul(value: str) -> str:
@@ -75,6 +76,17 @@ class Orm(BaseModel):
     """Built from ORM rows."""
 
     model_config = ConfigDict(from_attributes=True)
+
+
+class CityPublic(BaseModel):
+    """A city the deployment serves, with the names its guardians read."""
+
+    id: int
+    name: str
+    programme_name: str
+    office_name: str
+    privacy_owner: str
+    privacy_contact: str
 
 
 class GuardianPublic(Orm):

@@ -13,6 +13,7 @@ captures a photo meant for something else.
 
 from __future__ import annotations
 
+from guardianes.conversations import filling
 from guardianes.conversations.context import AnswerConfirmation, AttachConfirmationPhoto
 from guardianes.conversations.messages import InboundKind, Prompt, PromptKind
 from guardianes.conversations.turn import Turn
@@ -21,7 +22,6 @@ PAYLOAD_PREFIX = "evq"
 YES = "yes"
 NO = "no"
 SKIP = "skip"
-PHOTO_SLOT = "evq_photo"  # confirmation id awaiting an optional photo after a "no"
 
 
 def payload(confirmation_id: int, word: str) -> str:
@@ -41,22 +41,22 @@ def parse_payload(value: str | None) -> tuple[int, str] | None:
 
 def intercept(turn: Turn) -> bool:
     """Handle a "¿Ya quedó?" button or the photo after a "no"; False for anything else."""
-    from guardianes.conversations import flows
+    from guardianes.conversations.flows import dispatch  # the flows sit above this module
 
-    waiting_photo = turn.state.pop(PHOTO_SLOT, None)
+    waiting_photo, turn.state.confirmation_photo = turn.state.confirmation_photo, None
     parsed = (
         parse_payload(turn.inbound.payload) if turn.inbound.kind is InboundKind.CHOICE else None
     )
     if parsed is not None:
         confirmation_id, word = parsed
-        in_form = turn.step == "form"
+        in_form = turn.step is filling.Step.FORM
         if word == SKIP:
             if waiting_photo == confirmation_id:
                 turn.say(turn.t("evidence.confirm.photo_skipped"))
             return True
         turn.effects.append(AnswerConfirmation(confirmation_id=confirmation_id, answer=word))
         if word == NO and not in_form:
-            turn.state[PHOTO_SLOT] = confirmation_id
+            turn.state.confirmation_photo = confirmation_id
             turn.prompts.append(
                 Prompt(
                     kind=PromptKind.PHOTO,
@@ -67,13 +67,13 @@ def intercept(turn: Turn) -> bool:
                 )
             )
         elif in_form:
-            flows.reask(turn)  # back to the card's current question, answers intact
+            dispatch.reask(turn)  # back to the card's current question, answers intact
         return True
     if (
         waiting_photo is not None
         and turn.inbound.kind is InboundKind.PHOTO
         and turn.inbound.photos
-        and turn.step != "form"
+        and turn.step is not filling.Step.FORM
     ):
         turn.effects.append(
             AttachConfirmationPhoto(

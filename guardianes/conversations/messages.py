@@ -26,7 +26,7 @@ class InboundKind(StrEnum):
     PHOTO = "photo"  # one or more photos already stored by the media store
     AUDIO = "audio"  # a voice note or audio file, stored like a photo and carried in `photos`
     COMMAND = "command"
-    UNSUPPORTED = "unsupported"  # stickers, voice, video, contacts...: answered politely
+    UNSUPPORTED = "unsupported"  # stickers, video, contacts...: answered politely
 
 
 class Command(StrEnum):
@@ -56,7 +56,7 @@ class GeoPoint:
 
 @dataclass(frozen=True, slots=True)
 class StoredMedia:
-    """A photo already saved under the media directory (content-addressed)."""
+    """A photo or audio already saved under the media directory (content-addressed)."""
 
     sha256: str
     mime_type: str
@@ -77,7 +77,7 @@ class InboundMessage:
     text: str | None = None
     payload: str | None = None  # for CHOICE
     location: GeoPoint | None = None
-    photos: tuple[StoredMedia, ...] = ()
+    photos: tuple[StoredMedia, ...] = ()  # the stored media: photos, or one AUDIO's file
     command: Command | None = None
     command_args: str = ""
     display_name: str | None = None

@@ -76,8 +76,8 @@ def obligation_failed(
     form: Form, question: Question, answer: Any, answers: dict[str, Any], today: date
 ) -> bool:
     """Whether one answer to a tagged question means its obligation failed."""
-    # Imported here: filling imports xlsform, which imports this module for the codes.
-    from guardianes.conversations.filling import environment, expression_value
+    # Imported here: form_logic imports xlsform, which imports this module for the codes.
+    from guardianes.conversations.form_logic import environment, expression_value
 
     if question.failure_if is not None:
         env = environment(form, answers, today, current=expression_value(answer))
@@ -161,8 +161,8 @@ def findings_from_rules(
     today: date | None = None,
 ) -> list[ObligationFinding]:
     """What a stored card says about each obligation, read with its form version's rules."""
-    # Imported here: filling imports xlsform, which imports this module for the codes.
-    from guardianes.conversations.filling import expression_value
+    # Imported here: form_logic imports xlsform, which imports this module for the codes.
+    from guardianes.conversations.form_logic import expression_value
 
     def lookup(name: str) -> Value:
         return expression_value(answers.get(name))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from guardianes.conversations import filling
 from guardianes.conversations.bounds import MAX_DB_INT
 from guardianes.conversations.context import SpacePlace
 from guardianes.conversations.messages import Command, InboundKind
@@ -21,7 +20,6 @@ from guardianes.conversations.xlsform import Form, QuestionType
 
 # The token as the map writes it; not part of a longer word ("myspace_1" is not it).
 SPACE_TOKEN = re.compile(r"(?<![A-Za-z0-9_])space_(\d{1,18})(?![A-Za-z0-9_])")
-PENDING_KEY = "pending_space"
 
 
 def requested_space_id(turn: Turn) -> int | None:
@@ -63,24 +61,23 @@ def start_card_at(turn: Turn, place: SpacePlace) -> bool:
     form = card_for(turn, place)
     if form is None:
         return False
-    from guardianes.conversations import flows  # flows builds on filling; this sits above both
+    from guardianes.conversations.flows import cards  # the flows build on this module
 
     label = f"{place.name} ({place.code})" if place.code else place.name
-    turn.state.pop(PENDING_KEY, None)
+    turn.state.pending_space = None
     turn.say(turn.t("map.link.space_chosen", space=label))
-    if filling.start_form(turn, form, place=place):
-        flows.show_menu(turn)
+    cards.start(turn, form, place=place)
     return True
 
 
 def remember(turn: Turn, place: SpacePlace) -> None:
     """Keep the space while someone new registers."""
-    turn.state[PENDING_KEY] = place.space_id
+    turn.state.pending_space = place.space_id
 
 
 def start_pending(turn: Turn) -> bool:
     """After registration: start the card of the space the person came for, if any."""
-    space_id = turn.state.pop(PENDING_KEY, None)
+    space_id, turn.state.pending_space = turn.state.pending_space, None
     if not isinstance(space_id, int):
         return False
     place = turn.ctx.gazetteer.space_by_id(space_id)

@@ -8,9 +8,9 @@ the option shown on screen, with no need to rebuild the question.
 
 from __future__ import annotations
 
-import copy
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,17 +24,17 @@ from guardianes.conversations.messages import (
     Prompt,
     PromptKind,
 )
+from guardianes.conversations.state import Ask, ConversationState, Draft, FlowStep
 from guardianes.conversations.text import normalize
 from guardianes.locales import normalize_locale, translator
 
-STATE_VERSION = 1
 MAX_PAYLOAD_BYTES = 60
 _NUMBER_LIST = re.compile(r"^\s*\d+(\s*[,;y ]\s*\d+)*\s*$")
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """What `advance` returns: the state to persist (None = forget), prompts and effects."""
+class Outcome:
+    """What `advance` returns: the state to persist as JSON (None = forget), prompts, effects."""
 
     state: dict[str, Any] | None
     prompts: list[Prompt] = field(default_factory=list)
@@ -64,18 +64,25 @@ def _base36(number: int) -> str:
             return out
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A step's two halves: (re)ask its question, handle a reply to it."""
+
+    ask: Callable[[Turn], None]
+    handle: Callable[[Turn], None]
+
+
 class Turn:
     """The working copy of one conversation while one inbound message is handled."""
 
     def __init__(
         self,
-        state: dict[str, Any] | None,
+        state: ConversationState,
         inbound: InboundMessage,
         ctx: EngineContext,
         catalog: FormCatalog,
     ) -> None:
-        # Deep copy: the caller's dict must stay as it was if we raise half-way.
-        self.state: dict[str, Any] = copy.deepcopy(state) if state else {}
+        self.state = state
         self.inbound = inbound
         self.ctx = ctx
         self.catalog = catalog
@@ -100,8 +107,8 @@ class Turn:
     @property
     def locale(self) -> str:
         """The guardian's language: chosen here, else their profile, else the platform's hint."""
-        if self.state.get("locale"):
-            return str(self.state["locale"])
+        if self.state.locale:
+            return self.state.locale
         if self.ctx.guardian is not None:
             return normalize_locale(self.ctx.guardian.locale, self.ctx.default_locale)
         return normalize_locale(self.inbound.language_code, self.ctx.default_locale)
@@ -125,30 +132,27 @@ class Turn:
     # ---- state helpers ----
 
     @property
-    def step(self) -> str:
-        """The current step name ("" before the first message)."""
-        return str(self.state.get("step", ""))
+    def step(self) -> FlowStep | None:
+        """The current step (None before the first message)."""
+        return self.state.step
 
     @property
-    def data(self) -> dict[str, Any]:
+    def data(self) -> Draft:
         """Scratch data of the current flow (draft name, colonia candidates, staff draft)."""
-        data = self.state.setdefault("data", {})
-        assert isinstance(data, dict)
-        return data
+        return self.state.data
 
-    def goto(self, step: str) -> None:
+    def goto(self, step: FlowStep) -> None:
         """Enter a step; the caller then asks its question."""
-        self.state["step"] = step
-        self.state.pop("ask", None)
+        self.state.step = step
+        self.state.ask = None
 
-    def result(self) -> Step:
-        """The Step for this turn."""
+    def result(self) -> Outcome:
+        """The Outcome of this turn."""
         if self.forget:
-            return Step(state=None, prompts=self.prompts, effects=[])
+            return Outcome(state=None, prompts=self.prompts, effects=[])
         if self.erased:
-            return Step(state=None, prompts=self.prompts, effects=self.effects)
-        self.state["v"] = STATE_VERSION
-        return Step(state=self.state, prompts=self.prompts, effects=self.effects)
+            return Outcome(state=None, prompts=self.prompts, effects=self.effects)
+        return Outcome(state=self.state.to_json(), prompts=self.prompts, effects=self.effects)
 
     # ---- output ----
 
@@ -178,12 +182,9 @@ class Turn:
         extras = extras or {}
         keys = [key for key, _ in options]
         ref = make_ref(scope, keys + sorted(extras))
-        self.state["ask"] = {
-            "ref": ref,
-            "keys": keys,
-            "labels": [label for _, label in options],
-            "extras": sorted(extras),
-        }
+        self.state.ask = Ask(
+            ref=ref, keys=keys, labels=[label for _, label in options], extras=sorted(extras)
+        )
 
         def payload(key: str) -> str:
             value = f"{ref}:{key}"
@@ -214,20 +215,18 @@ class Turn:
         """The key of the button pressed: STALE if it is not on screen, None if no button."""
         if self.inbound.kind is not InboundKind.CHOICE:
             return None
-        ask = self.state.get("ask") or {}
+        ask = self.state.ask
         ref, _, key = (self.inbound.payload or "").partition(":")
-        if not ask or ref != ask.get("ref"):
+        if ask is None or ref != ask.ref:
             return STALE
-        if key in ask.get("keys", []) or key in ask.get("extras", []):
+        if key in ask.keys or key in ask.extras:
             return key
         return STALE
 
     def typed_option(self, text: str | None = None) -> str | None:
         """The option a typed reply names: its number ("3") or its label, accent-insensitive."""
         value = (text if text is not None else self.inbound.text) or ""
-        ask = self.state.get("ask") or {}
-        keys: list[str] = ask.get("keys", [])
-        labels: list[str] = ask.get("labels", [])
+        keys, labels = self._options()
         wanted = normalize(value)
         number = parse_count(wanted)
         if number is not None:
@@ -245,11 +244,14 @@ class Turn:
         ]
         return prefix[0] if len(prefix) == 1 else None
 
+    def _options(self) -> tuple[list[str], list[str]]:
+        ask = self.state.ask
+        return (ask.keys, ask.labels) if ask is not None else ([], [])
+
     def typed_options(self) -> list[str] | None:
         """Several options typed at once ("1,3" or "1 y 3" or "poda, riego"), else None."""
         value = self.inbound.text or ""
-        ask = self.state.get("ask") or {}
-        keys: list[str] = ask.get("keys", [])
+        keys, _ = self._options()
         if _NUMBER_LIST.match(value):
             numbers = [parse_count(n) for n in re.findall(r"\d+", value)]
             if all(n is not None and 1 <= n <= len(keys) for n in numbers):

@@ -1,9 +1,10 @@
 """What channels ask before doing work for a message: fetch its photo? record a notice?
 
-Photos are downloaded and stored only for a guardian who consented (registered) and whose
-current question asks for photos, and never twice for one platform message. Everything
-else a platform reports that needs no answer (reactions, edits, deletions, a number
-change, platform errors) is kept as a NOTED inbound event so it can be counted.
+Photos (and voice notes) are downloaded and stored only for a guardian who consented
+(registered) and whose current question asks for them, and never twice for one platform
+message. Everything else a platform reports that needs no answer (reactions, edits,
+deletions, a number change, platform errors) is kept as a NOTED inbound event so it can
+be counted.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.conversations.filling import expects_photo
+from guardianes.conversations.filling import expects_audio, expects_photo
 from guardianes.conversations.messages import InboundKind
 from guardianes.services.inbound import conversation_key
 from guardianes.services.outbox import queue_keyboard_close
@@ -51,11 +52,12 @@ async def media_decision(
         if guardian is None or guardian.status != GuardianStatus.ACTIVE:
             return MediaDecision.DECLINE  # nothing stored for who has not consented
         stored = await guardians_repo.load_state(session, channel, user_id)
+        state = stored.state if stored else None
         if kind is InboundKind.AUDIO:
-            # No question takes a voice note until audio questions land (part 12a): then
-            # `conversations.filling.expects_audio` decides here as `expects_photo` does below.
-            return MediaDecision.DECLINE
-        if expects_photo(stored.state if stored else None, runtime.catalog):
+            # A voice note is kept only when the current question is answered with one.
+            audio = expects_audio(state, runtime.catalog)
+            return MediaDecision.FETCH if audio else MediaDecision.DECLINE
+        if expects_photo(state, runtime.catalog):
             return MediaDecision.FETCH
         # Messages still waiting may move the conversation to a photo question (an answer
         # sent just before the photo): then the photo is kept; the sweep removes it if not.

@@ -35,7 +35,7 @@ from guardianes.conversations.context import (
     RecordMunicipalReport,
     SaveCourseProgress,
 )
-from guardianes.conversations.filling import answer_is_right
+from guardianes.conversations.form_logic import answer_is_right
 from guardianes.conversations.xlsform import Question
 from guardianes.services.references import check_references
 from guardianes.storage.models import Guardian, Reminder

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from guardianes import __version__
+from guardianes.api.deps import RuntimeDep
 from guardianes.storage.db import schema_is_current
-from guardianes.web.deps import RuntimeDep
 
 router = APIRouter()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from guardianes.api.deps import RuntimeDep
 from guardianes.bot.telegram.runner import STATE_ATTRIBUTE as TELEGRAM_STATE
 from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.bot.whatsapp.webhook import STATE_ATTRIBUTE as WHATSAPP_STATE
@@ -28,7 +29,6 @@ from guardianes.observability.metrics import CONTENT_TYPE, read_snapshot, render
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import current_revision, head_revision
 from guardianes.storage.repositories import monitoring
-from guardianes.web.deps import RuntimeDep
 
 DATABASE_TIMEOUT_SECONDS = 3.0
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")

@@ -19,11 +19,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from guardianes import __version__
+from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.conversations.bounds import MAX_DB_INT
 from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
 from guardianes.services import public_map
 from guardianes.services.runtime import Runtime
-from guardianes.web.deps import RuntimeDep, SessionDep
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"

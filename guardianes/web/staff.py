@@ -28,6 +28,7 @@ from fastapi.templating import Jinja2Templates
 
 from guardianes import __version__
 from guardianes.api.auth import IdPath
+from guardianes.api.deps import RuntimeDep, SessionDep
 from guardianes.api.schemas import MAX_ID, NO_NUL
 from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportReport
@@ -68,7 +69,6 @@ from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.repositories.evidence import DiscrepancyFilter
 from guardianes.storage.types import utcnow
 from guardianes.web import staff_charts
-from guardianes.web.deps import RuntimeDep, SessionDep
 from guardianes.web.public_map import WEB_DIR
 from guardianes.web.staff_session import (
     CSRF_FIELD,

@@ -19,12 +19,12 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from guardianes.api.deps import get_runtime
 from guardianes.config import Settings
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import StaffToken, StaffTokenRole
 from guardianes.storage.repositories import staff as staff_repo
-from guardianes.web.deps import get_runtime
 
 SESSION_COOKIE = "guardianes_staff"
 LOGIN_COOKIE = "guardianes_staff_login"

@@ -23,7 +23,7 @@ from guardianes.conversations.context import (
     SpaceMatch,
     SpacePlace,
 )
-from guardianes.conversations.engine import Step, advance
+from guardianes.conversations.engine import Outcome, advance
 from guardianes.conversations.messages import (
     Command,
     GeoPoint,
@@ -166,7 +166,7 @@ class Chat:
     language_code: str | None = "es-MX"
     display_name: str | None = "Ana López"
     channel: str = "test"
-    steps: list[Step] = field(default_factory=list)
+    steps: list[Outcome] = field(default_factory=list)
 
     def ctx(self) -> EngineContext:
         return EngineContext(
@@ -178,7 +178,7 @@ class Chat:
             city=CHIHUAHUA,
         )
 
-    def send(self, kind: InboundKind, **values: Any) -> Step:
+    def send(self, kind: InboundKind, **values: Any) -> Outcome:
         inbound = InboundMessage(
             channel=self.channel,
             user_id="u1",
@@ -196,24 +196,24 @@ class Chat:
         self.steps.append(step)
         return step
 
-    def text(self, text: str) -> Step:
+    def text(self, text: str) -> Outcome:
         return self.send(InboundKind.TEXT, text=text)
 
-    def command(self, command: Command) -> Step:
+    def command(self, command: Command) -> Outcome:
         return self.send(InboundKind.COMMAND, command=command)
 
-    def location(self, point: GeoPoint) -> Step:
+    def location(self, point: GeoPoint) -> Outcome:
         return self.send(InboundKind.LOCATION, location=point)
 
-    def photos(self, *photos: StoredMedia) -> Step:
+    def photos(self, *photos: StoredMedia) -> Outcome:
         return self.send(InboundKind.PHOTO, photos=photos)
 
-    def press(self, label: str, step: Step | None = None) -> Step:
+    def press(self, label: str, step: Outcome | None = None) -> Outcome:
         """Press the button whose label starts with `label` in the last prompt offering it."""
         payload = self.payload(label, step)
         return self.send(InboundKind.CHOICE, payload=payload)
 
-    def payload(self, label: str, step: Step | None = None) -> str:
+    def payload(self, label: str, step: Outcome | None = None) -> str:
         step = step or self.steps[-1]
         for prompt in reversed(step.prompts):
             for choice in prompt.choices:
@@ -239,7 +239,7 @@ class Chat:
     def effects(self) -> list[Any]:
         return self.steps[-1].effects
 
-    def start_form(self, form_id: str) -> Step:
+    def start_form(self, form_id: str) -> Outcome:
         """From anywhere, open the menu and start a card."""
         self.command(Command.MENU)
         self.press("Llenar")

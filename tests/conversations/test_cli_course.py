@@ -6,7 +6,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from guardianes.cli_training import course_app
+from guardianes.cli.course import course_app
 from guardianes.conversations.course import DEFAULT_COURSE_DIR
 
 runner = CliRunner()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from guardianes.cli_forms import forms_app
+from guardianes.cli.forms import forms_app
 
 from .conftest import form_file, write_form
 

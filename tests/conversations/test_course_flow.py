@@ -21,7 +21,7 @@ from guardianes.conversations.context import (
     SaveSubmission,
 )
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, load_course
-from guardianes.conversations.course_flow import normalized_gain
+from guardianes.conversations.flows.quiz import normalized_gain
 from guardianes.conversations.messages import Command, GeoPoint
 
 from .conftest import PARK_POINT, Chat, photo

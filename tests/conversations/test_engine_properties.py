@@ -25,6 +25,7 @@ from guardianes.conversations.messages import (
     PromptKind,
     StoredMedia,
 )
+from guardianes.conversations.state import ConversationState
 from guardianes.conversations.turn import Turn
 from guardianes.conversations.xlsform import FormKind
 
@@ -135,7 +136,7 @@ def _start(chat: Chat, form_id: str) -> None:
     inbound = InboundMessage(
         channel="test", user_id="u1", external_id="start", kind=InboundKind.TEXT, text="x"
     )
-    turn = Turn(chat.state, inbound, chat.ctx(), chat.catalog)
+    turn = Turn(ConversationState.from_json(chat.state), inbound, chat.ctx(), chat.catalog)
     phase = QuizPhase.PRE if form.kind is FormKind.QUIZ else None
     filling.start_form(turn, form, phase)
     step = turn.result()

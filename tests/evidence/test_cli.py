@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from guardianes.cli_evidence import add_import_commands, evidence_app
-from guardianes.cli_import import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
+from guardianes.cli.evidence import add_import_commands, evidence_app
+from guardianes.cli.imports import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
 from guardianes.runtime.sample import SAMPLE_DIR
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from guardianes.cli_import import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
+from guardianes.cli.imports import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
 from tests.importers.conftest import WriteFile
 
 runner = CliRunner()

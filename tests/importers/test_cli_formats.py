@@ -8,8 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from guardianes.cli_import import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
-from guardianes.cli_services import services_app
+from guardianes.cli.imports import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
+from guardianes.cli.services import services_app
 from tests.importers.conftest import WriteFile, WriteShapefile, parks_kml
 
 runner = CliRunner()

@@ -9,7 +9,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
-from guardianes.cli_training import import_complaint_channels as import_command
+from guardianes.cli.imports import import_complaint_channels as import_command
 from guardianes.importers.complaint_channels import (
     import_complaint_channels,
     parse_complaint_channels,

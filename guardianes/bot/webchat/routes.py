@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from guardianes import __version__
+from guardianes.api.deps import RuntimeDep
 from guardianes.bot.webchat import service
 from guardianes.bot.webchat.service import ChatPost, PostKind, WebChatInputError
 from guardianes.conversations.bounds import MAX_DB_INT
@@ -66,14 +67,6 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
-
-def get_runtime(request: Request) -> Runtime:
-    """The runtime the lifespan built."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 router = APIRouter(prefix="/chat", tags=["web chat"])
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 

@@ -1,0 +1,1 @@
+"""One router per resource of the staff API (and the public Open311 one)."""

@@ -1,0 +1,1 @@
+"""The `guardianes` command line: `main.py` mounts one module per command group."""

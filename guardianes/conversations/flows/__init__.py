@@ -1,0 +1,1 @@
+"""The conversation's flows, one module each, every step of them routed by `dispatch`."""
