@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench._common import figure, percentile
 from guardianes.config import Settings
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from tests.chat_load import FIRST_CHATTER, FIRST_RECIPIENT, BotUnderLoad
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits
 

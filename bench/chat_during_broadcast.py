@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench._common import figure
 from guardianes.config import Settings
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from tests.chat_load import BotUnderLoad, percentile
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits
 

@@ -26,8 +26,8 @@ from sqlalchemy import event
 from bench._common import figure, scratch_postgres
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundKind, InboundMessage, Prompt
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services import inbound as inbound_module
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from tests.chat_driver import ChatDriver

@@ -16,7 +16,7 @@ from pathlib import Path
 from bench._common import figure, peak_rss_mib
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundKind, InboundMessage, Prompt
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import create_engine, upgrade_database

@@ -18,7 +18,7 @@ from bench._common import figure, peak_rss_mib
 from guardianes.config import Settings
 from guardianes.conversations.context import ErasureKind, SaveSubmission
 from guardianes.conversations.messages import GeoPoint, InboundKind, InboundMessage, Prompt
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.effects import apply_effects
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.media import store_media

@@ -29,9 +29,9 @@ from bench import engine_answers, telegram_e2e
 from bench._common import REPO_ROOT
 from guardianes.bot.telegram import channel as telegram_channel
 from guardianes.config import Settings
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.scheduler import outbox, pacing
 from guardianes.services import inbound
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 
 PROFILES = REPO_ROOT / "bench" / "profiles"
 INTERVAL = 0.01

@@ -30,7 +30,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bench._common import figure, percentile
 from guardianes.config import Settings
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from tests.chat_load import BotUnderLoad
 from tests.fakes.telegram_server import FakeTelegramServer, RateLimits, TgUser
 

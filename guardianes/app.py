@@ -12,7 +12,8 @@ from fastapi import FastAPI
 
 from guardianes import __version__
 from guardianes.config import Settings
-from guardianes.services.bootstrap import Services, start_services, stop_services
+from guardianes.runtime.bootstrap import Services, start_services, stop_services
+from guardianes.runtime.channels import channel_routers
 from guardianes.web import health
 from guardianes.web.body_limits import BodyLimit, BodyLimitMiddleware
 from guardianes.web.errors import install_error_handlers
@@ -68,7 +69,8 @@ def body_limits(settings: Settings) -> list[BodyLimit]:
 def _include_optional_routers(app: FastAPI) -> None:
     from guardianes.web.routers import all_routers
 
-    for router in all_routers():
+    # The channels' routes (web chat, webhooks) first, as before: they come from the plugins.
+    for router in [*channel_routers(), *all_routers()]:
         app.include_router(router)
 
 

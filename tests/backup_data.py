@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from guardianes.domain.enums import OccurrenceStatus, StaffTokenRole
 from guardianes.domain.timezone import zone
+from guardianes.runtime.bootstrap import load_demo_data_once
 from guardianes.services import staff_tokens
-from guardianes.services.bootstrap import load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.reminders import ReminderSpec, create_reminder
 from guardianes.services.runtime import Runtime

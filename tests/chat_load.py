@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
-from guardianes.bot.telegram.runner import TelegramTransport, keyboard_closer
+from guardianes.bot.telegram.plugin import TelegramPlugin
+from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.domain.enums import GuardianStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.inbound import accept_inbound
+from guardianes.services.intake import close_keyboard
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian
@@ -80,12 +82,13 @@ class BotUnderLoad:
         self.transport = TelegramTransport(
             self.runtime.settings,
             partial(accept_inbound, self.runtime),
-            keyboards=keyboard_closer(self.runtime),
+            keyboards=partial(close_keyboard, self.runtime, "telegram"),
             album_window=ALBUM_WINDOW,
             poll_timeout=1,
             retry_delay=0.01,
         )
         self.runtime.channels[self.transport.channel.name] = self.transport.channel
+        self.runtime.pacing["telegram"] = TelegramPlugin.pacing(self.runtime.settings)
         self.sender = OutboxSender(self.runtime)
 
     async def start(self) -> None:

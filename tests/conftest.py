@@ -146,7 +146,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """A runtime on a fresh, migrated SQLite database with no channels registered."""
-    from guardianes.services.bootstrap import build_runtime
+    from guardianes.runtime.bootstrap import build_runtime
 
     runtime = await build_runtime(settings)
     yield runtime
@@ -156,7 +156,7 @@ async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
 @pytest.fixture
 async def demo_runtime(runtime: Runtime) -> Runtime:
     """A runtime whose database holds the project's sample colonias, spaces and contracts."""
-    from guardianes.services.bootstrap import load_demo_data_once
+    from guardianes.runtime.bootstrap import load_demo_data_once
 
     await load_demo_data_once(runtime)
     return runtime

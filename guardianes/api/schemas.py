@@ -9,10 +9,10 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from guardianes.bot.channel import ChannelName
 from guardianes.conversations.bounds import MAX_YEAR, MIN_YEAR, year_in_range
 from guardianes.domain.enums import GuardianRole, StaffTokenRole
 from guardianes.services.broadcasts import BroadcastProgress
+from guardianes.services.delivery import ChannelName
 from guardianes.services.reminders import InvalidScheduleError, check_message_key
 from guardianes.storage.repositories.pagination import PageRows
 

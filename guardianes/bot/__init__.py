@@ -1,0 +1,1 @@
+"""Channel plugins, one folder each: `plugin.ChannelPlugin` is the protocol, `registry` the list."""

@@ -1,7 +1,9 @@
 """The console channel: the same conversation in a terminal (choices numbered, photos by path).
 
 Every line goes through `handle_inbound` like a Telegram update would; replies are outbox
-rows that the outbox sender delivers to `ConsoleChannel.send`, which prints them.
+rows that the outbox sender delivers to `ConsoleChannel.send`, which prints them. The
+composition root (`guardianes.runtime.console`) builds the runtime and hands the console
+the function that delivers due outbox rows.
 """
 
 from __future__ import annotations
@@ -9,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import shlex
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
+from fastapi import APIRouter, FastAPI
 from rich.console import Console
 from rich.markup import escape
 
-from guardianes.bot.channel import ChannelName, Delivery, SendResult
 from guardianes.config import Settings
 from guardianes.conversations.messages import (
     Choice,
@@ -32,17 +34,26 @@ from guardianes.conversations.messages import (
 from guardianes.conversations.text import parse_command_word
 from guardianes.domain.coordinates import parse_lat_lon
 from guardianes.locales import Translator, translator
-from guardianes.scheduler.outbox import OutboxSender
+from guardianes.services.delivery import (
+    Channel,
+    ChannelName,
+    Delivery,
+    DeliveryPolicy,
+    FreeForm,
+    PacerSpec,
+    SendResult,
+)
 from guardianes.services.inbound import handle_inbound
+from guardianes.services.intake import has_conversation
 from guardianes.services.media import MediaRejectedError, store_media
 from guardianes.services.runtime import Runtime
-from guardianes.storage.db import unit_of_work
-from guardianes.storage.repositories import guardians as guardians_repo
 
 CHANNEL = ChannelName.CONSOLE.value
 _IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic"})
 
 LineReader = Callable[[str], Awaitable[str | None]]
+# Delivers the outbox rows due now (the console's replies); returns how many it claimed.
+Deliver = Callable[[], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,11 +218,11 @@ class ConsoleSession:
                 ) from error
         return tuple(stored)
 
-    async def submit(self, inbound: InboundMessage, sender: OutboxSender) -> None:
+    async def submit(self, inbound: InboundMessage, deliver: Deliver) -> None:
         """Process the message and print the replies it produced."""
         self.channel.begin_turn()
         await handle_inbound(self.runtime, inbound)
-        await sender.run_until_idle()
+        await deliver()
         if inbound.kind == InboundKind.CHOICE and not self.channel.asked:
             # The pressed question is answered and the bot asked a typed one: numbers
             # typed now are answers, not options of the old question.
@@ -219,29 +230,55 @@ class ConsoleSession:
 
     async def has_conversation(self) -> bool:
         """True when this person already talked to the bot (no automatic /start then)."""
-        async with unit_of_work(self.runtime.sessions) as session:
-            state = await guardians_repo.load_state(session, CHANNEL, self.user_id)
-        return state is not None
+        return await has_conversation(self.runtime, CHANNEL, self.user_id)
+
+
+class ConsolePlugin:
+    """The terminal chat of `guardianes chat`: started by that command, never by the service."""
+
+    name: ClassVar[str] = CHANNEL
+    routers: ClassVar[Sequence[APIRouter]] = ()
+    policy: ClassVar[DeliveryPolicy] = FreeForm()
+
+    def __init__(self, console: Console, locale: str = "es") -> None:
+        self.console = console
+        self.locale = locale
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self | None:
+        """None: the service has no terminal; `guardianes chat` builds the plugin itself."""
+        return None
+
+    @classmethod
+    def pacing(cls, settings: Settings) -> PacerSpec | None:
+        """None: printing has no cap."""
+        return None
+
+    async def start(self, runtime: Runtime, app: FastAPI | None) -> Channel:
+        """The channel that prints; lines are read by `run_console`."""
+        return ConsoleChannel(self.console, locale=self.locale)
+
+    async def stop(self) -> None:
+        """Nothing to stop."""
 
 
 async def run_console(
     runtime: Runtime,
-    console: Console,
+    channel: ConsoleChannel,
     read_line: LineReader,
+    deliver: Deliver,
     *,
     user_id: str,
     language: str | None = None,
 ) -> None:
     """Chat until the reader returns None (end of input)."""
-    channel = ConsoleChannel(console, locale=translator(language).locale)
-    runtime.channels[channel.name] = channel
-    sender = OutboxSender(runtime, pacers={})
+    console = channel.console
     session = ConsoleSession(runtime, channel, user_id, language)
     t = translator(language)
     console.print(f"[dim]{escape(t('web.console.welcome'))}[/]")
-    await sender.run_until_idle()  # replies a previous run left unprinted
+    await deliver()  # replies a previous run left unprinted
     if not await session.has_conversation():
-        await session.submit(session.message(InboundKind.COMMAND, command=Command.START), sender)
+        await session.submit(session.message(InboundKind.COMMAND, command=Command.START), deliver)
     while True:
         line = await read_line(f"{translator(channel.locale)('web.console.prompt')}> ")
         if line is None:
@@ -252,26 +289,5 @@ async def run_console(
             console.print(f"[red]{escape(str(error))}[/]")
             continue
         if inbound is not None:
-            await session.submit(inbound, sender)
+            await session.submit(inbound, deliver)
     console.print(f"[dim]{escape(translator(channel.locale)('web.console.bye'))}[/]")
-
-
-async def chat_in_terminal(
-    settings: Settings,
-    *,
-    user_id: str,
-    language: str | None,
-    demo: bool,
-    console: Console,
-    read_line: LineReader,
-) -> None:
-    """Build a runtime of its own, chat, and close it."""
-    from guardianes.services.bootstrap import build_runtime, load_demo_data_once
-
-    runtime = await build_runtime(settings)
-    try:
-        if demo:
-            await load_demo_data_once(runtime)
-        await run_console(runtime, console, read_line, user_id=user_id, language=language)
-    finally:
-        await runtime.close()

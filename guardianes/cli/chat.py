@@ -9,8 +9,8 @@ import logging
 import typer
 from rich.console import Console
 
-from guardianes.bot.console import chat_in_terminal
 from guardianes.config import Settings
+from guardianes.runtime.console import chat_in_terminal
 
 
 def _default_user() -> str:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from guardianes.conversations.context import ResponsibleParty
 from guardianes.geo.cities import CityGazetteers
 from guardianes.geo.index import IndexedColonia, IndexedSpace, SpatialGazetteer
-from guardianes.importers.normalize import normalize_company_name, normalize_contract_number
+from guardianes.geo.normalize import normalize_company_name, normalize_contract_number
 from guardianes.storage.models import Layer
 from guardianes.storage.repositories import imports as repo
 from guardianes.storage.repositories.cities import all_cities

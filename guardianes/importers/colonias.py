@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from guardianes.domain.coordinates import in_range, number_pair
+from guardianes.geo.normalize import display_name, normalize_name
 from guardianes.importers.files import read_bytes, read_csv
 from guardianes.importers.kml import KmlDocument, KmlPlacemark
 from guardianes.importers.maps import (
@@ -35,7 +36,6 @@ from guardianes.importers.maps import (
     parse_map_bytes,
     pick_field,
 )
-from guardianes.importers.normalize import display_name, normalize_name
 from guardianes.importers.report import ImportFileError, Problem
 
 _ROUTE_SEGMENT = re.compile(r"^[A-Z]{1,4}-[A-Z]{0,2}\d+")

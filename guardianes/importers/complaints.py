@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from guardianes.geo.normalize import normalize_name
 from guardianes.importers.files import read_csv
-from guardianes.importers.normalize import normalize_name
 from guardianes.importers.report import ImportFileError, Problem
 
 DAY = "day"

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from guardianes.geo.normalize import normalize_company_name, normalize_rfc
 from guardianes.importers.files import CsvRow, read_csv
-from guardianes.importers.normalize import normalize_company_name, normalize_rfc
 from guardianes.importers.red_flags import RedFlags
 from guardianes.importers.report import Problem
 

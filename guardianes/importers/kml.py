@@ -35,8 +35,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
 
 from guardianes.domain.coordinates import in_range
+from guardianes.geo.normalize import normalize_name
 from guardianes.importers.files import describe_binary, read_bytes
-from guardianes.importers.normalize import normalize_name
 from guardianes.importers.report import ImportFileError, Problem
 
 

@@ -29,9 +29,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from guardianes.geo.normalize import normalize_company_name, normalize_rfc
 from guardianes.importers.contracts import ContractRecord, ContractsFile, RiskIndicators
 from guardianes.importers.files import describe_binary, read_bytes
-from guardianes.importers.normalize import normalize_company_name, normalize_rfc
 from guardianes.importers.red_flags import compute_flags
 from guardianes.importers.report import ImportFileError, Problem
 

@@ -21,6 +21,7 @@ from shapely.strtree import STRtree
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.domain.enums import ResponsibleType
+from guardianes.geo.normalize import normalize_contract_number, normalize_name
 from guardianes.importers.colonias import (
     ColoniaRecord,
     ColoniasFile,
@@ -32,7 +33,6 @@ from guardianes.importers.contracts import ContractRecord, ContractsFile, parse_
 from guardianes.importers.kml import KmlDocument, geometry_to_geojson, parse_kml
 from guardianes.importers.layers import LayerSpec, parse_layers_csv, space_kind, validate_layer
 from guardianes.importers.maps import FieldChoice, parse_map
-from guardianes.importers.normalize import normalize_contract_number, normalize_name
 from guardianes.importers.ocds import parse_ocds
 from guardianes.importers.red_flags import compute_flags
 from guardianes.importers.report import (

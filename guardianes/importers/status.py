@@ -36,8 +36,8 @@ from typing import Any
 
 from guardianes.conversations.obligations import OBLIGATION_CODES
 from guardianes.domain.dates import parse_day
+from guardianes.geo.normalize import normalize_name
 from guardianes.importers.files import describe_binary, read_bytes, read_csv
-from guardianes.importers.normalize import normalize_name
 from guardianes.importers.report import ImportFileError
 
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})

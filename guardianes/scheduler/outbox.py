@@ -36,18 +36,24 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guardianes.bot.channel import Channel, Delivery, FailureKind, SendFailedError, ShownMessage
 from guardianes.conversations.messages import Prompt
 from guardianes.domain.enums import GuardianStatus, OutboxKind, OutboxStatus
 from guardianes.observability.metrics import count_rate_limited
 from guardianes.scheduler.pacing import (
     Pacer,
     SharedPacer,
-    pacers_from_settings,
+    pacers_from_specs,
     record_rate_limited,
-    shared_pacers_from_settings,
+    shared_pacers_from_specs,
 )
 from guardianes.scheduler.quiet import QuietHours
+from guardianes.services.delivery import (
+    Channel,
+    Delivery,
+    FailureKind,
+    SendFailedError,
+    ShownMessage,
+)
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import OutboxMessage
@@ -81,10 +87,10 @@ def backoff_delay(attempt: int, *, base: float = 1.0, jitter: float = 0.2) -> fl
 
 
 def default_pacers(runtime: Runtime) -> Mapping[str, Pacer]:
-    """Pacers at each platform's documented cap (configurable), shared through the database."""
+    """Pacers at each channel's cap (its plugin's spec), shared through the database."""
     if runtime.settings.outbox_shared_pacing:
-        return shared_pacers_from_settings(runtime.settings, runtime.sessions)
-    return pacers_from_settings(runtime.settings)
+        return shared_pacers_from_specs(runtime.pacing, runtime.sessions)
+    return pacers_from_specs(runtime.pacing)
 
 
 class _InFlight:

@@ -17,12 +17,12 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.config import Settings
+from guardianes.services.delivery import PacerSpec
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import pacing as pacing_repo
 
@@ -35,7 +35,7 @@ Sleep = Callable[[float], Awaitable[None]]
 # hair early, which a platform counting the same way would answer with a 429.
 SAFETY_MARGIN_SECONDS = 1e-6
 DEFAULT_PER_CHAT_BURST = 3.0
-# The share of the platform's burst a shared budget uses (see `shared_pacers_from_settings`).
+# The share of the platform's burst a shared budget uses (see `shared_pacers_from_specs`).
 SHARED_BURST_FRACTION = 0.5
 # A shared per-chat budget unused this long is full again: its row can go.
 IDLE_BUDGET_SECONDS = 3600.0
@@ -294,64 +294,45 @@ class SharedPacer:
             )
 
 
-def pacers_from_settings(
-    settings: Settings, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+def pacers_from_specs(
+    specs: Mapping[str, PacerSpec],
+    *,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
 ) -> dict[str, ChannelPacer]:
-    """In-memory pacers per platform at its cap (Telegram 30/s, 1/s per chat; WhatsApp 80/s)."""
+    """In-memory pacers per channel at its cap (bursts as large as one second's rate)."""
     return {
-        "telegram": ChannelPacer(
-            settings.telegram_rate_per_second,
-            burst=settings.telegram_rate_per_second,
-            per_chat_rate=settings.telegram_rate_per_chat_per_second,
-            clock=clock,
-            sleep=sleep,
-        ),
-        "whatsapp": ChannelPacer(
-            settings.whatsapp_rate_per_second,
-            burst=settings.whatsapp_rate_per_second,
-            clock=clock,
-            sleep=sleep,
-        ),
+        name: ChannelPacer(
+            spec.rate, burst=spec.rate, per_chat_rate=spec.per_chat_rate, clock=clock, sleep=sleep
+        )
+        for name, spec in specs.items()
     }
 
 
-def shared_pacers_from_settings(
-    settings: Settings,
+def shared_pacers_from_specs(
+    specs: Mapping[str, PacerSpec],
     sessions: async_sessionmaker[AsyncSession],
     *,
     clock: Clock = time.time,
     sleep: Sleep = asyncio.sleep,
 ) -> dict[str, SharedPacer]:
-    """Database-shared pacers per platform, keyed by bot so two bots never share a budget.
+    """Database-shared pacers per channel, keyed by bot so two bots never share a budget.
 
     The channel's burst is half the platform's, a chat's one message less than its three:
     our clock decides when a send may go, the platform counts when it arrives, and the
     tokens kept back absorb the difference (event loop and network jitter) instead of
     turning it into a 429.
     """
-    telegram_bot = (
-        settings.telegram_bot_token.get_secret_value().split(":", 1)[0]
-        if settings.telegram_bot_token
-        else "none"
-    )
-    whatsapp_number = settings.whatsapp_phone_number_id or "none"
     return {
-        "telegram": SharedPacer(
+        name: SharedPacer(
             sessions,
-            f"telegram:{telegram_bot}",
-            settings.telegram_rate_per_second,
-            burst=max(1.0, settings.telegram_rate_per_second * SHARED_BURST_FRACTION),
-            per_chat_rate=settings.telegram_rate_per_chat_per_second,
+            spec.key,
+            spec.rate,
+            burst=max(1.0, spec.rate * SHARED_BURST_FRACTION),
+            per_chat_rate=spec.per_chat_rate,
             per_chat_burst=DEFAULT_PER_CHAT_BURST - 1.0,
             clock=clock,
             sleep=sleep,
-        ),
-        "whatsapp": SharedPacer(
-            sessions,
-            f"whatsapp:{whatsapp_number}",
-            settings.whatsapp_rate_per_second,
-            burst=max(1.0, settings.whatsapp_rate_per_second * SHARED_BURST_FRACTION),
-            clock=clock,
-            sleep=sleep,
-        ),
+        )
+        for name, spec in specs.items()
     }

@@ -7,16 +7,9 @@ marked, and removing a file that is already gone is not an error.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from dataclasses import dataclass, field
-from typing import Any
-
+from guardianes.scheduler.periodic import Periodic, run_every
 from guardianes.services.privacy import RetentionReport, run_retention
 from guardianes.services.runtime import Runtime
-
-logger = logging.getLogger(__name__)
 
 
 async def retention_pass(runtime: Runtime) -> RetentionReport:
@@ -30,43 +23,10 @@ async def retention_pass(runtime: Runtime) -> RetentionReport:
     )
 
 
-@dataclass
-class PrivacyJob:
-    """The background loop; `await job.stop()` ends it."""
+async def start_privacy_job(runtime: Runtime) -> Periodic:
+    """A retention pass now, then one every interval; stop it with `await job.stop()`."""
 
-    runtime: Runtime
-    task: asyncio.Task[Any] | None = None
-    passes: int = 0
-    # Set after every pass, successful or not (tests and shutdown wait on it, never sleep).
-    pass_done: asyncio.Event = field(default_factory=asyncio.Event)
+    async def retention() -> RetentionReport:
+        return await retention_pass(runtime)
 
-    async def run_forever(self) -> None:
-        """A pass now, then one every interval; a failed pass is logged and retried later."""
-        while True:
-            try:
-                await retention_pass(self.runtime)
-            except Exception:
-                logger.exception("privacy retention pass failed")
-            self.passes += 1
-            self.pass_done.set()
-            await asyncio.sleep(self.runtime.settings.privacy_job_interval_seconds)
-
-    def start(self) -> None:
-        """Run the loop in the background."""
-        self.task = asyncio.create_task(self.run_forever(), name="privacy retention")
-
-    async def stop(self) -> None:
-        """Cancel the loop (an interrupted pass rolls back; the next one redoes it)."""
-        if self.task is None:
-            return
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        self.task = None
-
-
-async def start_privacy_job(runtime: Runtime) -> PrivacyJob:
-    """Start the retention loop; stop it with `await job.stop()`."""
-    job = PrivacyJob(runtime)
-    job.start()
-    return job
+    return run_every("privacy retention", runtime.settings.privacy_job_interval_seconds, retention)

@@ -3,23 +3,20 @@
 `ReminderScheduler.tick(now)` does one reminder pass at a given time, so tests move a clock
 instead of waiting; `BroadcastDispatcher.run_once()` turns pending broadcast deliveries into
 outbox rows. `start_reminder_scheduler(runtime)` runs both every poll interval until
-`SchedulerHandle.stop()`. Any number of processes may run this against one PostgreSQL
+`stop()` of the returned `Periodic`. Any number of processes may run this against one PostgreSQL
 database: every claim is atomic, and unique keys make a second send impossible.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from guardianes.domain.timezone import zone
+from guardianes.scheduler.periodic import Periodic, run_every
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services import reminders as reminders_service
 from guardianes.services.reminders import TickReport
@@ -133,56 +130,14 @@ class BroadcastDispatcher:
         return total
 
 
-@dataclass
-class SchedulerHandle:
-    """The running scheduler loop; `await handle.stop()` ends it."""
-
-    reminders: ReminderScheduler
-    dispatcher: BroadcastDispatcher
-    poll_seconds: float
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[Any] | None = None
-
-    async def run_forever(self) -> None:
-        """Dispatch broadcasts and tick reminders every poll interval (or when woken)."""
-        while True:
-            for step in (self.dispatcher.run_once, self.reminders.tick):
-                try:
-                    await step()
-                except Exception:
-                    # A database hiccup must not stop reminders for good; next pass retries.
-                    logger.exception("scheduler step %s failed", step.__qualname__)
-            self.wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=self.poll_seconds)
-
-    async def stop(self) -> None:
-        """Cancel the loop and wait for it (a half-done batch rolls back, nothing is lost)."""
-        if self.task is None:
-            return
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        self.task = None
-
-
 async def start_reminder_scheduler(
     runtime: Runtime,
     *,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
     clock: Clock = utcnow,
     worker_id: str | None = None,
-) -> SchedulerHandle:
-    """Start the reminder and broadcast loop in the background; stop it with `handle.stop()`."""
-    handle = SchedulerHandle(
-        reminders=ReminderScheduler(runtime, clock=clock, worker_id=worker_id),
-        dispatcher=BroadcastDispatcher(runtime),
-        poll_seconds=poll_seconds,
-    )
-    handle.task = asyncio.create_task(handle.run_forever(), name="scheduler")
-    return handle
-
-
-async def stop_reminder_scheduler(handle: SchedulerHandle) -> None:
-    """Stop a loop started by `start_reminder_scheduler`."""
-    await handle.stop()
+) -> Periodic:
+    """Dispatch broadcasts and tick reminders every poll interval, in the background."""
+    reminders = ReminderScheduler(runtime, clock=clock, worker_id=worker_id)
+    dispatcher = BroadcastDispatcher(runtime)
+    return run_every("scheduler", poll_seconds, dispatcher.run_once, reminders.tick)

@@ -44,7 +44,7 @@ from guardianes.domain.enums import (
     ResponsibleType,
 )
 from guardianes.domain.timezone import local_day, local_midnight, zone
-from guardianes.importers.normalize import normalize_company_name
+from guardianes.geo.normalize import normalize_company_name
 from guardianes.importers.service import find_contract_id
 from guardianes.locales import translator
 from guardianes.services.outbox import enqueue_to_guardian

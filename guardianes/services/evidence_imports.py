@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.config import Settings
+from guardianes.geo.normalize import normalize_contract_number, normalize_name
 from guardianes.importers.files import read_csv
-from guardianes.importers.normalize import normalize_contract_number, normalize_name
 from guardianes.importers.report import ImportFileError, ImportReport, Problem
 from guardianes.importers.service import KNOWN_SERVICES, ensure_service_type
 from guardianes.importers.status import RowProblem, StatusFile, StatusRecord, parse_status_file

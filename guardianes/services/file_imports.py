@@ -9,8 +9,7 @@ from guardianes.importers.layers import LayerSpec
 from guardianes.importers.maps import FieldChoice
 from guardianes.importers.report import ImportReport
 from guardianes.services import evidence_imports
-from guardianes.services.bootstrap import reload_gazetteer
-from guardianes.services.runtime import Runtime
+from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories.cities import resolve_city
 

@@ -1,9 +1,10 @@
 """What channels ask before doing work for a message: fetch its photo? record a notice?
 
-Photos are downloaded and stored only for a guardian who consented (registered) and whose
-current question asks for photos, and never twice for one platform message. Everything
-else a platform reports that needs no answer (reactions, edits, deletions, a number
-change, platform errors) is kept as a NOTED inbound event so it can be counted.
+Photos (and voice notes) are downloaded and stored only for a guardian who consented
+(registered) and whose current question asks for them, and never twice for one platform
+message. Everything else a platform reports that needs no answer (reactions, edits,
+deletions, a number change, platform errors) is kept as a NOTED inbound event so it can
+be counted.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import logging
 from collections.abc import Sequence
 from enum import StrEnum
 
-from guardianes.conversations.filling import expects_photo
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from guardianes.conversations.filling import expects_audio, expects_photo
+from guardianes.conversations.messages import InboundKind
 from guardianes.domain.enums import GuardianStatus
 from guardianes.services.inbound import conversation_key
+from guardianes.services.outbox import queue_keyboard_close
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import guardians as guardians_repo
@@ -33,9 +38,13 @@ class MediaDecision(StrEnum):
 
 
 async def media_decision(
-    runtime: Runtime, channel: str, user_id: str, external_ids: Sequence[str]
+    runtime: Runtime,
+    channel: str,
+    user_id: str,
+    external_ids: Sequence[str],
+    kind: InboundKind = InboundKind.PHOTO,
 ) -> MediaDecision:
-    """Whether to download the photo of a message with these platform ids."""
+    """Whether to download the photo (or voice note) of a message with these platform ids."""
     async with unit_of_work(runtime.sessions) as session:
         if await inbound_repo.known_external_ids(session, channel, external_ids):
             return MediaDecision.DUPLICATE
@@ -43,7 +52,12 @@ async def media_decision(
         if guardian is None or guardian.status != GuardianStatus.ACTIVE:
             return MediaDecision.DECLINE  # nothing stored for who has not consented
         stored = await guardians_repo.load_state(session, channel, user_id)
-        if expects_photo(stored.state if stored else None, runtime.catalog):
+        state = stored.state if stored else None
+        if kind is InboundKind.AUDIO:
+            # A voice note is kept only when the current question is answered with one.
+            audio = expects_audio(state, runtime.catalog)
+            return MediaDecision.FETCH if audio else MediaDecision.DECLINE
+        if expects_photo(state, runtime.catalog):
             return MediaDecision.FETCH
         # Messages still waiting may move the conversation to a photo question (an answer
         # sent just before the photo): then the photo is kept; the sweep removes it if not.
@@ -83,3 +97,28 @@ async def whatsapp_user_id_changed(runtime: Runtime, old_bsuid: str, new_bsuid: 
     if user_id is not None:
         logger.info("WhatsApp user %s has a new business-scoped id", user_id)
     return user_id is not None
+
+
+async def close_keyboard(runtime: Runtime, channel: str, address: str, message_id: str) -> None:
+    """Queue closing a pressed keyboard: paced as an outbox row, never twice for one message."""
+    async with unit_of_work(runtime.sessions) as session:
+        queued = await queue_keyboard_close(
+            session, channel=channel, address=address, message_id=message_id
+        )
+    if queued is not None:
+        runtime.outbox_wakeup.set()
+
+
+async def has_conversation(runtime: Runtime, channel: str, user_id: str) -> bool:
+    """True when this person already talked to the bot on this channel."""
+    async with unit_of_work(runtime.sessions) as session:
+        state = await guardians_repo.load_state(session, channel, user_id)
+    return state is not None
+
+
+async def whatsapp_user_id(
+    sessions: async_sessionmaker[AsyncSession], *, wa_id: str | None, bsuid: str | None
+) -> str:
+    """The one stable user id of a WhatsApp person, whichever identifiers a payload carries."""
+    async with unit_of_work(sessions) as session:
+        return await identities_repo.resolve_user_id(session, wa_id=wa_id, bsuid=bsuid)

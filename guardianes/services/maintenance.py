@@ -1,7 +1,6 @@
-"""Periodic upkeep while the service runs: stuck inbound events and orphan photo files.
+"""Upkeep of photo files: the ones nothing refers to go (run by `scheduler.sweeps`).
 
-Both jobs run in every process (each is safe to run concurrently: events are processed
-under the conversation lock, and a file is removed only when nothing refers to it).
+Safe to run in every process at once: a file is removed only when nothing refers to it.
 """
 
 from __future__ import annotations
@@ -12,22 +11,19 @@ import logging
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from guardianes.services.inbound import sweep_inbound
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories.media_refs import referenced_media_paths
 
 logger = logging.getLogger(__name__)
 
-Job = Callable[[Runtime], Awaitable[int]]
-
-
 # Only what the media store writes (`ab/<sha256>.<ext>`, or its `.part` while writing) is
 # ever swept: other files under the media directory belong to someone else.
-_STORED_PHOTO = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif|heic)(\.part)?$")
+_STORED_PHOTO = re.compile(
+    r"^[0-9a-f]{2}/[0-9a-f]{64}\.(jpg|png|webp|gif|heic|ogg|mp3|m4a|amr|wav)(\.part)?$"
+)
 
 
 def _files_older_than(root: Path, cutoff: float) -> list[Path]:
@@ -69,39 +65,3 @@ async def sweep_orphan_media(runtime: Runtime, *, now: float | None = None) -> i
     if removed:
         logger.info("removed %d photo files nothing refers to", removed)
     return removed
-
-
-class Maintenance:
-    """Runs each job every so many seconds until stopped; a failing run is logged."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
-        self.runtime = runtime
-        self.jobs: list[tuple[str, Job, float]] = [
-            ("inbound sweep", sweep_inbound, settings.inbound_sweep_seconds),
-            ("orphan media sweep", sweep_orphan_media, settings.media_sweep_seconds),
-        ]
-        self._tasks: list[asyncio.Task[None]] = []
-
-    def start(self) -> None:
-        """Start one loop per job."""
-        for name, job, every in self.jobs:
-            self._tasks.append(asyncio.create_task(self._loop(name, job, every), name=name))
-
-    async def stop(self) -> None:
-        """Stop the loops (a run under way is cancelled; its work is idempotent)."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-
-    async def _loop(self, name: str, job: Job, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            try:
-                done = await job(self.runtime)
-            except Exception:
-                logger.exception("%s failed; next run in %.0f s", name, every)
-                continue
-            if done:
-                logger.info("%s: %d", name, done)

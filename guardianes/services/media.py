@@ -1,4 +1,4 @@
-"""Content-addressed storage of photos guardians send, with type and size checks."""
+"""Content-addressed storage of photos and voice notes guardians send, with type and size checks."""
 
 from __future__ import annotations
 
@@ -18,6 +18,18 @@ _SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
     (b"GIF89a", 0, "image/gif", ".gif"),
     (b"ftypheic", 4, "image/heic", ".heic"),
     (b"ftypmif1", 4, "image/heic", ".heic"),
+)
+
+# Audio containers of voice notes and audio files (Telegram voice: Ogg Opus; WhatsApp
+# voice: Ogg Opus; audio files: MP3, M4A, AMR, WAV).
+_AUDIO_SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
+    (b"OggS", 0, "audio/ogg", ".ogg"),
+    (b"ID3", 0, "audio/mpeg", ".mp3"),
+    (b"\xff\xfb", 0, "audio/mpeg", ".mp3"),
+    (b"\xff\xf3", 0, "audio/mpeg", ".mp3"),
+    (b"ftypM4A", 4, "audio/mp4", ".m4a"),
+    (b"#!AMR", 0, "audio/amr", ".amr"),
+    (b"WAVE", 8, "audio/wav", ".wav"),
 )
 
 
@@ -58,6 +70,32 @@ def check_media(data: bytes, *, max_bytes: int) -> tuple[str, str]:
     if kind is None:
         raise MediaRejectedError("media.not_an_image", "not a JPEG, PNG, WebP, GIF or HEIC image")
     return kind
+
+
+def sniff_audio_type(data: bytes) -> tuple[str, str] | None:
+    """(mime type, extension) of an audio file from its first bytes, or None."""
+    for signature, offset, mime, extension in _AUDIO_SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            if mime == "audio/wav" and not data.startswith(b"RIFF"):
+                continue
+            return mime, extension
+    return None
+
+
+async def store_audio(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
+    """Save a voice note or audio file under `media_dir` by its SHA-256 and describe it."""
+    if not data:
+        raise MediaRejectedError("media.empty", "the file is empty")
+    if len(data) > max_bytes:
+        raise MediaRejectedError("media.too_large", f"{len(data)} bytes > {max_bytes}")
+    kind = sniff_audio_type(data)
+    if kind is None:
+        raise MediaRejectedError("media.not_an_image", "not an Ogg, MP3, M4A, AMR or WAV file")
+    mime, extension = kind
+    digest = hashlib.sha256(data).hexdigest()
+    relative = Path(digest[:2]) / f"{digest}{extension}"
+    await asyncio.to_thread(_write_atomically, media_dir / relative, data)
+    return StoredMedia(sha256=digest, mime_type=mime, size=len(data), path=relative.as_posix())
 
 
 async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:

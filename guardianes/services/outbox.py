@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.conversations.messages import Prompt, PromptKind
-from guardianes.domain.enums import OutboxKind
+from guardianes.domain.enums import OutboxKind, OutboxStatus
+from guardianes.services.delivery import policy_for
+from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
 
-WHATSAPP_WINDOW = timedelta(hours=24)
-
 
 def needs_template(channel: str, last_inbound_at: datetime | None, now: datetime) -> bool:
-    """WhatsApp allows free-form messages only within 24 h of the person's last message."""
-    if channel != "whatsapp":
-        return False
-    return last_inbound_at is None or now - last_inbound_at >= WHATSAPP_WINDOW
+    """Whether the channel's delivery policy allows only a template to reach this person."""
+    return policy_for(channel).needs_template(last_inbound_at, now)
 
 
 async def enqueue_prompts(
@@ -61,7 +60,7 @@ async def enqueue_to_guardian(
     kind: OutboxKind,
     now: datetime,
 ) -> OutboxMessage:
-    """Queue a message the bot starts (broadcast, visit, reminder), minding the 24-hour window."""
+    """Queue a message the bot starts (broadcast, visit, reminder), minding the channel's policy."""
     return await outbox_repo.enqueue(
         session,
         channel=guardian.channel,
@@ -94,3 +93,29 @@ async def queue_keyboard_close(
         kind=OutboxKind.CLOSE_KEYBOARD,
         edit_message_id=message_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a platform reported later about a message it accepted (delivered, read...)."""
+
+    platform_message_id: str
+    status: OutboxStatus
+    error: str | None = None
+    resend_as_template: bool = False  # refused for the channel's policy: send the template
+
+
+async def record_receipts(
+    sessions: async_sessionmaker[AsyncSession], channel: str, receipts: Sequence[Receipt]
+) -> None:
+    """Record delivery receipts on the outbox rows they concern, in one transaction."""
+    if not receipts:
+        return
+    async with unit_of_work(sessions) as session:
+        for receipt in receipts:
+            if receipt.resend_as_template:
+                await outbox_repo.requeue_as_template(session, channel, receipt.platform_message_id)
+                continue
+            await outbox_repo.update_status_by_platform_id(
+                session, channel, receipt.platform_message_id, receipt.status, receipt.error
+            )

@@ -374,3 +374,12 @@ async def space_card(
         telegram_url=telegram,
         whatsapp_url=whatsapp,
     )
+
+
+def tile_sources(tiles_url: str) -> str:
+    """The tile server as a CSP source (" scheme://host"), or "" when tiles are off."""
+    if not tiles_url.startswith(("https://", "http://")):
+        return ""
+    scheme, rest = tiles_url.split("://", 1)
+    host = rest.split("/", 1)[0].replace("{s}", "*")
+    return f" {scheme}://{host}"

@@ -10,13 +10,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from guardianes.bot.channel import Channel
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import Gazetteer
+from guardianes.geo.loader import load_city_gazetteers
+from guardianes.services.delivery import Channel, PacerSpec
 from guardianes.services.effects import FormDescriber, PrivacyHandler, StaffActionHandler
 from guardianes.services.locks import KeyedLocks
 from guardianes.services.rate_limits import RateLimits
+from guardianes.storage.db import unit_of_work
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,8 @@ class Runtime:
     forms: FormDescriber
     gazetteer: Gazetteer
     channels: dict[str, Channel] = field(default_factory=dict)
+    # Send caps of the channels that have them (the plugins say which), by channel name.
+    pacing: dict[str, PacerSpec] = field(default_factory=dict)
     staff_actions: StaffActionHandler | None = None
     privacy: PrivacyHandler | None = None
     locks: KeyedLocks = field(default_factory=KeyedLocks)
@@ -81,3 +85,11 @@ class Runtime:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         await self.engine.dispose()
+
+
+async def reload_gazetteer(runtime: Runtime) -> None:
+    """Rebuild the in-memory geography after an import."""
+    async with unit_of_work(runtime.sessions) as session:
+        runtime.gazetteer = await load_city_gazetteers(
+            session, runtime.settings.max_space_distance_m
+        )

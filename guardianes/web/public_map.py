@@ -79,19 +79,11 @@ SCRIPT_TEXT_KEYS = (
 )
 
 
-def tile_sources(tiles_url: str) -> str:
-    """The tile server as a CSP source (" scheme://host"), or "" when tiles are off."""
-    if not tiles_url.startswith(("https://", "http://")):
-        return ""
-    scheme, rest = tiles_url.split("://", 1)
-    host = rest.split("/", 1)[0].replace("{s}", "*")
-    return f" {scheme}://{host}"
-
-
 def content_security_policy(tiles_url: str) -> str:
     """Our own files, plus images from the tile server when one is configured."""
     return (
-        f"default-src 'self'; img-src 'self' data:{tile_sources(tiles_url)}; style-src 'self'; "
+        f"default-src 'self'; img-src 'self' data:{public_map.tile_sources(tiles_url)}; "
+        "style-src 'self'; "
         "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'"
     )

@@ -1,4 +1,4 @@
-"""Every router the app mounts, in one list."""
+"""The routers of the staff API and the pages; channel routes come from the channel plugins."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ from fastapi import APIRouter
 
 
 def all_routers() -> list[APIRouter]:
-    """Routers of the web chat, the staff API and the platform webhooks."""
+    """Routers of the staff API, the observability endpoints and the pages."""
     from guardianes.api.router import api_routers
-    from guardianes.bot.telegram.webhook import router as telegram_router
-    from guardianes.bot.whatsapp.webhook import router as whatsapp_router
-    from guardianes.web import chat, observability, public_map, staff
+    from guardianes.web import observability, public_map, staff
 
     return [
-        chat.router,
-        telegram_router,
-        whatsapp_router,
         *api_routers(),
         observability.router,
         public_map.router,

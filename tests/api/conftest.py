@@ -19,8 +19,8 @@ from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.domain.enums import FormKind, GuardianRole, StaffTokenRole
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services import staff_tokens
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work

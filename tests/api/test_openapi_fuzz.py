@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, settings
 from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.domain.enums import StaffTokenRole
+from guardianes.runtime.bootstrap import build_runtime
 from guardianes.services import staff_tokens
-from guardianes.services.bootstrap import build_runtime
 from guardianes.storage.db import unit_of_work
 
 START_SECONDS = 60

@@ -18,14 +18,13 @@ from sqlalchemy import select
 from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.domain.enums import StaffTokenRole
+from guardianes.geo.normalize import normalize_name
 from guardianes.importers import service
 from guardianes.importers.colonias import ColoniaRecord, ColoniasFile
 from guardianes.importers.layers import LayerSpec
-from guardianes.importers.normalize import normalize_name
 from guardianes.locales import translator
 from guardianes.services import staff_tokens
-from guardianes.services.bootstrap import reload_gazetteer
-from guardianes.services.runtime import Runtime
+from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Colonia, Guardian, Layer, PublicSpace
 from guardianes.storage.repositories.cities import ensure_city

@@ -17,9 +17,8 @@ from guardianes.domain.dates import month_of
 from guardianes.domain.timezone import zone
 from guardianes.geo.index import IndexedSpace
 from guardianes.importers.service import import_contracts, import_layers_csv
-from guardianes.services.bootstrap import reload_gazetteer
 from guardianes.services.media import store_media
-from guardianes.services.runtime import Runtime
+from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.storage.db import unit_of_work
 from tests.chat_driver import ChatDriver
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from guardianes.cli.evidence import add_import_commands, evidence_app
 from guardianes.cli.imports import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
-from guardianes.importers.sample import SAMPLE_DIR
+from guardianes.runtime.sample import SAMPLE_DIR
 
 runner = CliRunner()
 add_import_commands(import_app)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from guardianes.conversations.messages import PromptKind
 from guardianes.domain.timezone import zone
-from guardianes.importers.sample import SAMPLE_DIR
+from guardianes.runtime.sample import SAMPLE_DIR
 from guardianes.services.evidence_imports import import_directorates
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Directorate

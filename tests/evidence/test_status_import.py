@@ -8,8 +8,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from guardianes.importers.sample import SAMPLE_DIR
 from guardianes.importers.status import parse_status_file
+from guardianes.runtime.sample import SAMPLE_DIR
 from guardianes.services.evidence_imports import StatusImportError, import_status
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models_evidence import Discrepancy, ServiceStatusReport

@@ -298,6 +298,18 @@ class UpdateFactory:
         }
         return self.message(user, voice=voice)
 
+    def audio(self, user: TgUser) -> dict[str, Any]:
+        """An audio file (a song or a recording shared as a file)."""
+        audio = {
+            "file_id": "CQACAgEAAxkBAAIBaudio",
+            "file_unique_id": "AgADaudio",
+            "duration": 12,
+            "mime_type": "audio/mpeg",
+            "file_name": "grabacion.mp3",
+            "file_size": 48_000,
+        }
+        return self.message(user, audio=audio)
+
     def video(self, user: TgUser) -> dict[str, Any]:
         """A video."""
         video = {

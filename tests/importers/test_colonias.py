@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from guardianes.geo.normalize import normalize_company_name
 from guardianes.importers.colonias import colonias_from_routes, parse_colonias_file, split_colonias
 from guardianes.importers.kml import parse_kml
-from guardianes.importers.normalize import normalize_company_name
 from tests.importers.conftest import WriteFile
 
 

@@ -12,7 +12,7 @@ from guardianes.conversations.messages import GeoPoint
 from guardianes.geo.loader import load_gazetteer
 from guardianes.importers import service
 from guardianes.importers.report import ImportRejectedError
-from guardianes.importers.sample import load_sample_data
+from guardianes.runtime.sample import load_sample_data
 from guardianes.storage.models import (
     Colonia,
     Company,

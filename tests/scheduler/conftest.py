@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from guardianes.bot.registry import channel_pacing
 from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
 from guardianes.domain.enums import BroadcastStatus, GuardianRole, GuardianStatus
 from guardianes.domain.timezone import zone
 from guardianes.scheduler.outbox import OutboxSender
-from guardianes.scheduler.pacing import pacers_from_settings
+from guardianes.scheduler.pacing import pacers_from_specs
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.services.broadcasts import BroadcastProgress
@@ -235,7 +236,7 @@ async def telegram_process(
     )
     sender = OutboxSender(
         runtime,
-        pacers=pacers_from_settings(settings, clock=clock, sleep=clock.sleep),
+        pacers=pacers_from_specs(channel_pacing(settings), clock=clock, sleep=clock.sleep),
         clock=clock.wall,
     )
     clock.settle, clock.drain = sender.answered, sender.settled

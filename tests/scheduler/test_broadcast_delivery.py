@@ -16,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from guardianes.bot.registry import channel_pacing
 from guardianes.config import Settings
 from guardianes.domain.enums import DeliveryStatus, GuardianStatus, OutboxStatus
-from guardianes.scheduler.pacing import pacers_from_settings
+from guardianes.scheduler.pacing import pacers_from_specs
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import BroadcastDelivery, Guardian, OutboxMessage
@@ -186,7 +187,7 @@ async def _set_status(
 async def _paced_seconds(settings: Settings, channel: str, addresses: list[str]) -> float:
     """Virtual seconds the channel's pacer takes to let one message per address through."""
     clock = VirtualClock()
-    pacer = pacers_from_settings(settings, clock=clock, sleep=clock.sleep)[channel]
+    pacer = pacers_from_specs(channel_pacing(settings), clock=clock, sleep=clock.sleep)[channel]
     for address in addresses:
         await pacer.acquire(address)
     return clock.now

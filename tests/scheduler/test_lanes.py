@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.bot.channel import Delivery, SendResult
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
 from guardianes.domain.enums import OutboxKind
 from guardianes.domain.timezone import zone
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.quiet import QuietHours
+from guardianes.services.delivery import Delivery, SendResult
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.repositories import outbox as outbox_repo

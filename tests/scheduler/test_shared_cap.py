@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from guardianes.bot.registry import channel_pacing
 from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.bot.telegram.runner import build_bot
 from guardianes.config import Settings
@@ -48,6 +49,7 @@ async def sender_process(
         forms=None,  # type: ignore[arg-type]
         gazetteer=None,  # type: ignore[arg-type]
         channels={"telegram": TelegramChannel(bot)},
+        pacing=channel_pacing(settings),
     )
     sender = OutboxSender(runtime, worker_id=name)
     sender.start()

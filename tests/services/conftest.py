@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from guardianes.bot.webchat.channel import start_webchat
+from guardianes.bot.webchat.plugin import WebChatPlugin
 from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import create_engine, create_session_factory
@@ -34,7 +34,7 @@ async def webchat_workers(
     postgres_url: str, tmp_path: Path
 ) -> AsyncIterator[Callable[[], Awaitable[Runtime]]]:
     """Start web chat workers on one PostgreSQL database, each with its own engine."""
-    started: list[tuple[Runtime, Callable[[], Awaitable[None]] | None]] = []
+    started: list[tuple[Runtime, WebChatPlugin]] = []
 
     async def start() -> Runtime:
         settings = Settings(  # type: ignore[call-arg]
@@ -49,11 +49,12 @@ async def webchat_workers(
             forms=None,  # type: ignore[arg-type]
             gazetteer=None,  # type: ignore[arg-type]
         )
-        started.append((runtime, await start_webchat(runtime)))
+        plugin = WebChatPlugin()
+        runtime.channels[plugin.name] = await plugin.start(runtime, None)
+        started.append((runtime, plugin))
         return runtime
 
     yield start
-    for runtime, stop in started:
-        if stop is not None:
-            await stop()
+    for runtime, plugin in started:
+        await plugin.stop()
         await runtime.close()

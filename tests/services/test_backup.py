@@ -14,6 +14,7 @@ import pytest
 
 from guardianes import __version__
 from guardianes.config import Settings
+from guardianes.runtime.bootstrap import build_runtime
 from guardianes.services.backup import (
     MANIFEST,
     create_backup,
@@ -21,7 +22,6 @@ from guardianes.services.backup import (
     read_manifest,
     restore_backup,
 )
-from guardianes.services.bootstrap import build_runtime
 from guardianes.services.runtime import Runtime
 from guardianes.storage.backup import BackupError, DumpFormat, table_names
 from guardianes.storage.db import create_engine, head_revision

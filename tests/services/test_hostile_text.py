@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from guardianes.config import Settings
 from guardianes.conversations.messages import Command, InboundKind
 from guardianes.domain.enums import InboundStatus
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import Guardian, InboundEvent
 from tests.chat_driver import ChatDriver

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundKind, InboundMessage
 from guardianes.importers.service import import_contracts, import_layers_csv
-from guardianes.services.bootstrap import build_runtime, reload_gazetteer
+from guardianes.runtime.bootstrap import build_runtime
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.media import store_media
-from guardianes.services.runtime import Runtime
+from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (
     ConversationState,

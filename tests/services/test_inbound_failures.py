@@ -216,18 +216,18 @@ async def test_counts_per_status_and_kind_are_queryable(slow_retries: Runtime, f
 async def test_the_running_service_sweeps_stuck_events_periodically(
     demo_runtime: Runtime,
 ) -> None:
-    from guardianes.services.maintenance import Maintenance
+    from guardianes.scheduler.sweeps import start_sweeps
 
     demo_runtime.settings = demo_runtime.settings.model_copy(
         update={"inbound_sweep_seconds": 0.05, "inbound_stuck_seconds": 0.0}
     )
     await store_inbound(demo_runtime, _hello())  # stored; nobody started its processing
-    maintenance = Maintenance(demo_runtime)
-    maintenance.start()
+    sweeps = start_sweeps(demo_runtime)
     try:
         deadline = asyncio.get_running_loop().time() + 10
         while (await _event(demo_runtime)).status != InboundStatus.PROCESSED:
             assert asyncio.get_running_loop().time() < deadline, "the sweep never ran"
             await asyncio.sleep(0.05)
     finally:
-        await maintenance.stop()
+        for sweep in sweeps:
+            await sweep.stop()

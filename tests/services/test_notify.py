@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from guardianes.bot.channel import Delivery
 from guardianes.bot.webchat.service import read_messages, webchat_channel
 from guardianes.conversations.messages import text_prompt
+from guardianes.services.delivery import Delivery
 from guardianes.services.notify import LocalNotifier, PostgresNotifier, asyncpg_dsn
 from guardianes.services.runtime import Runtime
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.bot.channel import Delivery, FailureKind, SendFailedError, SendResult
 from guardianes.config import Settings
 from guardianes.conversations.messages import text_prompt
 from guardianes.domain.enums import GuardianStatus, OutboxStatus
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.pacing import ChannelPacer
+from guardianes.services.delivery import Delivery, FailureKind, SendFailedError, SendResult
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian, OutboxMessage

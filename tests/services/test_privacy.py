@@ -15,8 +15,8 @@ from guardianes.config import Settings
 from guardianes.conversations.context import ErasureKind
 from guardianes.conversations.messages import PromptKind
 from guardianes.domain.enums import DiscrepancyKind, GuardianStatus, OutboxStatus
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services import privacy, staff_tokens
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import (

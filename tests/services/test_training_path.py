@@ -12,10 +12,10 @@ from sqlalchemy import select, update
 from guardianes.config import Settings
 from guardianes.conversations.course import DEFAULT_COURSE_DIR, load_course
 from guardianes.domain.timezone import zone
+from guardianes.runtime.bootstrap import build_runtime
 from guardianes.scheduler.reminders import ReminderScheduler
 from guardianes.services import reminders as reminders_service
 from guardianes.services import training
-from guardianes.services.bootstrap import build_runtime
 from guardianes.services.reminders import ReminderSpec
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian, OutboxMessage, QuizAttempt, Submission

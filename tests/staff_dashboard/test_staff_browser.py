@@ -24,8 +24,8 @@ from sqlalchemy import select
 from guardianes.app import create_app
 from guardianes.config import Settings
 from guardianes.domain.enums import StaffTokenRole
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services import staff_tokens
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Colonia, Guardian
 from tests.chat_driver import ChatDriver

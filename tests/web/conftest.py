@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Page, sync_playwright
 
 from guardianes.app import create_app
-from guardianes.bot.webchat.channel import WebChatChannel, start_webchat
+from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
 from tests.conftest import IN_CI
@@ -59,7 +59,7 @@ async def chat_app(settings: Settings) -> AsyncIterator[FastAPI]:
         runtime: Runtime = app.state.runtime
         if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
             # The bootstrap registers the channel; this keeps the tests independent of it.
-            await start_webchat(runtime)
+            runtime.channels["webchat"] = WebChatChannel()
             runtime.outbox_wakeup.set()
         yield app
 
@@ -129,7 +129,7 @@ class _ReadyServer(uvicorn.Server):
             await super().startup(sockets=sockets)
             runtime: Runtime = self.app.state.runtime
             if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
-                await start_webchat(runtime)  # until the bootstrap registers it
+                runtime.channels["webchat"] = WebChatChannel()  # until the bootstrap registers it
                 runtime.outbox_wakeup.set()
         finally:
             self.ready.set()

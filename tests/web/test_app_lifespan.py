@@ -13,18 +13,18 @@ from fastapi import FastAPI
 
 from guardianes.app import create_app
 from guardianes.config import Settings
-from guardianes.services.bootstrap import start_services
+from guardianes.runtime.bootstrap import start_services
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import SchemaOutdatedError
 from tests.conftest import IN_CI, _create_database, _drop_database
 
-BOOTSTRAP_LOGGER = "guardianes.services.bootstrap"
+BOOTSTRAP_LOGGER = "guardianes.runtime.bootstrap"
 
 
 @pytest.fixture
 async def started(settings: Settings, caplog: pytest.LogCaptureFixture) -> AsyncIterator[FastAPI]:
     """The app without any platform token, its lifespan running, start-up logs captured."""
-    caplog.set_level(logging.INFO, logger=BOOTSTRAP_LOGGER)
+    caplog.set_level(logging.INFO, logger="guardianes")
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
@@ -64,10 +64,11 @@ async def test_without_platform_tokens_telegram_and_whatsapp_are_logged_off(
 ) -> None:
     # The lifespan ran while the fixture was set up.
     records = caplog.get_records("setup")
-    messages = [r.getMessage() for r in records if r.name == BOOTSTRAP_LOGGER]
+    messages = [r.getMessage() for r in records if r.name.startswith("guardianes.")]
     assert any(m.startswith("Telegram is off") for m in messages)
     assert any(m.startswith("WhatsApp is off") for m in messages)
-    assert "channels running: webchat" in messages
+    started_with = [r.getMessage() for r in records if r.name == BOOTSTRAP_LOGGER]
+    assert "channels running: webchat" in started_with
 
 
 async def test_health_reports_a_current_schema_and_the_running_channels(

@@ -7,10 +7,10 @@ import uuid
 import httpx
 import pytest
 
+from guardianes.bot.webchat.routes import COOKIE_NAME
 from guardianes.bot.webchat.service import PostKind
 from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
-from guardianes.web.chat import COOKIE_NAME
 from tests.chat_driver import ChatDriver
 from tests.services.conftest import register
 from tests.web.conftest import PostChat, make_png

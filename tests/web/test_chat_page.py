@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from guardianes.web.chat import COOKIE_NAME
+from guardianes.bot.webchat.routes import COOKIE_NAME
 
 
 async def test_the_page_is_in_spanish_by_default(client: httpx.AsyncClient) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bench.xlsform_driver import LOCATION, PUBLIC_FORMS_DIR, next_action, public_forms
 from guardianes.app import create_app
-from guardianes.bot.webchat.channel import WebChatChannel, start_webchat
+from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.config import Settings
 from guardianes.conversations.messages import Prompt
 from guardianes.conversations.xlsform import load_form
@@ -46,7 +46,7 @@ async def forms_app(settings: Settings) -> AsyncIterator[FastAPI]:
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
         if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
-            await start_webchat(runtime)
+            runtime.channels["webchat"] = WebChatChannel()
             runtime.outbox_wakeup.set()
         yield app
 

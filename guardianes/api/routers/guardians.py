@@ -23,9 +23,9 @@ from guardianes.api.deps import SessionDep
 from guardianes.api.errors import found, not_found, unprocessable
 from guardianes.api.paths import PREFIX
 from guardianes.api.schemas import GuardianPublic, GuardianRoleUpdate, Page, page_of
-from guardianes.bot.channel import ChannelName
 from guardianes.domain.enums import GuardianRole, GuardianStatus
 from guardianes.services import staff_tokens
+from guardianes.services.delivery import ChannelName
 from guardianes.storage.repositories import staff as staff_repo
 
 router = APIRouter(prefix=PREFIX, tags=["guardians"])

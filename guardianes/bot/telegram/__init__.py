@@ -1,5 +1,5 @@
 """The Telegram channel: parse updates, render prompts, send, poll or receive the webhook.
 
-Start it from the lifespan with `runner.start_telegram(runtime, app)`; mount
-`webhook.router` for `POST /webhooks/telegram`.
+`plugin.TelegramPlugin` is what the service starts; `webhook.router` serves
+`POST /webhooks/telegram`.
 """

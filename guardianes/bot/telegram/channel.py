@@ -28,7 +28,8 @@ from aiogram.exceptions import (
 from aiogram.methods import EditMessageReplyMarkup, EditMessageText
 from aiogram.types import InlineKeyboardMarkup, Message
 
-from guardianes.bot.channel import (
+from guardianes.bot.telegram.render import chat_id_of, render, render_attachment, render_edit
+from guardianes.services.delivery import (
     ChannelName,
     Delivery,
     FailureKind,
@@ -36,7 +37,6 @@ from guardianes.bot.channel import (
     SendResult,
     ShownMessage,
 )
-from guardianes.bot.telegram.render import chat_id_of, render, render_attachment, render_edit
 from guardianes.services.privacy import media_file
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
 from aiogram import Bot
@@ -40,15 +40,16 @@ from guardianes.bot.telegram.parse import (
     read_update,
     to_inbound,
 )
-from guardianes.conversations.messages import InboundMessage, StoredMedia
+from guardianes.conversations.messages import InboundKind, InboundMessage, StoredMedia
 from guardianes.services.intake import MediaDecision
 
 logger = logging.getLogger(__name__)
 
 # Stores one message for processing; False when it was seen before (`accept_inbound`).
 InboundStore = Callable[[InboundMessage], Awaitable[bool]]
-# Whether to download the photo of a message: (user id, platform ids) -> decision.
-MediaGate = Callable[[str, Sequence[str]], Awaitable[MediaDecision]]
+# Whether to download the photo of a message: (user id, platform ids) -> decision; a voice
+# note's gate is also given `InboundKind.AUDIO`.
+MediaGate = Callable[..., Awaitable[MediaDecision]]
 # Keeps an update that needs no answer: (external id, kind, detail) -> False when kept before.
 NoticeSink = Callable[[str, str, str | None], Awaitable[bool]]
 # Queues removing the keyboard of (chat id, message id) once the press was stored.
@@ -156,7 +157,11 @@ class TelegramInbound:
             await self.note_unanswered(update)
             return
         if incoming.photo is not None and self.gate is not None:
-            decision = await self.gate(incoming.inbound.user_id, [external_id(incoming.update_id)])
+            ids = [external_id(incoming.update_id)]
+            if incoming.inbound.kind is InboundKind.AUDIO:
+                decision = await self.gate(incoming.inbound.user_id, ids, InboundKind.AUDIO)
+            else:
+                decision = await self.gate(incoming.inbound.user_id, ids)
             if decision is MediaDecision.DUPLICATE:
                 logger.debug("Telegram update %s seen before", incoming.update_id)
                 return  # received before (an album part redelivered late): no download

@@ -1,4 +1,4 @@
-"""Downloading photos guardians send (getFile + the file endpoint) into the media store."""
+"""Downloading photos and voice notes (getFile + the file endpoint) into the media store."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from aiogram.exceptions import (
 
 from guardianes.bot.telegram.parse import FileRef, MediaFailedError, PhotoFetcher
 from guardianes.conversations.messages import StoredMedia
-from guardianes.services.media import MediaRejectedError, store_media
+from guardianes.services.media import MediaRejectedError, store_audio, store_media
 
 HTTP_SERVER_ERROR = 500
 
@@ -68,8 +68,9 @@ def photo_fetcher(bot: Bot, media_dir: Path, max_bytes: int) -> PhotoFetcher:
 
     async def fetch(ref: FileRef) -> StoredMedia:
         data = await download(bot, ref, max_bytes)
+        store = store_audio if (ref.mime_type or "").startswith("audio/") else store_media
         try:
-            return await store_media(media_dir, data, max_bytes=max_bytes)
+            return await store(media_dir, data, max_bytes=max_bytes)
         except MediaRejectedError as error:
             raise MediaFailedError(f"{error.reason}: {error}", retryable=False) from error
 

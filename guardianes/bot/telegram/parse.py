@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from aiogram.enums import ChatType, ContentType
 from aiogram.types import CallbackQuery, Message, Update, User
 
-from guardianes.bot.channel import ChannelName
 from guardianes.bot.telegram.render import button_label, decode_callback
 from guardianes.conversations.messages import (
     GeoPoint,
@@ -28,6 +27,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.services.delivery import ChannelName
 
 CHANNEL = ChannelName.TELEGRAM.value
 # Things people send that we cannot use: answered with the engine's polite "unsupported".
@@ -35,7 +35,6 @@ CHANNEL = ChannelName.TELEGRAM.value
 UNSUPPORTED_CONTENT = frozenset(
     {
         ContentType.ANIMATION,
-        ContentType.AUDIO,
         ContentType.DOCUMENT,
         ContentType.LIVE_PHOTO,
         ContentType.PAID_MEDIA,
@@ -43,7 +42,6 @@ UNSUPPORTED_CONTENT = frozenset(
         ContentType.STORY,
         ContentType.VIDEO,
         ContentType.VIDEO_NOTE,
-        ContentType.VOICE,
         ContentType.CHECKLIST,
         ContentType.CONTACT,
         ContentType.DICE,
@@ -86,7 +84,7 @@ class Incoming:
 
     update_id: int
     inbound: InboundMessage  # a PHOTO has no `photos` until `to_inbound` fetched the file
-    photo: FileRef | None = None
+    photo: FileRef | None = None  # the file to fetch: a photo, or an AUDIO's voice note
     media_group_id: str | None = None
     message_id: int = 0  # orders the parts of an album
     closes_keyboard: bool = False  # a press that answers its question: remove the buttons
@@ -170,6 +168,14 @@ def _read_message(update_id: int, message: Message) -> Incoming | None:
         return replace(
             incoming, inbound=inbound, photo=photo, media_group_id=message.media_group_id
         )
+    sound = message.voice or message.audio
+    if sound is not None:
+        # A voice note or audio file: fetched like a photo, when a question asks for one.
+        ref = FileRef(
+            sound.file_id, sound.file_unique_id, sound.file_size, sound.mime_type or "audio/ogg"
+        )
+        inbound = replace(base, kind=InboundKind.AUDIO, text=message.caption)
+        return replace(incoming, inbound=inbound, photo=ref)
     if message.content_type in UNSUPPORTED_CONTENT:
         return replace(incoming, inbound=replace(base, text=message.caption))
     return None

@@ -27,7 +27,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import ClientDecodeError, TelegramAPIError, TelegramRetryAfter
 from aiogram.types import BotCommand, Update
-from fastapi import FastAPI
 from pydantic import ValidationError
 
 from guardianes.bot.telegram.channel import TelegramChannel
@@ -40,10 +39,9 @@ from guardianes.bot.telegram.inbound import (
     TelegramInbound,
 )
 from guardianes.bot.telegram.media import photo_fetcher
-from guardianes.bot.telegram.parse import CHANNEL, MediaFailedError, external_id
+from guardianes.bot.telegram.parse import MediaFailedError, external_id
 from guardianes.config import Settings
 from guardianes.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES, translator
-from guardianes.services.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +49,6 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 # /staff stays unlisted; /misdatos and /borrarmisdatos are the ARCO rights (the notice names them).
 COMMANDS = ("start", "menu", "help", "cancel", "back", "skip", "misdatos", "borrarmisdatos")
 STATE_ATTRIBUTE = "telegram_transport"
-CHANNEL_NAME = "telegram"
 POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
 MIN_RETRY_DELAY = 1.0
@@ -341,44 +338,3 @@ def _raw_updates(error: ClientDecodeError) -> list[dict[str, Any]] | None:
     if not isinstance(result, list) or not all(isinstance(item, dict) for item in result):
         return None
     return result
-
-
-def keyboard_closer(runtime: Runtime) -> KeyboardCloser:
-    """Closing a pressed keyboard as an outbox row: paced, and never twice for one message."""
-    from guardianes.services.outbox import queue_keyboard_close
-    from guardianes.storage.db import unit_of_work
-
-    async def close(chat_id: str, message_id: str) -> None:
-        async with unit_of_work(runtime.sessions) as session:
-            queued = await queue_keyboard_close(
-                session, channel=CHANNEL_NAME, address=chat_id, message_id=message_id
-            )
-        if queued is not None:
-            runtime.outbox_wakeup.set()
-
-    return close
-
-
-async def start_telegram(
-    runtime: Runtime, app: FastAPI | None
-) -> Callable[[], Awaitable[None]] | None:
-    """The lifespan's channel starter: register the channel, start the transport."""
-    # Imported here so the adapter (and its tests) load without the conversation engine.
-    from guardianes.services.inbound import accept_inbound
-    from guardianes.services.intake import media_decision, note_event
-
-    settings = runtime.settings
-    if not settings.telegram_enabled:
-        return None
-    transport = TelegramTransport(
-        settings,
-        partial(accept_inbound, runtime),
-        keyboards=keyboard_closer(runtime),
-        gate=partial(media_decision, runtime, CHANNEL),
-        note=partial(note_event, runtime, CHANNEL),
-    )
-    runtime.channels[transport.channel.name] = transport.channel
-    if app is not None:
-        setattr(app.state, STATE_ATTRIBUTE, transport)
-    await transport.start()
-    return transport.stop

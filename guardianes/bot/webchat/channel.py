@@ -18,13 +18,12 @@ import asyncio
 import contextlib
 import json
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from guardianes.bot.channel import ChannelName, Delivery, SendResult
 from guardianes.conversations.messages import Prompt
-from guardianes.services.notify import Notifier, asyncpg_dsn, start_notifier
-from guardianes.services.runtime import Runtime
+from guardianes.services.delivery import ChannelName, Delivery, SendResult
+from guardianes.services.notify import Notifier
 
 # Confirmed deliveries kept per chat; only the newest one or two are ever not yet SENT in
 # the database, since the outbox sends one row per chat at a time.
@@ -132,18 +131,3 @@ def _delivery(notice: str) -> Delivery:
         prompt=Prompt.from_json(data["prompt"]),
         edit_message_id=data.get("edit_message_id"),
     )
-
-
-async def start_webchat(
-    runtime: Runtime, app: object | None = None
-) -> Callable[[], Awaitable[None]] | None:
-    """Register the web chat channel (its routes are mounted by `create_app`).
-
-    On PostgreSQL its sends are published to every worker; the returned function stops that.
-    """
-    if asyncpg_dsn(runtime.settings.database_url) is None:
-        runtime.channels[WebChatChannel.name] = WebChatChannel()
-        return None
-    notifier = await start_notifier(runtime.settings.database_url, NOTIFY_TOPIC)
-    runtime.channels[WebChatChannel.name] = WebChatChannel(notifier)
-    return notifier.close

@@ -14,7 +14,6 @@ from typing import Any
 
 from shapely.geometry import mapping, shape
 
-from guardianes.bot.channel import ChannelName
 from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.conversations.messages import (
     Attachment,
@@ -26,18 +25,14 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.services import webchat as webchat_store
+from guardianes.services.delivery import ChannelName
 from guardianes.services.inbound import handle_inbound
 from guardianes.services.intake import MediaDecision, media_decision
 from guardianes.services.media import check_media, store_media
 from guardianes.services.privacy import media_file
 from guardianes.services.runtime import Runtime
-from guardianes.storage.db import unit_of_work
 from guardianes.storage.models_webchat import WebChatOwnMessage
-from guardianes.storage.repositories import guardians as guardians_repo
-from guardianes.storage.repositories import imports as imports_repo
-from guardianes.storage.repositories import outbox as outbox_repo
-from guardianes.storage.repositories import privacy as privacy_repo
-from guardianes.storage.repositories import webchat_history
 
 CHANNEL = ChannelName.WEBCHAT.value
 MAX_WAIT_SECONDS = 25.0  # below the idle timeouts of common proxies (30-60 s)
@@ -222,10 +217,7 @@ async def post_message(runtime: Runtime, inbound: InboundMessage) -> bool:
     A registered guardian's message is also kept for their page's history (after a
     reload, in a second tab), placed after the newest reply that came before it.
     """
-    async with unit_of_work(runtime.sessions) as session:
-        before = await webchat_history.newest_reply_id(
-            session, channel=CHANNEL, address=inbound.user_id
-        )
+    before = await webchat_store.newest_reply_id(runtime, CHANNEL, inbound.user_id)
     accepted = await handle_inbound(runtime, inbound)
     if accepted:
         await _remember_own(runtime, inbound, before)
@@ -236,25 +228,22 @@ async def _remember_own(runtime: Runtime, inbound: InboundMessage, after_reply: 
     own = _own(0, after_reply, inbound)
     if own is None:
         return
-    async with unit_of_work(runtime.sessions) as session:
-        # Nothing is kept for someone who has not registered (consented) or just erased.
-        if await guardians_repo.find_guardian(session, CHANNEL, inbound.user_id) is None:
-            return
-        await webchat_history.add_own_message(
-            session,
-            WebChatOwnMessage(
-                user_id=inbound.user_id,
-                client_id=own.client_id,
-                after_reply=after_reply,
-                kind=own.kind,
-                text=own.text,
-                payload=own.payload,
-                source_message_id=own.source_message_id,
-                photos=own.photos,
-                latitude=own.latitude,
-                longitude=own.longitude,
-            ),
-        )
+    await webchat_store.keep_own_message(
+        runtime,
+        CHANNEL,
+        WebChatOwnMessage(
+            user_id=inbound.user_id,
+            client_id=own.client_id,
+            after_reply=after_reply,
+            kind=own.kind,
+            text=own.text,
+            payload=own.payload,
+            source_message_id=own.source_message_id,
+            photos=own.photos,
+            latitude=own.latitude,
+            longitude=own.longitude,
+        ),
+    )
 
 
 def webchat_channel(runtime: Runtime) -> WebChatChannel | None:
@@ -266,16 +255,13 @@ def webchat_channel(runtime: Runtime) -> WebChatChannel | None:
 async def _read_messages(
     runtime: Runtime, channel: WebChatChannel | None, address: str, after_id: int
 ) -> list[ChatMessage]:
-    async with unit_of_work(runtime.sessions) as session:
-        rows = await outbox_repo.messages_for_address(
-            session, CHANNEL, address, after_id, limit=PAGE_SIZE
+    rows = await webchat_store.sent_messages(runtime, CHANNEL, address, after_id, PAGE_SIZE)
+    found = {
+        row.id: ChatMessage(
+            id=row.id, prompt=Prompt.from_json(row.payload), replaces=_int(row.edit_message_id)
         )
-        found = {
-            row.id: ChatMessage(
-                id=row.id, prompt=Prompt.from_json(row.payload), replaces=_int(row.edit_message_id)
-            )
-            for row in rows
-        }
+        for row in rows
+    }
     # Rows confirmed but whose SENT is still being committed; after a full page of database
     # rows they wait for the page's next read, which keeps the order.
     if channel is not None and len(rows) < PAGE_SIZE:
@@ -315,9 +301,8 @@ async def attachment_of(
     runtime: Runtime, user_id: str, message_id: int
 ) -> tuple[Path, Attachment] | None:
     """The file of a message sent to this chat, if it has one still on disk."""
-    async with unit_of_work(runtime.sessions) as session:
-        row = await privacy_repo.attachment_row(session, CHANNEL, user_id, message_id)
-        prompt = Prompt.from_json(row.payload) if row is not None else None
+    row = await webchat_store.attachment_message(runtime, CHANNEL, user_id, message_id)
+    prompt = Prompt.from_json(row.payload) if row is not None else None
     if prompt is None or prompt.attachment is None:
         return None
     path = media_file(runtime.settings.media_dir, prompt.attachment.path)
@@ -335,24 +320,23 @@ def _int(value: str | None) -> int | None:
 
 async def spaces_geojson(runtime: Runtime) -> dict[str, Any]:
     """The public spaces as a light GeoJSON FeatureCollection for the offline map."""
-    async with unit_of_work(runtime.sessions) as session:
-        spaces = await imports_repo.all_spaces(session)
-        features = [
-            {
-                "type": "Feature",
-                "id": space.id,
-                "properties": {
-                    "name": space.name,
-                    "kind": space.kind,
-                    "center": [
-                        round(space.centroid_lon, COORDINATE_DECIMALS),
-                        round(space.centroid_lat, COORDINATE_DECIMALS),
-                    ],
-                },
-                "geometry": _light_geometry(space.geometry_geojson),
-            }
-            for space in spaces
-        ]
+    spaces = await webchat_store.public_spaces(runtime)
+    features = [
+        {
+            "type": "Feature",
+            "id": space.id,
+            "properties": {
+                "name": space.name,
+                "kind": space.kind,
+                "center": [
+                    round(space.centroid_lon, COORDINATE_DECIMALS),
+                    round(space.centroid_lat, COORDINATE_DECIMALS),
+                ],
+            },
+            "geometry": _light_geometry(space.geometry_geojson),
+        }
+        for space in spaces
+    ]
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -414,22 +398,19 @@ def _own(event_id: int, after_reply: int, inbound: InboundMessage) -> OwnMessage
 
 async def read_own_messages(runtime: Runtime, user_id: str, after_id: int) -> list[OwnMessage]:
     """The guardian's own messages after `after_id` (their page shows them with the replies)."""
-    async with unit_of_work(runtime.sessions) as session:
-        rows = await webchat_history.own_messages(
-            session, user_id=user_id, after_id=after_id, limit=PAGE_SIZE
+    rows = await webchat_store.own_messages(runtime, user_id, after_id, PAGE_SIZE)
+    return [
+        OwnMessage(
+            id=row.id,
+            client_id=row.client_id,
+            after_reply=row.after_reply,
+            kind=row.kind,
+            text=row.text,
+            payload=row.payload,
+            source_message_id=row.source_message_id,
+            photos=row.photos,
+            latitude=row.latitude,
+            longitude=row.longitude,
         )
-        return [
-            OwnMessage(
-                id=row.id,
-                client_id=row.client_id,
-                after_reply=row.after_reply,
-                kind=row.kind,
-                text=row.text,
-                payload=row.payload,
-                source_message_id=row.source_message_id,
-                photos=row.photos,
-                latitude=row.latitude,
-                longitude=row.longitude,
-            )
-            for row in rows
-        ]
+        for row in rows
+    ]

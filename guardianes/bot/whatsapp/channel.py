@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from guardianes.bot.channel import ChannelName, Delivery, FailureKind, SendFailedError, SendResult
 from guardianes.bot.whatsapp.client import (
     DocumentMessage,
     ImageMessage,
@@ -17,6 +16,13 @@ from guardianes.bot.whatsapp.client import (
 from guardianes.bot.whatsapp.render import render, render_template, split_text
 from guardianes.config import Settings
 from guardianes.conversations.messages import PromptKind
+from guardianes.services.delivery import (
+    ChannelName,
+    Delivery,
+    FailureKind,
+    SendFailedError,
+    SendResult,
+)
 from guardianes.services.privacy import media_file
 
 MAX_CAPTION = 1024  # characters of a document or image caption

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from guardianes.bot.channel import FailureKind, SendFailedError
+from guardianes.services.delivery import FailureKind, SendFailedError
 
 # Meta's "slow down" codes, each with how long to wait when no Retry-After header comes:
 # throughput (130429) clears within a second or so; the per-user pair limit (131056) is

@@ -8,12 +8,11 @@ Meta's media URLs expire five minutes after the message.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from guardianes.bot.channel import FailureKind, SendFailedError
 from guardianes.bot.whatsapp.client import WhatsAppClient
 from guardianes.bot.whatsapp.parse import (
     MediaFailedError,
@@ -25,18 +24,18 @@ from guardianes.bot.whatsapp.parse import (
 )
 from guardianes.bot.whatsapp.statuses import apply_statuses
 from guardianes.config import Settings
-from guardianes.conversations.messages import InboundMessage, StoredMedia
-from guardianes.services.intake import MediaDecision
-from guardianes.services.media import MediaRejectedError, store_media
-from guardianes.storage.db import unit_of_work
-from guardianes.storage.repositories import whatsapp_identities as identities_repo
+from guardianes.conversations.messages import InboundKind, InboundMessage, StoredMedia
+from guardianes.services.delivery import FailureKind, SendFailedError
+from guardianes.services.intake import MediaDecision, whatsapp_user_id
+from guardianes.services.media import MediaRejectedError, store_audio, store_media
 
 logger = logging.getLogger(__name__)
 
 # Stores one message for processing; False when it was seen before (`accept_inbound`).
 InboundStore = Callable[[InboundMessage], Awaitable[bool]]
-# Whether to download the photo of a message: (user id, platform ids) -> decision.
-MediaGate = Callable[[str, Sequence[str]], Awaitable[MediaDecision]]
+# Whether to download the photo of a message: (user id, platform ids) -> decision; a voice
+# note's gate is also given `InboundKind.AUDIO`.
+MediaGate = Callable[..., Awaitable[MediaDecision]]
 # Keeps a notice: (external id, kind, detail) -> False when kept before.
 NoticeSink = Callable[[str, str, str | None], Awaitable[bool]]
 # A person's phone number changed: (old wa_id, new wa_id).
@@ -47,10 +46,7 @@ UserIdChange = Callable[[str, str], Awaitable[bool]]
 
 async def resolve_user_id(sessions: async_sessionmaker[AsyncSession], sender: Sender) -> str:
     """The one stable user id of a person, whichever identifiers this payload carries."""
-    async with unit_of_work(sessions) as session:
-        return await identities_repo.resolve_user_id(
-            session, wa_id=sender.wa_id, bsuid=sender.bsuid
-        )
+    return await whatsapp_user_id(sessions, wa_id=sender.wa_id, bsuid=sender.bsuid)
 
 
 def media_fetcher(client: WhatsAppClient, settings: Settings) -> MediaFetcher:
@@ -58,12 +54,14 @@ def media_fetcher(client: WhatsAppClient, settings: Settings) -> MediaFetcher:
 
     async def fetch(media_id: str) -> StoredMedia:
         try:
-            _info, data = await client.fetch_media(media_id, max_bytes=settings.max_photo_bytes)
+            info, data = await client.fetch_media(media_id, max_bytes=settings.max_photo_bytes)
         except SendFailedError as error:
             retryable = error.kind in (FailureKind.RETRY, FailureKind.RATE_LIMITED)
             raise MediaFailedError(error.detail, retryable=retryable) from error
+        audio = (info.mime_type or "").startswith("audio/")
+        store = store_audio if audio else store_media
         try:
-            return await store_media(settings.media_dir, data, max_bytes=settings.max_photo_bytes)
+            return await store(settings.media_dir, data, max_bytes=settings.max_photo_bytes)
         except MediaRejectedError as error:
             raise MediaFailedError(f"{error.reason}: {error}", retryable=False) from error
 
@@ -94,8 +92,14 @@ class WhatsAppInbound:
         for incoming in batch.messages:
             user_id = await resolve_user_id(self.sessions, incoming.sender)
             download = True
-            if incoming.message.type == "image" and self.gate is not None:
-                decision = await self.gate(user_id, [incoming.message.id])
+            kind = incoming.message.type
+            if kind in ("image", "audio") and self.gate is not None:
+                ids = [incoming.message.id]
+                decision = await (
+                    self.gate(user_id, ids, InboundKind.AUDIO)
+                    if kind == "audio"
+                    else self.gate(user_id, ids)
+                )
                 if decision is MediaDecision.DUPLICATE:
                     logger.debug("duplicate WhatsApp photo %s ignored", incoming.message.id)
                     continue

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from guardianes.bot.channel import ChannelName
 from guardianes.conversations.bounds import parse_epoch_seconds
 from guardianes.conversations.messages import (
     Command,
@@ -30,6 +29,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
+from guardianes.services.delivery import ChannelName
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +129,15 @@ class ImageContent(_Model):
     caption: str | None = None
 
 
+class AudioContent(_Model):
+    """`audio`: a voice note (`voice: true`) or an audio file, as a media id."""
+
+    id: str
+    mime_type: str | None = None
+    sha256: str | None = None
+    voice: bool | None = None
+
+
 class MessageContext(_Model):
     """`context`: the message of ours being answered."""
 
@@ -181,6 +190,7 @@ class WebhookMessage(_Model):
     button: TemplateButtonContent | None = None
     location: LocationContent | None = None
     image: ImageContent | None = None
+    audio: AudioContent | None = None
     context: MessageContext | None = None
     reaction: ReactionContent | None = None
     system: SystemContent | None = None
@@ -525,9 +535,9 @@ async def to_inbound(
 ) -> InboundMessage:
     """The neutral message for one incoming WhatsApp message.
 
-    Raises `MediaFailedError` (retryable) when a photo could not be downloaded for a reason
-    that may pass; a photo refused for good becomes an UNSUPPORTED message. With
-    `download=False` a photo is left on Meta's servers: a PHOTO message without photos.
+    Raises `MediaFailedError` (retryable) when a photo or voice note could not be downloaded
+    for a reason that may pass; one refused for good becomes an UNSUPPORTED message. With
+    `download=False` the file is left on Meta's servers: a PHOTO (or AUDIO) without media.
     """
     message = incoming.message
     sender = incoming.sender
@@ -578,4 +588,15 @@ async def to_inbound(
             return replace(
                 base, kind=InboundKind.PHOTO, photos=(stored,), text=message.image.caption
             )
+        case "audio" if message.audio is not None and not download:
+            return replace(base, kind=InboundKind.AUDIO)
+        case "audio" if message.audio is not None:
+            # A voice note is fetched and stored like a photo.
+            try:
+                stored = await fetch_media(message.audio.id)
+            except MediaFailedError as error:
+                if error.retryable:
+                    raise
+                return base
+            return replace(base, kind=InboundKind.AUDIO, photos=(stored,))
     return base

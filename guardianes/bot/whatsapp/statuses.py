@@ -6,8 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from guardianes.bot.whatsapp.parse import CHANNEL, DeliveryState, StatusUpdate
 from guardianes.domain.enums import OutboxStatus
-from guardianes.storage.db import unit_of_work
-from guardianes.storage.repositories import outbox as outbox_repo
+from guardianes.services.outbox import Receipt, record_receipts
 
 UNDELIVERABLE_CODE = 131026
 OUTSIDE_WINDOW_CODE = 131047
@@ -26,22 +25,22 @@ def outbox_status_for(update: StatusUpdate) -> OutboxStatus:
     return _OUTBOX_STATUS[update.state]
 
 
+def receipt_for(update: StatusUpdate) -> Receipt:
+    """The outbox receipt a callback means; 131047 asks for the template instead."""
+    outside_window = (
+        update.state == DeliveryState.FAILED and update.error_code == OUTSIDE_WINDOW_CODE
+    )
+    return Receipt(
+        platform_message_id=update.platform_message_id,
+        status=outbox_status_for(update),
+        error=update.error,
+        # Accepted, then refused for the 24-hour window: resend as the template.
+        resend_as_template=outside_window,
+    )
+
+
 async def apply_statuses(
     sessions: async_sessionmaker[AsyncSession], updates: tuple[StatusUpdate, ...]
 ) -> None:
     """Record delivered/read/failed callbacks on the outbox rows they concern."""
-    if not updates:
-        return
-    async with unit_of_work(sessions) as session:
-        for update in updates:
-            if update.state == DeliveryState.FAILED and update.error_code == OUTSIDE_WINDOW_CODE:
-                # Accepted, then refused for the 24-hour window: resend as the template.
-                await outbox_repo.requeue_as_template(session, CHANNEL, update.platform_message_id)
-                continue
-            await outbox_repo.update_status_by_platform_id(
-                session,
-                CHANNEL,
-                update.platform_message_id,
-                outbox_status_for(update),
-                update.error,
-            )
+    await record_receipts(sessions, CHANNEL, [receipt_for(update) for update in updates])

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.obligations import failed_obligations
-from guardianes.importers.normalize import normalize_company_name, normalize_contract_number
+from guardianes.geo.normalize import normalize_company_name, normalize_contract_number
 from guardianes.importers.service import find_contract_id
 from guardianes.storage.models import Company, Contract, Layer
 from guardianes.storage.repositories import imports as imports_repo

@@ -13,7 +13,7 @@ from guardianes.api.schemas import NO_NUL
 from guardianes.domain.enums import StaffTokenRole
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
-from guardianes.web.chat import WEB_DIR
+from guardianes.web.public_map import WEB_DIR
 from guardianes.web.staff.common import CSRF, back, render, session_for
 from guardianes.web.staff.session import (
     StaffSession,

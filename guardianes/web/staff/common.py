@@ -18,7 +18,7 @@ from guardianes.domain.enums import StaffTokenRole
 from guardianes.domain.timezone import zone as zone_named
 from guardianes.locales import SUPPORTED_LOCALES, Translator, normalize_locale, translator
 from guardianes.services.runtime import Runtime
-from guardianes.web.chat import WEB_DIR
+from guardianes.web.public_map import WEB_DIR
 from guardianes.web.staff.session import (
     CSRF_FIELD,
     StaffSession,

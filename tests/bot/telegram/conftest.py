@@ -19,13 +19,13 @@ from guardianes.bot.telegram.runner import (
     STATE_ATTRIBUTE,
     TelegramTransport,
     build_bot,
-    keyboard_closer,
 )
 from guardianes.bot.telegram.webhook import router
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.services.inbound import accept_inbound
+from guardianes.services.intake import close_keyboard
 from guardianes.services.runtime import Runtime
 from tests.fakes.telegram_server import ALICE, Call, FakeTelegramServer, TgUser, UpdateFactory
 
@@ -264,7 +264,7 @@ async def live(demo_runtime: Runtime, fake: FakeTelegramServer) -> AsyncIterator
     transport = TelegramTransport(
         demo_runtime.settings,
         partial(accept_inbound, demo_runtime),
-        keyboards=keyboard_closer(demo_runtime),
+        keyboards=partial(close_keyboard, demo_runtime, "telegram"),
         album_window=ALBUM_WINDOW,
         poll_timeout=1,
         retry_delay=0.01,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aiogram import Bot
 
-from guardianes.bot.channel import Channel, Delivery, FailureKind, SendFailedError
 from guardianes.bot.telegram.channel import TelegramChannel
 from guardianes.conversations.messages import Choice, Prompt, PromptKind, text_prompt
+from guardianes.services.delivery import Channel, Delivery, FailureKind, SendFailedError
 from tests.fakes.telegram_server import ALICE, FakeTelegramServer, Fault
 
 CHAT = str(ALICE.id)

@@ -10,9 +10,9 @@ import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 
-from guardianes.bot.channel import Delivery, ShownMessage
 from guardianes.bot.telegram.channel import CLOSE_KEYBOARD, TelegramChannel
 from guardianes.conversations.messages import Choice, Prompt, PromptKind
+from guardianes.services.delivery import Delivery, ShownMessage
 from tests.fakes.telegram_server import ALICE, FakeTelegramServer
 
 CHAT = str(ALICE.id)

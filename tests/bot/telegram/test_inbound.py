@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from guardianes.bot.telegram.parse import MediaFailedError
 from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.conversations.messages import InboundKind, InboundMessage
+from guardianes.services.intake import MediaDecision
 from tests.fakes.telegram_server import ALICE, BOB, FakeTelegramServer, Fault, UpdateFactory
 
 from .conftest import JPEG_BYTES, PNG_BYTES, RecordingStore, make_settings
+
+OGG_BYTES = b"OggS\x00\x02" + b"\x00" * 64  # the start of an Ogg Opus voice note
+VOICE_FILE_ID = "AwACAgEAAxkBAAIBvoice"  # the fake's voice note
 
 
 async def test_the_largest_photo_size_is_downloaded_and_stored(
@@ -40,6 +46,40 @@ async def test_a_file_that_is_not_really_an_image_is_unsupported(
     await transport.feed_update(as_update(updates.document(ALICE, b"MZ\x90\x00 not a photo")))
     [inbound] = store.messages
     assert inbound.kind == InboundKind.UNSUPPORTED
+
+
+async def test_a_voice_note_is_downloaded_and_stored_like_a_photo(
+    transport, fake: FakeTelegramServer, as_update, store: RecordingStore, tg_settings
+):
+    fake.updates.add_file(OGG_BYTES, folder="voice", extension="oga", file_id=VOICE_FILE_ID)
+    await transport.feed_update(as_update(fake.updates.voice(ALICE)))
+    [inbound] = store.messages
+    assert inbound.kind == InboundKind.AUDIO
+    [audio] = inbound.photos
+    assert audio.mime_type == "audio/ogg"
+    assert (tg_settings.media_dir / audio.path).read_bytes() == OGG_BYTES
+    assert fake.downloads == [VOICE_FILE_ID]
+
+
+async def test_a_voice_note_the_gate_declines_is_audio_left_on_telegram(
+    tg_settings, fake: FakeTelegramServer, as_update, store: RecordingStore
+):
+    asked: list[tuple[Any, ...]] = []
+
+    async def gate(*args: Any) -> MediaDecision:
+        asked.append(args)
+        return MediaDecision.DECLINE
+
+    transport = TelegramTransport(tg_settings, store, gate=gate)
+    try:
+        await transport.feed_update(as_update(fake.updates.voice(ALICE)))
+    finally:
+        await transport.stop()
+    [inbound] = store.messages
+    assert inbound.kind == InboundKind.AUDIO
+    assert inbound.photos == ()
+    assert asked[0][2] is InboundKind.AUDIO
+    assert fake.downloads == []
 
 
 async def test_a_photo_over_the_size_limit_is_unsupported_without_downloading(

@@ -118,7 +118,22 @@ def test_album_parts_carry_their_media_group(updates, as_update):
     assert None not in groups
 
 
-@pytest.mark.parametrize("kind", ["sticker", "voice", "video", "contact", "poll"])
+def test_a_voice_note_is_audio_with_its_file_to_fetch_like_a_photo(updates, as_update):
+    incoming = read_update(as_update(updates.voice(ALICE)))
+    assert incoming is not None
+    assert incoming.inbound.kind == InboundKind.AUDIO
+    assert incoming.photo == FileRef("AwACAgEAAxkBAAIBvoice", "AgADvoice", None, "audio/ogg")
+
+
+def test_an_audio_file_is_audio_with_its_file_to_fetch(updates, as_update):
+    incoming = read_update(as_update(updates.audio(ALICE)))
+    assert incoming is not None
+    assert incoming.inbound.kind == InboundKind.AUDIO
+    assert incoming.photo is not None
+    assert incoming.photo.mime_type == "audio/mpeg"
+
+
+@pytest.mark.parametrize("kind", ["sticker", "video", "contact", "poll"])
 def test_other_content_is_unsupported(updates, as_update, kind: str):
     incoming = read_update(as_update(getattr(updates, kind)(ALICE)))
     assert incoming is not None

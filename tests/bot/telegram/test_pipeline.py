@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport, start_telegram
+from guardianes.bot.telegram.plugin import TelegramPlugin
+from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport
 from guardianes.domain.enums import GuardianStatus, OutboxStatus
+from guardianes.runtime.channels import start_channels
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import Guardian, InboundEvent, OutboxMessage, Submission
 from tests.fakes.telegram_server import ALICE, Call, FakeTelegramServer, Fault
@@ -139,14 +141,15 @@ async def test_the_lifespan_starter_registers_the_channel_and_polls(
     from fastapi import FastAPI
 
     app = FastAPI()
-    stop = await start_telegram(demo_runtime, app)
-    assert stop is not None
+    stoppers = await start_channels(demo_runtime, app)
     try:
         assert "telegram" in demo_runtime.channels
+        assert demo_runtime.pacing["telegram"] == TelegramPlugin.pacing(demo_runtime.settings)
         transport = getattr(app.state, STATE_ATTRIBUTE)
         assert isinstance(transport, TelegramTransport)
         await asyncio.wait_for(transport.ready.wait(), 5)
         assert transport.mode == "polling"
         assert [c.method for c in fake.calls()][-1] == "deleteWebhook"
     finally:
-        await stop()
+        for stop in reversed(stoppers):
+            await stop()

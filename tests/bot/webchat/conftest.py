@@ -7,9 +7,9 @@ import io
 import pytest
 from rich.console import Console
 
-from guardianes.bot.channel import Delivery
 from guardianes.bot.console import ConsoleChannel, ConsoleSession
 from guardianes.conversations.messages import Choice, Prompt, PromptKind
+from guardianes.services.delivery import Delivery
 from guardianes.services.runtime import Runtime
 
 

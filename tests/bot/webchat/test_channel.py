@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from guardianes.bot.channel import Channel, Delivery
 from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.conversations.messages import text_prompt
+from guardianes.services.delivery import Channel, Delivery
 
 
 def _delivery(outbox_id: int, address: str = "browser-a") -> Delivery:

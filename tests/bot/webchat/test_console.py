@@ -13,9 +13,9 @@ from guardianes.bot.console import (
     ConsoleSession,
     numbered_options,
     parse_coordinates,
-    run_console,
 )
 from guardianes.conversations.messages import Command, InboundKind, Prompt, PromptKind
+from guardianes.runtime.console import chat_on_console
 from guardianes.services.runtime import Runtime
 from tests.bot.webchat.conftest import delivery
 from tests.web.conftest import make_png
@@ -132,7 +132,7 @@ async def test_a_first_console_run_greets_with_the_bot_reply(
     async def no_input(prompt: str) -> str | None:
         return None
 
-    await run_console(demo_runtime, screen, no_input, user_id="ana")
+    await chat_on_console(demo_runtime, screen, no_input, user_id="ana")
     printed = screen.export_text()
     assert "Guardianes:" in printed
     assert printed.strip().endswith("¡Hasta pronto!")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from guardianes.bot.channel import Delivery
 from guardianes.bot.console import ConsoleChannel
 from guardianes.conversations.messages import Attachment, Prompt, PromptKind
+from guardianes.services.delivery import Delivery
 
 
 async def test_a_document_prints_its_path_and_asks_nothing(

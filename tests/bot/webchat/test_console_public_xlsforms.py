@@ -14,10 +14,11 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from bench.xlsform_driver import LOCATION, PUBLIC_FORMS_DIR, next_action, public_forms
-from guardianes.bot.console import ConsoleChannel, numbered_options, run_console
+from guardianes.bot.console import ConsoleChannel, numbered_options
 from guardianes.config import Settings
 from guardianes.conversations.xlsform import load_form
-from guardianes.services.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
+from guardianes.runtime.console import chat_on_console
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import ConversationState, Submission
 from tests.web.conftest import make_png
@@ -103,7 +104,7 @@ async def fill_in_console(runtime: Runtime, path: Path, photo: Path) -> int:
             return "/omitir"
         return action.value
 
-    await run_console(runtime, screen, read_line, user_id=user_id, language="es")
+    await chat_on_console(runtime, screen, read_line, user_id=user_id, language="es")
     assert await _cards(runtime) == cards_before + 1, screen.export_text()[-800:]
     return typed
 

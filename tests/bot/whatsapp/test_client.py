@@ -5,13 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from guardianes.bot.channel import FailureKind, SendFailedError
 from guardianes.bot.whatsapp.client import (
     ListRow,
     Recipient,
     ReplyButton,
     WhatsAppClient,
 )
+from guardianes.services.delivery import FailureKind, SendFailedError
 from tests.bot.whatsapp.conftest import JPEG_BYTES
 from tests.fakes.graph_server import FakeGraphServer, Fault
 

@@ -177,7 +177,7 @@ async def test_a_failed_undeliverable_callback_marks_the_row_unreachable(
 
 
 def test_the_whatsapp_channel_implements_the_channel_protocol(wa_runtime):
-    from guardianes.bot.channel import Channel
+    from guardianes.services.delivery import Channel
 
     channel = wa_runtime.channels["whatsapp"]
     assert isinstance(channel, Channel)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from guardianes.bot.whatsapp.parse import (
@@ -16,6 +19,8 @@ from guardianes.conversations.messages import Command, GeoPoint, InboundKind
 from tests.fakes.graph_server import BOTH, CLASSIC, SCOPED_ONLY, Person, WebhookFactory
 
 USER_ID = "stable-user"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "whatsapp"
+PYWA_MESSAGES = json.loads((FIXTURES / "pywa_messages.json").read_text(encoding="utf-8"))
 
 
 async def parse_one(post, media_store):
@@ -123,9 +128,36 @@ async def test_an_image_that_may_come_later_raises_to_be_redelivered(webhooks, m
         await parse_one(webhooks.image(CLASSIC, "779"), media_store)
 
 
-@pytest.mark.parametrize(
-    "kind", ["audio", "sticker", "video", "document", "contacts", "unsupported"]
-)
+async def test_a_voice_note_is_audio_fetched_and_stored_like_a_photo(webhooks, media_store):
+    inbound = await parse_one(webhooks.unsupported(CLASSIC, "audio"), media_store)
+    assert inbound.kind == InboundKind.AUDIO
+    assert media_store.fetched == ["555"]
+    assert [m.path for m in inbound.photos] == ["555.jpg"]
+
+
+async def test_a_real_voice_note_payload_is_audio(media_store):
+    body = PYWA_MESSAGES["payloads"]["voice"]  # pywa's published body, values unchanged
+    [incoming] = read_webhook(json.dumps(body).encode()).messages
+    inbound = await to_inbound(incoming, user_id=USER_ID, fetch_media=media_store)
+    assert inbound.kind == InboundKind.AUDIO
+    assert media_store.fetched == ["1234567890987654321"]
+
+
+async def test_a_voice_note_nobody_asked_for_is_audio_left_on_the_server(webhooks, media_store):
+    [incoming] = read_webhook(webhooks.unsupported(CLASSIC, "audio").body).messages
+    inbound = await to_inbound(incoming, user_id=USER_ID, fetch_media=media_store, download=False)
+    assert inbound.kind == InboundKind.AUDIO
+    assert inbound.photos == ()
+    assert media_store.fetched == []
+
+
+async def test_a_voice_note_refused_for_good_is_unsupported(webhooks, media_store):
+    media_store.failure = MediaFailedError("media.not_an_image", retryable=False)
+    inbound = await parse_one(webhooks.unsupported(CLASSIC, "audio"), media_store)
+    assert inbound.kind == InboundKind.UNSUPPORTED
+
+
+@pytest.mark.parametrize("kind", ["sticker", "video", "document", "contacts", "unsupported"])
 async def test_other_message_types_are_unsupported(webhooks, media_store, kind):
     inbound = await parse_one(webhooks.unsupported(CLASSIC, kind), media_store)
     assert inbound.kind == InboundKind.UNSUPPORTED

@@ -12,6 +12,7 @@ from guardianes.importers.complaint_channels import (
     import_complaint_channels,
     parse_complaint_channels,
 )
+from guardianes.services.evidence_imports import import_directorates, import_status
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -21,9 +22,6 @@ async def load_sample_data(
 ) -> None:
     """Import the sample colonias, contracts, layers, complaints, complaint channels,
     directorates and service status (idempotent; no commit)."""
-    # Imported here: the evidence service imports the importers, not the other way round.
-    from guardianes.services.evidence_imports import import_directorates, import_status
-
     await service.import_colonias(session, sample_dir / "colonias_muestra.kml")
     await service.import_contracts(session, sample_dir / "contratos_muestra.csv")
     await service.import_layers_csv(session, sample_dir / "layers.csv", derive_colonias=False)

@@ -1,4 +1,4 @@
-"""The web chat: the page, its static files and its JSON API (thin: work is in the service)."""
+"""The web chat's routes: the page, its static files and its JSON API (work is in the service)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ from guardianes.conversations.bounds import MAX_DB_INT
 from guardianes.locales import SUPPORTED_LOCALES, normalize_locale, translator
 from guardianes.services.intake import MediaDecision
 from guardianes.services.media import MediaRejectedError
+from guardianes.services.public_map import tile_sources
 from guardianes.services.runtime import Runtime
-from guardianes.web.public_map import tile_sources
 
-WEB_DIR = Path(__file__).resolve().parent
+# The page's template and files live with the other pages' (guardianes/web), read by path.
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 STATIC_DIR = WEB_DIR / "static"
 STATIC_FILES = frozenset({"chat.js", "chat.css", "icon.svg"})
 COOKIE_NAME = "guardianes_chat"

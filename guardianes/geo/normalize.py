@@ -1,4 +1,4 @@
-"""Name, tax-id and contract-number normalisation shared by every importer."""
+"""Name, tax-id and contract-number normalisation shared by the importers and the geography."""
 
 from __future__ import annotations
 

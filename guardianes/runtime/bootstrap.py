@@ -18,12 +18,18 @@ from guardianes.conversations.obligations import obligation_rules
 from guardianes.domain.enums import FormKind
 from guardianes.domain.timezone import zone
 from guardianes.geo.loader import load_city_gazetteers
+from guardianes.runtime.channels import register_policies, start_channels
+from guardianes.runtime.sample import load_sample_data
+from guardianes.scheduler.email import start_email_loop
+from guardianes.scheduler.evidence import start_overdue_watch
 from guardianes.scheduler.outbox import OutboxSender
+from guardianes.scheduler.privacy import start_privacy_job
+from guardianes.scheduler.reminders import start_reminder_scheduler
+from guardianes.scheduler.sweeps import start_sweeps
 from guardianes.services.effects import FormDescription
 from guardianes.services.inbound import recover_unprocessed
-from guardianes.services.maintenance import Maintenance
 from guardianes.services.privacy import PrivacyService
-from guardianes.services.runtime import Runtime
+from guardianes.services.runtime import Runtime, reload_gazetteer
 from guardianes.services.staff_chat import StaffChatHandler
 from guardianes.storage.db import (
     create_engine,
@@ -31,6 +37,7 @@ from guardianes.storage.db import (
     ensure_schema,
     unit_of_work,
 )
+from guardianes.storage.repositories.guardians import list_colonias
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +95,7 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
     catalog = with_course(catalog, settings.course_dir)
     async with unit_of_work(sessions) as session:
         gazetteer = await load_city_gazetteers(session, settings.max_space_distance_m)
+    register_policies()
     return Runtime(
         settings=settings,
         engine=engine,
@@ -98,14 +106,6 @@ async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> R
         staff_actions=StaffChatHandler(zone(settings.timezone)),
         privacy=PrivacyService(settings.media_dir, catalog, settings.privacy_notice_version),
     )
-
-
-async def reload_gazetteer(runtime: Runtime) -> None:
-    """Rebuild the in-memory geography after an import."""
-    async with unit_of_work(runtime.sessions) as session:
-        runtime.gazetteer = await load_city_gazetteers(
-            session, runtime.settings.max_space_distance_m
-        )
 
 
 @dataclass
@@ -120,9 +120,6 @@ class Services:
 
 async def load_demo_data_once(runtime: Runtime) -> bool:
     """Load the project's small sample data on the first start of an empty database."""
-    from guardianes.importers.sample import load_sample_data
-    from guardianes.storage.repositories.guardians import list_colonias
-
     async with unit_of_work(runtime.sessions) as session:
         if await list_colonias(session):
             return False
@@ -137,18 +134,15 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
     runtime = await build_runtime(settings)
     if demo:
         await load_demo_data_once(runtime)
+    channel_stoppers = await start_channels(runtime, app)
+    # Built after the channels: its pacers follow the caps the started plugins declared.
     services = Services(runtime=runtime, sender=OutboxSender(runtime))
-    for start in _channel_starters():
-        stopper = await start(runtime, app)
-        if stopper is not None:
-            services.stoppers.append(stopper)
+    services.stoppers.extend(channel_stoppers)
     recovered = await recover_unprocessed(runtime)
     if recovered:
         logger.info("processed %d messages left by the previous run", recovered)
     services.sender.start()
-    maintenance = Maintenance(runtime)
-    maintenance.start()
-    services.stoppers.append(maintenance.stop)
+    services.stoppers.extend(sweep.stop for sweep in start_sweeps(runtime))
     # Stopped before the channels (stoppers run in reverse): sends under way get recorded.
     services.stoppers.append(
         partial(services.sender.stop, grace=settings.outbox_stop_grace_seconds)
@@ -158,14 +152,8 @@ async def start_services(settings: Settings, app: FastAPI | None, *, demo: bool)
         if stopper is not None:
             services.stoppers.append(stopper)
     if settings.scheduler_enabled and settings.smtp_enabled:
-        from guardianes.scheduler.email import start_email_loop
-
         services.stoppers.append((await start_email_loop(runtime)).stop)
         logger.info("evidence e-mail running through %s", settings.smtp_host)
-    if not settings.telegram_enabled:
-        logger.info("Telegram is off: set TELEGRAM_BOT_TOKEN to run it")
-    if not settings.whatsapp_enabled:
-        logger.info("WhatsApp is off: set WHATSAPP_TOKEN and WHATSAPP_PHONE_NUMBER_ID to run it")
     logger.info("channels running: %s", ", ".join(sorted(runtime.channels)) or "none")
     return services
 
@@ -183,19 +171,7 @@ async def stop_services(services: Services) -> None:
     await services.runtime.close()
 
 
-def _channel_starters() -> list[Any]:
-    from guardianes.bot.telegram.runner import start_telegram
-    from guardianes.bot.webchat.channel import start_webchat
-    from guardianes.bot.whatsapp.service import start_whatsapp
-
-    return [start_webchat, start_telegram, start_whatsapp]
-
-
 async def _start_scheduler(runtime: Runtime) -> Any:
-    from guardianes.scheduler.evidence import start_overdue_watch
-    from guardianes.scheduler.privacy import start_privacy_job
-    from guardianes.scheduler.reminders import start_reminder_scheduler
-
     handle = await start_reminder_scheduler(runtime)
     privacy_job = await start_privacy_job(runtime)
     watch = await start_overdue_watch(runtime)

@@ -1,8 +1,13 @@
-"""The `Channel` protocol every adapter implements, and the send outcomes the outbox acts on."""
+"""What the outbox needs of a channel: the `Channel` protocol, send outcomes, pacing, policy.
+
+Channel plugins (`guardianes.bot.<channel>`) implement these; the outbox sender and the
+services that queue messages use them without importing any channel.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
@@ -77,3 +82,38 @@ class Channel(Protocol):
     async def send(self, delivery: Delivery) -> SendResult:
         """Render and send one outbox row; raise `SendFailedError` when it does not go through."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class PacerSpec:
+    """A platform's send caps: `rate` messages per second overall, `per_chat_rate` per chat."""
+
+    key: str  # the shared budget's name: one per bot or number, never shared by two
+    rate: float
+    per_chat_rate: float | None = None
+
+
+class DeliveryPolicy(Protocol):
+    """What a channel allows for messages the bot starts (broadcasts, reminders, visits)."""
+
+    def needs_template(self, last_inbound_at: datetime | None, now: datetime) -> bool:
+        """True when only an approved template may reach a person who last wrote then."""
+        ...
+
+
+class FreeForm:
+    """The policy of channels that take any message at any time."""
+
+    def needs_template(self, last_inbound_at: datetime | None, now: datetime) -> bool:
+        """Never: every message may be free-form."""
+        return False
+
+
+# Policies of channels whose messages are restricted, by channel name; the composition
+# root registers each plugin's policy at start (see `guardianes.runtime.channels`).
+delivery_policies: dict[str, DeliveryPolicy] = {}
+
+
+def policy_for(channel: str) -> DeliveryPolicy:
+    """The delivery policy registered for `channel` (free-form when none is)."""
+    return delivery_policies.get(channel, FreeForm())

@@ -1,0 +1,1 @@
+"""The composition root: builds settings, database, channel plugins, scheduler and the app."""
