@@ -6,12 +6,28 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import column, insert, select, table
 from sqlalchemy.engine import Connection
 
 from guardianes.storage.types import utcnow
 
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
+_CITY_COLUMNS = (
+    "name",
+    "normalized_name",
+    "state",
+    "country",
+    "timezone",
+    "programme_name",
+    "office_name",
+    "privacy_owner",
+    "privacy_contact",
+    "created_at",
+    "updated_at",
+)
+# The cities table as this module needs it, without importing the models: the models'
+# base calls this module from inside a flush, so importing them back would be a cycle.
+_CITIES = table("cities", column("id"), *(column(name) for name in _CITY_COLUMNS))
 
 
 class CityRequiredError(ValueError):
@@ -50,12 +66,12 @@ def default_city_values(name: str | None = None) -> dict[str, Any]:
 
 def only_city_id_on(connection: Connection) -> int:
     """The id of the only city, creating the default one in an empty deployment."""
-    from guardianes.storage.models_cities import City
-
-    ids = connection.execute(select(City.id).order_by(City.id).limit(2)).scalars().all()
+    ids = connection.execute(select(_CITIES.c.id).order_by(_CITIES.c.id).limit(2)).scalars().all()
     if len(ids) == 1:
         return int(ids[0])
     if ids:
         raise CityRequiredError("this deployment serves several cities: say which one")
-    created = connection.execute(insert(City).values(**default_city_values()).returning(City.id))
+    created = connection.execute(
+        insert(_CITIES).values(**default_city_values()).returning(_CITIES.c.id)
+    )
     return int(created.scalar_one())
