@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from guardianes.conversations.messages import StoredMedia
+from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from tests.chat_driver import ChatDriver
+from tests.web.conftest import make_png
 
 
 async def register(driver: ChatDriver, name: str = "Ana López", colonia: str = "Centro") -> None:
@@ -15,6 +18,23 @@ async def register(driver: ChatDriver, name: str = "Ana López", colonia: str = 
     await driver.press("Sí, acepto")
     await driver.text(name)
     await driver.text(colonia)
+
+
+async def to_park_photos(driver: ChatDriver) -> None:
+    """Register, then answer the sample park's card up to its photo question."""
+    await register(driver)
+    await driver.press("Llenar una tarjeta")
+    await driver.press("parques")
+    await driver.location(28.6355, -106.089)
+    await driver.press("Sí, es ese")
+    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
+        await driver.press(label)
+    await driver.press("Omitir")  # lamps out inside the park
+
+
+async def store_photo(runtime: Runtime) -> StoredMedia:
+    """A small PNG stored in the runtime's media folder, as a channel stores a guardian's photo."""
+    return await store_media(runtime.settings.media_dir, make_png(), max_bytes=10**6)
 
 
 @pytest.fixture

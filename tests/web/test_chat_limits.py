@@ -12,7 +12,7 @@ from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
 from guardianes.web.chat import COOKIE_NAME
 from tests.chat_driver import ChatDriver
-from tests.services.conftest import register
+from tests.services.conftest import register, to_park_photos
 from tests.web.conftest import PostChat, make_png
 
 
@@ -23,14 +23,7 @@ async def _cookie(client: httpx.AsyncClient) -> str:
 
 async def _at_the_photo_question(runtime: Runtime, user_id: str) -> None:
     chat = ChatDriver(runtime, user_id=user_id, channel="webchat")
-    await register(chat)
-    await chat.press("Llenar una tarjeta")
-    await chat.press("parques")
-    await chat.location(28.6355, -106.089)
-    await chat.press("Sí, es ese")
-    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
-        await chat.press(label)
-    await chat.press("Omitir")
+    await to_park_photos(chat)
 
 
 async def test_photos_the_question_asks_for_are_stored(
