@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
 
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from guardianes.config import Settings
 from guardianes.conversations.messages import StoredMedia
+from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from tests.chat_driver import ChatDriver
@@ -35,6 +40,17 @@ async def to_park_photos(driver: ChatDriver) -> None:
 async def store_photo(runtime: Runtime) -> StoredMedia:
     """A small PNG stored in the runtime's media folder, as a channel stores a guardian's photo."""
     return await store_media(runtime.settings.media_dir, make_png(), max_bytes=10**6)
+
+
+@pytest.fixture
+async def any_runtime(
+    settings: Settings, database_url: str, db_engine: AsyncEngine
+) -> AsyncIterator[Runtime]:
+    """A runtime with the sample data on the parametrized backend (SQLite and PostgreSQL)."""
+    runtime = await build_runtime(settings.model_copy(update={"database_url": database_url}))
+    await load_demo_data_once(runtime)
+    yield runtime
+    await runtime.close()
 
 
 @pytest.fixture
