@@ -21,14 +21,7 @@ async def _history(client: httpx.AsyncClient) -> dict[str, Any]:
 
 async def _registered(client: httpx.AsyncClient, post_chat: PostChat) -> Browser:
     page = Browser(client, post_chat)
-    await page.text("hola")
-    await page.press("Español")
-    await page.press("Sí, acepto")
-    await page.read_until(lambda m: "¿Cómo te llamas?" in m["prompt"]["text"])
-    await page.text("Ana López")
-    await page.read_until(lambda m: m["prompt"]["kind"] == "location")
-    await page.text("Centro")
-    await page.read_until(lambda m: any(c["label"] == "Mis datos" for c in m["prompt"]["choices"]))
+    await page.register()
     return page
 
 
