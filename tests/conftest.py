@@ -37,20 +37,21 @@ def chihuahua_data() -> Path:
     return CHIHUAHUA_DATA
 
 
-async def _create_database(name: str) -> None:
+async def _admin(statement: str) -> None:
+    """Run one statement on the PostgreSQL server's admin database."""
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def _create_database(name: str) -> None:
+    await _admin(f'CREATE DATABASE "{name}"')
 
 
 async def _drop_database(name: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _migrate(url: str) -> None:
@@ -64,19 +65,9 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database made for this test session, migrated, dropped at the end."""
-    name = f"guardianes_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_create_database(name))
-    except (OSError, asyncpg.PostgresError) as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI=true: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    try:
+    with _scratch_postgres("guardianes_test") as url:
         asyncio.run(_migrate(url))
         yield url
-    finally:
-        asyncio.run(_drop_database(name))
 
 
 @pytest.fixture
