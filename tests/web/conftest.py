@@ -28,6 +28,13 @@ from tests.conftest import IN_CI
 PostChat = Callable[..., Awaitable[httpx.Response]]
 
 
+def chat_browser(app: FastAPI, **options: Any) -> httpx.AsyncClient:
+    """A browser of the app's web chat, called in process; its own cookies unless given."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://chat.test", **options
+    )
+
+
 def make_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 140, 70)) -> bytes:
     """A valid PNG of one colour, made without an imaging library."""
 
@@ -74,8 +81,7 @@ def chat_runtime(chat_app: FastAPI) -> Runtime:
 @pytest.fixture
 async def client(chat_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client: it keeps the chat cookie between requests."""
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as client:
+    async with chat_browser(chat_app) as client:
         yield client
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from guardianes.services.runtime import Runtime
 from tests.privacy_helpers import JPEG, file_card
-from tests.web.conftest import PostChat
+from tests.web.conftest import PostChat, chat_browser
 
 DEADLINE_SECONDS = 10.0
 
@@ -89,8 +89,7 @@ async def test_my_data_is_a_download_for_this_browser_only(
     assert json.loads(downloaded.content)["guardian"]["display_name"] == "Ana López"
     assert (await client.get(image["prompt"]["attachment"]["url"])).content == JPEG
 
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as stranger:
+    async with chat_browser(chat_app) as stranger:
         await stranger.post(
             "/chat/api/messages",
             data={"kind": "text", "text": "hola", "external_id": str(uuid.uuid4())},
