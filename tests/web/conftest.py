@@ -161,12 +161,13 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     Its tile server refuses at once: the chat's location picker shows its plain background.
     """
     offline = settings.model_copy(update={"map_tiles_url": UNREACHABLE_TILES})
-    with _serve(create_app(offline, demo=True), offline) as server:
+    with serve(create_app(offline, demo=True), offline) as server:
         yield server
 
 
 @contextmanager
-def _serve(app: FastAPI, settings: Settings) -> Iterator[LiveServer]:
+def serve(app: FastAPI, settings: Settings) -> Iterator[LiveServer]:
+    """Serve the app on 127.0.0.1 at a free port in a background thread until the block ends."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -255,7 +256,7 @@ def chihuahua_server(map_settings: Settings, chihuahua_data: Path) -> Iterator[L
     import asyncio
 
     asyncio.run(_import_chihuahua(map_settings, chihuahua_data))
-    with _serve(create_app(map_settings), map_settings) as server:
+    with serve(create_app(map_settings), map_settings) as server:
         yield server
 
 
