@@ -8,17 +8,14 @@ from guardianes.conversations.messages import Command, InboundKind
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import Guardian, InboundEvent, InboundStatus
 from tests.chat_driver import ChatDriver
+from tests.services.conftest import register
 
 
 async def test_a_nul_in_a_name_is_dropped_and_the_conversation_goes_on(
     any_runtime: Runtime,
 ) -> None:
     chat = ChatDriver(any_runtime, user_id="nul-user")
-    await chat.text("hola")
-    await chat.press("Español")
-    await chat.press("Sí, acepto")
-    await chat.text("Ana\x00 López")
-    await chat.text("Centro")
+    await register(chat, name="Ana\x00 López")
 
     async with any_runtime.sessions() as session:
         guardian = (await session.execute(select(Guardian))).scalar_one()

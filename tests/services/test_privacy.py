@@ -36,17 +36,14 @@ from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.types import utcnow
 from tests.chat_driver import ChatDriver
 from tests.privacy_helpers import JPEG, file_card
+from tests.services.conftest import register
 
 
 @pytest.fixture
 async def ana(any_runtime: Runtime) -> ChatDriver:
     """A guardian registered on the web chat in Centro."""
     chat = ChatDriver(any_runtime, user_id="ana-browser-0000001")
-    await chat.text("hola")
-    await chat.press("Español")
-    await chat.press("Sí, acepto")
-    await chat.text("Ana López")
-    await chat.text("Centro")
+    await register(chat)
     return chat
 
 
@@ -251,11 +248,7 @@ async def test_a_photo_another_card_shares_stays_on_disk(
     any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     beto = ChatDriver(any_runtime, user_id="beto-browser-000001")
-    await beto.text("hola")
-    await beto.press("Español")
-    await beto.press("Sí, acepto")
-    await beto.text("Beto")
-    await beto.text("Centro")
+    await register(beto, name="Beto")
     await file_card(any_runtime, beto.channel, beto.user_id)
     _, photo = await file_card(
         any_runtime, ana.channel, ana.user_id
