@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -119,19 +120,24 @@ async def session(
         yield session
 
 
+def settings_in(folder: Path, **overrides: Any) -> Settings:
+    """Settings on a SQLite database and media folder in `folder`, no platform channels."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{folder / 'app.db'}",
+        "media_dir": folder / "media",
+        "forms_dir": None,
+        "scheduler_enabled": False,
+        "telegram_bot_token": None,
+        "whatsapp_token": None,
+        "whatsapp_phone_number_id": None,
+    }
+    return Settings(_env_file=None, **values | overrides)  # type: ignore[call-arg]
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a temporary SQLite database and media folder, no platform channels."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
-        media_dir=tmp_path / "media",
-        forms_dir=None,
-        scheduler_enabled=False,
-        telegram_bot_token=None,
-        whatsapp_token=None,
-        whatsapp_phone_number_id=None,
-    )
+    return settings_in(tmp_path)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from guardianes.services.bootstrap import build_runtime, load_demo_data_once
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Colonia, Guardian, StaffTokenRole
 from tests.chat_driver import ChatDriver
-from tests.conftest import IN_CI, REPO_ROOT
+from tests.conftest import IN_CI, REPO_ROOT, settings_in
 from tests.evidence.conftest import fill_park_card, register
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, serve
 
@@ -81,15 +81,8 @@ async def _seed(settings: Settings) -> str:
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, staff token) of the seeded app served on loopback."""
     folder = tmp_path_factory.mktemp("dashboard")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{folder / 'app.db'}",
-        media_dir=folder / "media",
-        forms_dir=None,
-        scheduler_enabled=False,
-        telegram_bot_token=None,
-        whatsapp_token=None,
-        whatsapp_phone_number_id=None,
+    settings = settings_in(
+        folder,
         map_tiles_url="",  # no tile server in tests: polygons on the plain background
     )
     # Its own thread: Playwright's sync API may already run an event loop in this one.
