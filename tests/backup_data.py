@@ -23,6 +23,7 @@ from guardianes.storage.repositories import reminders as reminders_repo
 from guardianes.storage.repositories.whatsapp_identities import resolve_user_id
 from guardianes.storage.types import utcnow
 from tests.chat_driver import ChatDriver
+from tests.services.conftest import to_park_photos
 from tests.web.conftest import make_png
 
 # The tables this helper fills; a table another feature adds is compared too, when filled.
@@ -56,18 +57,7 @@ FILLED_TABLES = {
 
 async def fill_park_card(chat: ChatDriver, runtime: Runtime, photos: int = 2) -> None:
     """Register on the web chat and send the park card of the sample park with photos."""
-    await chat.text("hola")
-    await chat.press("Español")
-    await chat.press("Sí, acepto")
-    await chat.text("Ana López")
-    await chat.text("Centro")
-    await chat.press("Llenar una tarjeta")
-    await chat.press("parques")
-    await chat.location(28.6355, -106.089)
-    await chat.press("Sí, es ese")
-    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
-        await chat.press(label)
-    await chat.press("Omitir")
+    await to_park_photos(chat)
     for number in range(photos):
         stored = await store_media(
             runtime.settings.media_dir, make_png(rgb=(number, 90, 30)), max_bytes=10**6

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -37,20 +38,21 @@ def chihuahua_data() -> Path:
     return CHIHUAHUA_DATA
 
 
-async def _create_database(name: str) -> None:
+async def _admin(statement: str) -> None:
+    """Run one statement on the PostgreSQL server's admin database."""
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def _create_database(name: str) -> None:
+    await _admin(f'CREATE DATABASE "{name}"')
 
 
 async def _drop_database(name: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _migrate(url: str) -> None:
@@ -64,19 +66,9 @@ async def _migrate(url: str) -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database made for this test session, migrated, dropped at the end."""
-    name = f"guardianes_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_create_database(name))
-    except (OSError, asyncpg.PostgresError) as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI=true: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    try:
+    with _scratch_postgres("guardianes_test") as url:
         asyncio.run(_migrate(url))
         yield url
-    finally:
-        asyncio.run(_drop_database(name))
 
 
 @pytest.fixture
@@ -128,19 +120,24 @@ async def session(
         yield session
 
 
+def settings_in(folder: Path, **overrides: Any) -> Settings:
+    """Settings on a SQLite database and media folder in `folder`, no platform channels."""
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{folder / 'app.db'}",
+        "media_dir": folder / "media",
+        "forms_dir": None,
+        "scheduler_enabled": False,
+        "telegram_bot_token": None,
+        "whatsapp_token": None,
+        "whatsapp_phone_number_id": None,
+    }
+    return Settings(_env_file=None, **values | overrides)  # type: ignore[call-arg]
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings on a temporary SQLite database and media folder, no platform channels."""
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
-        media_dir=tmp_path / "media",
-        forms_dir=None,
-        scheduler_enabled=False,
-        telegram_bot_token=None,
-        whatsapp_token=None,
-        whatsapp_phone_number_id=None,
-    )
+    return settings_in(tmp_path)
 
 
 @pytest.fixture

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
-import uuid
 
 import pytest
-
-from tests.conftest import _create_database, _drop_database
 
 EXPECTED_COMMANDS = (
     "serve",
@@ -42,18 +38,13 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
-def test_serve_refuses_an_outdated_postgres_schema(postgres_url: str, tmp_path) -> None:
-    name = f"guardianes_empty_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_create_database(name))
-    try:
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "GUARDIANES_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
-        }
-        result = _guardianes("serve", env=env)
-    finally:
-        asyncio.run(_drop_database(name))
+def test_serve_refuses_an_outdated_postgres_schema(new_postgres_url: str, tmp_path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "GUARDIANES_DATABASE_URL": new_postgres_url,
+    }
+    result = _guardianes("serve", env=env)
     assert result.returncode == 2
     assert "guardianes db upgrade" in result.stdout
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -111,6 +112,24 @@ def _execute(job: ImportJob, total: int) -> list[ImportReport]:
         raise _fail(error) from None
 
 
+def _import_for_city(
+    importer: Callable[..., Awaitable[ImportReport]],
+    total: int,
+    city: str | None,
+    *,
+    progress: bool = True,
+) -> None:
+    """Run `importer(session, city_id=…[, on_progress=…])` in one transaction; print its report."""
+
+    async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
+        city_id = await city_id_of(session, city)
+        if progress:
+            return [await importer(session, city_id=city_id, on_progress=advance)]
+        return [await importer(session, city_id=city_id)]
+
+    finish(_execute(job, total))
+
+
 async def _run(job: ImportJob, total: int) -> list[ImportReport]:
     async with configured_sessions() as sessions:
         with Progress(
@@ -192,19 +211,10 @@ def import_kml(
     with _bad_file_exits():
         document = parse_map(file, fields=FieldChoice(name_field, code_field))
 
-    async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
-        return [
-            await service.import_kml_layer(
-                session,
-                spec,
-                document=document,
-                on_progress=advance,
-                city_id=await city_id_of(session, city),
-                skip_invalid=skip_invalid,
-            )
-        ]
-
-    finish(_execute(job, len(document.placemarks)))
+    importer = partial(
+        service.import_kml_layer, spec=spec, document=document, skip_invalid=skip_invalid
+    )
+    _import_for_city(importer, len(document.placemarks), city)
 
 
 import_app.command("kml")(import_kml)
@@ -250,19 +260,10 @@ def import_contracts(
     with _bad_file_exits():
         parsed = parse_contracts(file)
 
-    async def job(session: AsyncSession, advance: Callable[[int, int], None]) -> list[ImportReport]:
-        return [
-            await service.import_contracts(
-                session,
-                file,
-                parsed=parsed,
-                on_progress=advance,
-                city_id=await city_id_of(session, city),
-                skip_invalid=skip_invalid,
-            )
-        ]
-
-    finish(_execute(job, len(parsed.records)))
+    importer = partial(
+        service.import_contracts, path=file, parsed=parsed, skip_invalid=skip_invalid
+    )
+    _import_for_city(importer, len(parsed.records), city)
 
 
 @import_app.command("complaints")
@@ -276,21 +277,14 @@ def import_complaints(
     with _bad_file_exits():
         parsed = parse_complaints(file)
 
-    async def job(
-        session: AsyncSession, _advance: Callable[[int, int], None]
-    ) -> list[ImportReport]:
-        return [
-            await service.import_complaints(
-                session,
-                file,
-                create_colonias=create_colonias,
-                parsed=parsed,
-                city_id=await city_id_of(session, city),
-                skip_invalid=skip_invalid,
-            )
-        ]
-
-    finish(_execute(job, len(parsed.records)))
+    importer = partial(
+        service.import_complaints,
+        path=file,
+        create_colonias=create_colonias,
+        parsed=parsed,
+        skip_invalid=skip_invalid,
+    )
+    _import_for_city(importer, len(parsed.records), city, progress=False)
 
 
 @import_app.command("colonias")
@@ -319,19 +313,8 @@ def import_colonias(
             else parse_colonias_file(file, fields=fields)
         )
 
-    async def job(
-        session: AsyncSession, _advance: Callable[[int, int], None]
-    ) -> list[ImportReport]:
-        return [
-            await service.import_colonia_records(
-                session,
-                parsed,
-                city_id=await city_id_of(session, city),
-                skip_invalid=skip_invalid,
-            )
-        ]
-
-    finish(_execute(job, len(parsed.records)))
+    importer = partial(service.import_colonia_records, parsed=parsed, skip_invalid=skip_invalid)
+    _import_for_city(importer, len(parsed.records), city, progress=False)
 
 
 @import_app.command("ocds")

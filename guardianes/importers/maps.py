@@ -166,6 +166,22 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _usable(
+    index: int,
+    name: str,
+    properties: dict[str, Any],
+    geometry: BaseGeometry,
+    *,
+    fields: tuple[str | None, str | None],
+    fallback: str,
+) -> RawPlacemark:
+    """A feature with a geometry, named by its name, else its code, else `fallback`."""
+    name_field, code_field = fields
+    code = _text(properties.get(code_field)) if code_field else ""
+    description = _description(properties, {name_field})
+    return (index, name or code or fallback, description, code or None, (), geometry)
+
+
 def _description(properties: dict[str, Any], skip: set[str | None]) -> str:
     # Everything the publisher attached stays readable for staff (postal code, keys, dates).
     lines = [f"{k}: {_text(v)}" for k, v in properties.items() if k not in skip and _text(v)]
@@ -249,6 +265,7 @@ def parse_geojson(data: bytes, path: Path, fields: FieldChoice) -> KmlDocument:
     )
     name_field = pick_field(names, fields.name_field, NAME_FIELDS, "name", path)
     code_field = pick_field(names, fields.code_field, CODE_FIELDS, "code", path)
+    picked = (name_field, code_field)
     usable: list[RawPlacemark] = []
     problems: list[Problem] = []
     for index, feature in enumerate(features, start=1):
@@ -263,10 +280,8 @@ def parse_geojson(data: bytes, path: Path, fields: FieldChoice) -> KmlDocument:
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
             problems.append(Problem(path.name, label, str(exc) or "unreadable geometry"))
             continue
-        code = _text(properties.get(code_field)) if code_field else ""
-        description = _description(properties, {name_field})
         usable.append(
-            (index, name or code or f"Feature {index}", description, code or None, (), geometry)
+            _usable(index, name, properties, geometry, fields=picked, fallback=f"Feature {index}")
         )
     title = document.get("name") if isinstance(document.get("name"), str) else None
     return KmlDocument(path, title, placemarks_from(usable), tuple(problems))
@@ -409,6 +424,7 @@ def _read_shapes(
         names = [f[0] for f in reader.fields[1:]]
         name_field = pick_field(names, fields.name_field, NAME_FIELDS, "name", path)
         code_field = pick_field(names, fields.code_field, CODE_FIELDS, "code", path)
+        picked = (name_field, code_field)
         usable: list[RawPlacemark] = []
         problems: list[Problem] = []
         try:
@@ -428,10 +444,8 @@ def _read_shapes(
             except (ValueError, TypeError, AttributeError, IndexError) as exc:
                 problems.append(Problem(path.name, label, str(exc) or "unreadable geometry"))
                 continue
-            code = _text(properties.get(code_field)) if code_field else ""
-            description = _description(properties, {name_field})
             usable.append(
-                (index, name or code or f"Shape {index}", description, code or None, (), geometry)
+                _usable(index, name, properties, geometry, fields=picked, fallback=f"Shape {index}")
             )
     return KmlDocument(path, None, placemarks_from(usable), tuple(problems))
 

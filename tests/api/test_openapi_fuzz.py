@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 
 from guardianes.app import create_app
@@ -25,21 +22,10 @@ from guardianes.domain.enums import StaffTokenRole
 from guardianes.runtime.bootstrap import build_runtime
 from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
+from tests.conftest import settings_in
+from tests.web.conftest import serve
 
-START_SECONDS = 60
 EXAMPLES_PER_OPERATION = 15
-
-
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        try:
-            await super().startup(sockets=sockets)
-        finally:
-            self.ready.set()
 
 
 async def _admin_token(settings: Settings) -> str:
@@ -60,37 +46,16 @@ def fuzz_server(
 ) -> Iterator[tuple[str, str]]:
     """The app with the sample data on a free port; (base URL, admin token)."""
     folder = tmp_path_factory.mktemp("fuzz")
-    database = folder / "fuzz.db"
-    shutil.copyfile(sample_sqlite, database)
-    app_settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{database}",
-        media_dir=folder / "media",
-        forms_dir=None,
-        scheduler_enabled=False,
-        telegram_bot_token=None,
-        whatsapp_token=None,
-        whatsapp_phone_number_id=None,
+    shutil.copyfile(sample_sqlite, folder / "app.db")
+    app_settings = settings_in(
+        folder,
         rate_limit_address="100000/minute",
         rate_limit_person="100000/minute",
         rate_limit_chat_sessions="100000/minute",
     )
     token = asyncio.run(_admin_token(app_settings))
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = _Server(uvicorn.Config(create_app(app_settings), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    if not server.ready.wait(START_SECONDS) or not server.started:
-        server.should_exit = True
-        pytest.fail("the app did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        server.should_exit = True
-        thread.join(START_SECONDS)
-        listener.close()
+    with serve(create_app(app_settings), app_settings) as server:
+        yield server.url, token
 
 
 # The spec the app serves at /openapi.json, built without starting anything.

@@ -270,3 +270,17 @@ def form_chat(form_path: Path, gazetteer: FakeGazetteer, guardian: GuardianProfi
     chat.text("1")  # numbered reply: the first menu entry, whatever the language
     chat.text("1")  # the only card
     return chat
+
+
+@pytest.fixture
+def types_chat(gazetteer: FakeGazetteer, guardian: GuardianProfile) -> Chat:
+    """A chat filling all_types.md, the form with every question type."""
+    return form_chat(form_file("all_types.md"), gazetteer, guardian)
+
+
+def answer_until_zona(chat: Chat) -> None:
+    """Answer all_types.md up to its `zona` question."""
+    chat.text("Parque Lerdo")
+    chat.text("40")
+    chat.text("12,5")
+    chat.press("Hoy")

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from guardianes.conversations.context import SaveSubmission
 from guardianes.conversations.messages import Command, InboundKind, PromptKind
 
-from .conftest import PARK_POINT, form_chat, form_file, photo
-
-
-@pytest.fixture
-def types_chat(gazetteer, guardian):
-    return form_chat(form_file("all_types.md"), gazetteer, guardian)
-
-
-def answer_until_zona(chat):
-    chat.text("Parque Lerdo")
-    chat.text("40")
-    chat.text("12,5")
-    chat.press("Hoy")
+from .conftest import PARK_POINT, answer_until_zona, form_chat, form_file, photo
 
 
 def answer_until_fotos(chat):

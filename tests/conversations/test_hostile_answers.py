@@ -9,23 +9,11 @@ import pytest
 from guardianes.conversations.bounds import parse_count, parse_epoch_seconds
 from guardianes.conversations.dates import parse_local_datetime
 
-from .conftest import form_chat, form_file
-
-
-@pytest.fixture
-def types_chat(gazetteer, guardian):
-    return form_chat(form_file("all_types.md"), gazetteer, guardian)
-
-
-def _until_zona(chat):
-    chat.text("Parque Lerdo")
-    chat.text("40")
-    chat.text("12,5")
-    chat.press("Hoy")
+from .conftest import answer_until_zona
 
 
 def test_an_ethiopic_digit_at_a_choice_question_is_asked_again(types_chat):
-    _until_zona(types_chat)
+    answer_until_zona(types_chat)
 
     step = types_chat.text("፩")
 
@@ -34,7 +22,7 @@ def test_an_ethiopic_digit_at_a_choice_question_is_asked_again(types_chat):
 
 
 def test_an_arabic_indic_digit_at_a_choice_question_picks_that_option(types_chat):
-    _until_zona(types_chat)
+    answer_until_zona(types_chat)
 
     types_chat.text("١")  # ARABIC-INDIC DIGIT ONE: a decimal digit, so it means 1
 
@@ -62,7 +50,7 @@ def test_a_400_digit_decimal_is_refused_politely(types_chat):
 
 
 def test_a_huge_menu_number_is_not_an_option(types_chat):
-    _until_zona(types_chat)
+    answer_until_zona(types_chat)
 
     types_chat.text("9" * 5000)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from guardianes.conversations.messages import Command, InboundKind, PromptKind
+from guardianes.geo.index import IndexedSpace
 from guardianes.services import evidence
 from guardianes.services.evidence_imports import import_status
 from guardianes.storage.db import unit_of_work
@@ -50,6 +52,21 @@ async def guardian_reports(city: ChihuahuaCity, user: str, space, **answers: str
     return chat
 
 
+async def contradict_mowing(
+    city: ChihuahuaCity, park: IndexedSpace, folder: Path
+) -> tuple[date, date]:
+    """The contractor reports the park mowed this month; three guardians say it is not."""
+    start, end = this_month()
+    path = status_file(
+        folder, f"{park.code},green_space_maintenance,{start},{end},done,mowing,contractor,"
+    )
+    async with unit_of_work(city.runtime.sessions) as session:
+        await import_status(session, path, settings=city.runtime.settings)
+    for user in ("ana", "beto", "carla"):
+        await guardian_reports(city, user, park, **UNMOWED)
+    return start, end
+
+
 async def discrepancies(city: ChihuahuaCity) -> list[Discrepancy]:
     async with city.runtime.sessions() as session:
         return list((await session.scalars(select(Discrepancy))).all())
@@ -64,14 +81,7 @@ async def test_three_guardians_contradict_a_done_status_in_one_strong_discrepanc
     city: ChihuahuaCity, tmp_path: Path
 ) -> None:
     park = city.spaces_of(PEWIS_CONTRACT)[0]
-    start, end = this_month()
-    path = status_file(
-        tmp_path, f"{park.code},green_space_maintenance,{start},{end},done,mowing,contractor,"
-    )
-    async with unit_of_work(city.runtime.sessions) as session:
-        await import_status(session, path, settings=city.runtime.settings)
-    for user in ("ana", "beto", "carla"):
-        await guardian_reports(city, user, park, **UNMOWED)
+    start, end = await contradict_mowing(city, park, tmp_path)
 
     (found,) = await discrepancies(city)
     assert found.kind == "reported_done"

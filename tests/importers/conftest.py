@@ -45,6 +45,21 @@ def write_file(tmp_path: Path) -> WriteFile:
     return write
 
 
+LAYERS_HEADER = "file,service,year,contract,responsible,responsible_type,title\n"
+
+
+@pytest.fixture
+def layers_csv_missing_a_file(write_file: WriteFile) -> Path:
+    """A layers.csv whose line 2 file is there and whose line 3 file (faltante.kml) is not."""
+    write_file("parques.kml", parks_kml())
+    return write_file(
+        "layers.csv",
+        LAYERS_HEADER
+        + "parques.kml,green_space_maintenance,2021,,,,\n"
+        + "faltante.kml,green_space_maintenance,2021,,,,\n",
+    )
+
+
 # ---------------------------------------------------------------- other cities and formats
 
 OTHER_CITIES = Path(

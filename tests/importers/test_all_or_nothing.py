@@ -13,9 +13,13 @@ from guardianes.importers.layers import LayerSpec
 from guardianes.importers.report import ImportFileError, ImportRejectedError
 from guardianes.storage.models import Colonia, Layer, PublicSpace, ServiceType
 from guardianes.storage.repositories.imports import count_rows
-from tests.importers.conftest import WriteFile, WriteShapefile, parks_geojson, parks_kml
-
-LAYERS_HEADER = "file,service,year,contract,responsible,responsible_type,title\n"
+from tests.importers.conftest import (
+    LAYERS_HEADER,
+    WriteFile,
+    WriteShapefile,
+    parks_geojson,
+    parks_kml,
+)
 
 
 async def _nothing_written(session: AsyncSession) -> bool:
@@ -24,17 +28,10 @@ async def _nothing_written(session: AsyncSession) -> bool:
 
 
 async def test_layers_csv_naming_a_missing_file_imports_nothing(
-    session: AsyncSession, write_file: WriteFile
+    session: AsyncSession, layers_csv_missing_a_file: Path
 ):
-    write_file("parques.kml", parks_kml())
-    csv = write_file(
-        "layers.csv",
-        LAYERS_HEADER
-        + "parques.kml,green_space_maintenance,2021,,,,\n"
-        + "faltante.kml,green_space_maintenance,2021,,,,\n",
-    )
     with pytest.raises(ImportRejectedError) as rejected:
-        await service.import_layers_csv(session, csv)
+        await service.import_layers_csv(session, layers_csv_missing_a_file)
     assert [str(p) for p in rejected.value.problems] == [
         "layers.csv:line 3: file 'faltante.kml' not found next to layers.csv"
     ]

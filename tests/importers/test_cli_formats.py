@@ -10,13 +10,12 @@ from typer.testing import CliRunner
 
 from guardianes.cli.imports import EXIT_BAD_FILE, EXIT_NOTHING_IMPORTED, import_app
 from guardianes.cli.services import services_app
-from tests.importers.conftest import WriteFile, WriteShapefile, parks_kml
+from tests.importers.conftest import LAYERS_HEADER, WriteFile, WriteShapefile, parks_kml
 
 runner = CliRunner()
 app = typer.Typer()
 app.add_typer(import_app, name="import")
 app.add_typer(services_app, name="services")
-LAYERS_HEADER = "file,service,year,contract,responsible,responsible_type,title\n"
 
 
 @pytest.fixture
@@ -71,16 +70,9 @@ def test_services_add_refuses_a_bad_code(database: Path):
 
 
 def test_layers_csv_with_missing_file_exits_1_naming_file_and_line(
-    database: Path, write_file: WriteFile
+    database: Path, layers_csv_missing_a_file: Path
 ):
-    write_file("parques.kml", parks_kml())
-    csv = write_file(
-        "layers.csv",
-        LAYERS_HEADER
-        + "parques.kml,green_space_maintenance,2021,,,,\n"
-        + "faltante.kml,green_space_maintenance,2021,,,,\n",
-    )
-    result = runner.invoke(app, ["import", "layers", str(csv)])
+    result = runner.invoke(app, ["import", "layers", str(layers_csv_missing_a_file)])
     assert result.exit_code == EXIT_NOTHING_IMPORTED
     assert "layers.csv:line 3: file 'faltante.kml' not found next to layers.csv" in result.output
     assert "Nothing was imported" in result.output

@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from guardianes.domain.enums import DiscrepancyStatus
-from guardianes.services.evidence_imports import import_status
 from guardianes.services.reports import mail
 from guardianes.services.reports.mail import EmailDispatcher
 from guardianes.storage.db import unit_of_work
@@ -17,9 +16,8 @@ from guardianes.storage.models_evidence import Discrepancy
 from tests.evidence.conftest import (
     PEWIS_CONTRACT,
     ChihuahuaCity,
-    this_month,
 )
-from tests.evidence.test_discrepancies_chihuahua import UNMOWED, guardian_reports, status_file
+from tests.evidence.test_discrepancies_chihuahua import contradict_mowing
 from tests.reports.conftest import SENDER, Inbox, pdf_text
 
 DIRECTORATE_EMAIL = "mantenimiento.urbano@municipiochihuahua.test"
@@ -37,14 +35,7 @@ async def test_the_pewis_discrepancy_is_emailed_to_the_directorate_with_its_pdf(
             )
         )
     park = city.spaces_of(PEWIS_CONTRACT)[0]
-    start, end = this_month()
-    path = status_file(
-        tmp_path, f"{park.code},green_space_maintenance,{start},{end},done,mowing,contractor,"
-    )
-    async with unit_of_work(city.runtime.sessions) as session:
-        await import_status(session, path, settings=city.runtime.settings)
-    for user in ("ana", "beto", "carla"):
-        await guardian_reports(city, user, park, **UNMOWED)
+    await contradict_mowing(city, park, tmp_path)
     async with unit_of_work(city.runtime.sessions) as session:
         (found,) = (await session.scalars(select(Discrepancy))).all()
         emails = await mail.queue_notification(session, [found.id], requested_by="test")

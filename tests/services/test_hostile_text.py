@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from guardianes.config import Settings
 from guardianes.conversations.messages import Command, InboundKind
 from guardianes.domain.enums import InboundStatus
-from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import Guardian, InboundEvent
 from tests.chat_driver import ChatDriver
-
-
-@pytest.fixture
-async def any_runtime(
-    settings: Settings, database_url: str, db_engine: AsyncEngine
-) -> AsyncIterator[Runtime]:
-    """A runtime with the sample data on SQLite and on PostgreSQL."""
-    runtime = await build_runtime(settings.model_copy(update={"database_url": database_url}))
-    await load_demo_data_once(runtime)
-    yield runtime
-    await runtime.close()
+from tests.services.conftest import register
 
 
 async def test_a_nul_in_a_name_is_dropped_and_the_conversation_goes_on(
     any_runtime: Runtime,
 ) -> None:
     chat = ChatDriver(any_runtime, user_id="nul-user")
-    await chat.text("hola")
-    await chat.press("Español")
-    await chat.press("Sí, acepto")
-    await chat.text("Ana\x00 López")
-    await chat.text("Centro")
+    await register(chat, name="Ana\x00 López")
 
     async with any_runtime.sessions() as session:
         guardian = (await session.execute(select(Guardian))).scalar_one()

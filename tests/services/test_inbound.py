@@ -22,7 +22,7 @@ from guardianes.storage.models import (
     Submission,
 )
 from tests.chat_driver import ChatDriver
-from tests.services.conftest import register
+from tests.services.conftest import register, to_park_photos
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
@@ -89,14 +89,7 @@ async def test_a_restart_resumes_at_the_same_question(chat: ChatDriver, settings
 
 
 async def test_park_card_is_stored_with_space_contract_and_photos(chat: ChatDriver) -> None:
-    await register(chat)
-    await chat.press("Llenar una tarjeta")
-    await chat.press("parques")
-    await chat.location(28.6355, -106.089)
-    await chat.press("Sí, es ese")
-    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
-        await chat.press(label)
-    await chat.press("Omitir")  # lamps out inside the park
+    await to_park_photos(chat)
     media_dir = chat.runtime.settings.media_dir
     first = await store_media(media_dir, PNG + b"1", max_bytes=10**6)
     second = await store_media(media_dir, PNG + b"2", max_bytes=10**6)

@@ -7,12 +7,10 @@ import time
 
 from guardianes.conversations.messages import Command
 from guardianes.services.maintenance import sweep_orphan_media
-from guardianes.services.media import store_media
 from guardianes.services.runtime import Runtime
 from tests.chat_driver import ChatDriver
-from tests.web.conftest import make_png
 
-from .conftest import register
+from .conftest import store_photo, to_park_photos
 
 DAY = 24 * 3600
 
@@ -24,7 +22,7 @@ def _age(runtime: Runtime, relative: str, seconds: float) -> None:
 
 
 async def test_an_old_file_nothing_refers_to_is_removed(demo_runtime: Runtime) -> None:
-    stored = await store_media(demo_runtime.settings.media_dir, make_png(), max_bytes=10**6)
+    stored = await store_photo(demo_runtime)
     _age(demo_runtime, stored.path, 2 * DAY)
 
     removed = await sweep_orphan_media(demo_runtime)
@@ -34,7 +32,7 @@ async def test_an_old_file_nothing_refers_to_is_removed(demo_runtime: Runtime) -
 
 
 async def test_a_young_orphan_is_kept_for_the_grace_time(demo_runtime: Runtime) -> None:
-    stored = await store_media(demo_runtime.settings.media_dir, make_png(), max_bytes=10**6)
+    stored = await store_photo(demo_runtime)
 
     assert await sweep_orphan_media(demo_runtime) == 0
     assert (demo_runtime.settings.media_dir / stored.path).exists()
@@ -42,15 +40,8 @@ async def test_a_young_orphan_is_kept_for_the_grace_time(demo_runtime: Runtime) 
 
 async def test_a_photo_of_a_card_in_progress_is_kept(chat: ChatDriver) -> None:
     runtime = chat.runtime
-    await register(chat)
-    await chat.press("Llenar una tarjeta")
-    await chat.press("parques")
-    await chat.location(28.6355, -106.089)
-    await chat.press("Sí, es ese")
-    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
-        await chat.press(label)
-    await chat.press("Omitir")
-    stored = await store_media(runtime.settings.media_dir, make_png(), max_bytes=10**6)
+    await to_park_photos(chat)
+    stored = await store_photo(runtime)
     await chat.photos(stored)
     _age(runtime, stored.path, 2 * DAY)
 
@@ -60,15 +51,8 @@ async def test_a_photo_of_a_card_in_progress_is_kept(chat: ChatDriver) -> None:
 
 async def test_a_photo_of_a_finished_card_is_kept(chat: ChatDriver) -> None:
     runtime = chat.runtime
-    await register(chat)
-    await chat.press("Llenar una tarjeta")
-    await chat.press("parques")
-    await chat.location(28.6355, -106.089)
-    await chat.press("Sí, es ese")
-    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
-        await chat.press(label)
-    await chat.press("Omitir")
-    stored = await store_media(runtime.settings.media_dir, make_png(), max_bytes=10**6)
+    await to_park_photos(chat)
+    stored = await store_photo(runtime)
     await chat.photos(stored)
     await chat.press("Listo")
     await chat.press("4 - Bien")

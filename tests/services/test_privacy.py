@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from guardianes.config import Settings
 from guardianes.conversations.context import ErasureKind
 from guardianes.conversations.messages import PromptKind
 from guardianes.domain.enums import DiscrepancyKind, GuardianStatus, OutboxStatus
-from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.services import privacy, staff_tokens
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import unit_of_work
@@ -38,28 +34,14 @@ from guardianes.storage.repositories import guardians as guardians_repo
 from guardianes.storage.types import utcnow
 from tests.chat_driver import ChatDriver
 from tests.privacy_helpers import JPEG, file_card
+from tests.services.conftest import register
 
 
 @pytest.fixture
-async def arco(
-    settings: Settings, database_url: str, db_engine: AsyncEngine
-) -> AsyncIterator[Runtime]:
-    """A runtime with the sample data on the parametrized backend (SQLite and PostgreSQL)."""
-    runtime = await build_runtime(settings.model_copy(update={"database_url": database_url}))
-    await load_demo_data_once(runtime)
-    yield runtime
-    await runtime.close()
-
-
-@pytest.fixture
-async def ana(arco: Runtime) -> ChatDriver:
+async def ana(any_runtime: Runtime) -> ChatDriver:
     """A guardian registered on the web chat in Centro."""
-    chat = ChatDriver(arco, user_id="ana-browser-0000001")
-    await chat.text("hola")
-    await chat.press("Español")
-    await chat.press("Sí, acepto")
-    await chat.text("Ana López")
-    await chat.text("Centro")
+    chat = ChatDriver(any_runtime, user_id="ana-browser-0000001")
+    await register(chat)
     return chat
 
 
@@ -82,51 +64,55 @@ async def _count(runtime: Runtime, model: type) -> int:
 
 
 async def test_registration_stores_the_accepted_notice_version_and_time(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    [event] = await _rows(arco, ConsentEvent)
-    guardian = await _guardian(arco, ana)
+    [event] = await _rows(any_runtime, ConsentEvent)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None
     assert (event.guardian_id, event.action, event.notice_version, event.channel) == (
         guardian.id,
         "accepted",
-        arco.settings.privacy_notice_version,
+        any_runtime.settings.privacy_notice_version,
         "webchat",
     )
     assert event.at == guardian.consent_at
 
 
 async def test_a_new_notice_version_is_accepted_again_before_the_next_card(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    arco.settings = arco.settings.model_copy(update={"privacy_notice_version": "2027-01"})
+    any_runtime.settings = any_runtime.settings.model_copy(
+        update={"privacy_notice_version": "2027-01"}
+    )
     await ana.text("menú")
     shown = await ana.press("Llenar una tarjeta")
     assert "versión 2027-01" in ana.all_text(shown)
     assert all("parques" not in c.label.lower() for c in shown[-1].choices)
     cards = await ana.press("Sí, acepto")
     assert any("parques" in c.label.lower() for c in cards[-1].choices)
-    events = await _rows(arco, ConsentEvent)
+    events = await _rows(any_runtime, ConsentEvent)
     assert [(e.action, e.notice_version) for e in events][-1] == ("accepted", "2027-01")
-    guardian = await _guardian(arco, ana)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None and guardian.privacy_notice_version == "2027-01"
 
 
 async def test_declining_a_new_notice_is_recorded_and_keeps_the_old_acceptance(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    old = arco.settings.privacy_notice_version
-    arco.settings = arco.settings.model_copy(update={"privacy_notice_version": "2027-01"})
+    old = any_runtime.settings.privacy_notice_version
+    any_runtime.settings = any_runtime.settings.model_copy(
+        update={"privacy_notice_version": "2027-01"}
+    )
     await ana.text("menú")
     await ana.press("Llenar una tarjeta")
     offered = await ana.press("No acepto")
     assert "Borrar mis datos" in [c.label for c in offered[-1].choices]
-    events = await _rows(arco, ConsentEvent)
+    events = await _rows(any_runtime, ConsentEvent)
     assert [(e.action, e.notice_version) for e in events] == [
         ("accepted", old),
         ("declined", "2027-01"),
     ]
-    guardian = await _guardian(arco, ana)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None and guardian.privacy_notice_version == old
 
 
@@ -134,15 +120,15 @@ async def test_declining_a_new_notice_is_recorded_and_keeps_the_old_acceptance(
 
 
 async def test_my_data_sends_a_json_file_with_everything_then_the_photos(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    submission_id, photo = await file_card(arco, ana.channel, ana.user_id)
+    submission_id, photo = await file_card(any_runtime, ana.channel, ana.user_id)
     replies = await ana.text("mis datos")
     document, image = replies[0], replies[1]
     assert (document.kind, image.kind) == (PromptKind.DOCUMENT, PromptKind.IMAGE)
     assert document.attachment is not None and image.attachment is not None
     assert document.attachment.mime_type == "application/json"
-    exported = json.loads((arco.settings.media_dir / document.attachment.path).read_text())
+    exported = json.loads((any_runtime.settings.media_dir / document.attachment.path).read_text())
     assert exported["guardian"]["display_name"] == "Ana López"
     assert exported["guardian"]["colonia"]["name"] == "Centro"
     assert [c["action"] for c in exported["consent_history"]] == ["accepted"]
@@ -152,21 +138,21 @@ async def test_my_data_sends_a_json_file_with_everything_then_the_photos(
     assert card["answers"]["comentario"].startswith("Mi vecino")
     assert exported["quiz_attempts"] == []
     assert exported["conversation_state"]
-    assert (arco.settings.media_dir / image.attachment.path) == photo
+    assert (any_runtime.settings.media_dir / image.attachment.path) == photo
     assert "Cambiar nombre" in [c.label for c in replies[-1].choices]
-    [request] = await _rows(arco, PrivacyRequest)
+    [request] = await _rows(any_runtime, PrivacyRequest)
     assert (request.kind, request.counts["photos"]) == ("access", 1)
 
 
 async def test_correcting_the_name_changes_it_and_logs_a_rectification(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     await ana.text("mis datos")
     await ana.press("Cambiar nombre")
     await ana.text("Ana María López")
-    guardian = await _guardian(arco, ana)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None and guardian.display_name == "Ana María López"
-    kinds = [r.kind for r in await _rows(arco, PrivacyRequest)]
+    kinds = [r.kind for r in await _rows(any_runtime, PrivacyRequest)]
     assert kinds == ["access", "rectification"]
 
 
@@ -174,23 +160,23 @@ async def test_correcting_the_name_changes_it_and_logs_a_rectification(
 
 
 async def test_erasing_deletes_the_person_and_keeps_only_an_anonymous_card(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    submission_id, photo = await file_card(arco, ana.channel, ana.user_id)
+    submission_id, photo = await file_card(any_runtime, ana.channel, ana.user_id)
     await ana.text("borrar mis datos")
     goodbye = await ana.press("Sí, borrar todo")
 
     assert goodbye[-1].kind is PromptKind.DONE
-    assert await _guardian(arco, ana) is None
-    assert await _count(arco, ConversationState) == 0
-    assert await _count(arco, ConsentEvent) == 0
-    [card] = await _rows(arco, Submission)
+    assert await _guardian(any_runtime, ana) is None
+    assert await _count(any_runtime, ConversationState) == 0
+    assert await _count(any_runtime, ConsentEvent) == 0
+    [card] = await _rows(any_runtime, Submission)
     assert (card.id, card.guardian_id) == (submission_id, None)
     assert card.answers == {"ubicacion": "28.6355 -106.089", "poda": "si", "arboles_cuantos": 2}
-    [media] = await _rows(arco, SubmissionMedia)
+    [media] = await _rows(any_runtime, SubmissionMedia)
     assert media.deleted_at is not None and media.deletion_reason == "cancellation"
     assert not photo.exists()
-    [request] = await _rows(arco, PrivacyRequest)
+    [request] = await _rows(any_runtime, PrivacyRequest)
     assert (request.kind, request.outcome, request.counts["submissions_anonymized"]) == (
         "cancellation",
         "done",
@@ -199,11 +185,11 @@ async def test_erasing_deletes_the_person_and_keeps_only_an_anonymous_card(
 
 
 async def test_erasing_cancels_unsent_messages_and_empties_sent_ones(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     await ana.text("borrar mis datos")
     await ana.press("Sí, borrar todo")
-    rows = sorted(await _rows(arco, OutboxMessage), key=lambda r: r.id)
+    rows = sorted(await _rows(any_runtime, OutboxMessage), key=lambda r: r.id)
     *before, goodbye = rows
     assert {r.status for r in before} == {OutboxStatus.CANCELLED}
     assert {r.address for r in before} == {"erased"}
@@ -211,18 +197,18 @@ async def test_erasing_cancels_unsent_messages_and_empties_sent_ones(
     assert (goodbye.address, goodbye.status) == (ana.user_id, OutboxStatus.QUEUED)
 
 
-async def test_erasure_is_idempotent(arco: Runtime, ana: ChatDriver) -> None:
-    await file_card(arco, ana.channel, ana.user_id)
-    guardian = await _guardian(arco, ana)
+async def test_erasure_is_idempotent(any_runtime: Runtime, ana: ChatDriver) -> None:
+    await file_card(any_runtime, ana.channel, ana.user_id)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None
     outcomes = []
     for _ in range(2):
-        async with unit_of_work(arco.sessions) as session:
+        async with unit_of_work(any_runtime.sessions) as session:
             found = await guardians_repo.find_guardian(session, ana.channel, ana.user_id)
             report = await privacy.erase_person(
                 session,
-                media_dir=arco.settings.media_dir,
-                closed_questions=privacy.closed_questions_from(arco.catalog),
+                media_dir=any_runtime.settings.media_dir,
+                closed_questions=privacy.closed_questions_from(any_runtime.catalog),
                 channel=ana.channel,
                 user_id=ana.user_id,
                 addresses=(ana.user_id,),
@@ -232,39 +218,39 @@ async def test_erasure_is_idempotent(arco: Runtime, ana: ChatDriver) -> None:
             )
             outcomes.append(report.outcome)
     assert outcomes == ["done", "nothing_stored"]
-    assert await _count(arco, Submission) == 1
-    assert await _count(arco, Guardian) == 0
+    assert await _count(any_runtime, Submission) == 1
+    assert await _count(any_runtime, Guardian) == 0
 
 
 async def test_opposition_erases_and_is_logged_as_opposition(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     replies = await ana.text("no quiero que usen mis datos")
     assert "Respetamos tu decisión" in ana.all_text(replies)
     await ana.press("Sí, borrar todo")
-    assert await _guardian(arco, ana) is None
-    [request] = await _rows(arco, PrivacyRequest)
+    assert await _guardian(any_runtime, ana) is None
+    [request] = await _rows(any_runtime, PrivacyRequest)
     assert request.kind == "opposition"
 
 
 async def test_keeping_the_data_at_the_confirmation_deletes_nothing(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     await ana.text("borrar mis datos")
     await ana.press("No, conservarlos")
-    assert await _guardian(arco, ana) is not None
-    assert await _count(arco, PrivacyRequest) == 0
+    assert await _guardian(any_runtime, ana) is not None
+    assert await _count(any_runtime, PrivacyRequest) == 0
 
 
-async def test_a_photo_another_card_shares_stays_on_disk(arco: Runtime, ana: ChatDriver) -> None:
-    beto = ChatDriver(arco, user_id="beto-browser-000001")
-    await beto.text("hola")
-    await beto.press("Español")
-    await beto.press("Sí, acepto")
-    await beto.text("Beto")
-    await beto.text("Centro")
-    await file_card(arco, beto.channel, beto.user_id)
-    _, photo = await file_card(arco, ana.channel, ana.user_id)  # the very same bytes: one file
+async def test_a_photo_another_card_shares_stays_on_disk(
+    any_runtime: Runtime, ana: ChatDriver
+) -> None:
+    beto = ChatDriver(any_runtime, user_id="beto-browser-000001")
+    await register(beto, name="Beto")
+    await file_card(any_runtime, beto.channel, beto.user_id)
+    _, photo = await file_card(
+        any_runtime, ana.channel, ana.user_id
+    )  # the very same bytes: one file
     await ana.text("borrar mis datos")
     await ana.press("Sí, borrar todo")
     assert photo.exists()
@@ -274,18 +260,18 @@ async def test_a_photo_another_card_shares_stays_on_disk(arco: Runtime, ana: Cha
 
 
 async def test_a_deactivated_guardian_is_told_and_cannot_file_a_card(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    guardian = await _guardian(arco, ana)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None
-    async with unit_of_work(arco.sessions) as session:
+    async with unit_of_work(any_runtime.sessions) as session:
         await staff_tokens.deactivate_guardian(session, guardian.id)
     replies = await ana.text("menú")
     assert "desactivada" in ana.all_text(replies)
     assert all(not p.choices for p in replies)
     replies = await ana.text("1")
     assert "desactivada" in ana.all_text(replies)
-    still = await _guardian(arco, ana)
+    still = await _guardian(any_runtime, ana)
     assert still is not None and still.status == GuardianStatus.DEACTIVATED
 
 
@@ -293,28 +279,28 @@ async def test_a_deactivated_guardian_is_told_and_cannot_file_a_card(
 
 
 async def test_retention_deletes_photos_older_than_the_setting_and_keeps_newer_ones(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     old_id, old_photo = await file_card(
-        arco, ana.channel, ana.user_id, JPEG + b"old", age=timedelta(days=400)
+        any_runtime, ana.channel, ana.user_id, JPEG + b"old", age=timedelta(days=400)
     )
     new_id, new_photo = await file_card(
-        arco, ana.channel, ana.user_id, JPEG + b"new", age=timedelta(days=10)
+        any_runtime, ana.channel, ana.user_id, JPEG + b"new", age=timedelta(days=10)
     )
     report = await privacy.run_retention(
-        arco.sessions,
-        media_dir=arco.settings.media_dir,
+        any_runtime.sessions,
+        media_dir=any_runtime.settings.media_dir,
         retention_days=365,
         export_retention_hours=24,
     )
     assert report.photos_deleted == 1
-    media = {m.submission_id: m for m in await _rows(arco, SubmissionMedia)}
+    media = {m.submission_id: m for m in await _rows(any_runtime, SubmissionMedia)}
     assert media[old_id].deletion_reason == "retention"
     assert media[new_id].deleted_at is None
     assert (old_photo.exists(), new_photo.exists()) == (False, True)
     again = await privacy.run_retention(
-        arco.sessions,
-        media_dir=arco.settings.media_dir,
+        any_runtime.sessions,
+        media_dir=any_runtime.settings.media_dir,
         retention_days=365,
         export_retention_hours=24,
     )
@@ -322,20 +308,20 @@ async def test_retention_deletes_photos_older_than_the_setting_and_keeps_newer_o
 
 
 async def test_retention_removes_a_file_a_crash_left_after_marking_it_deleted(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    _, photo = await file_card(arco, ana.channel, ana.user_id, age=timedelta(days=400))
+    _, photo = await file_card(any_runtime, ana.channel, ana.user_id, age=timedelta(days=400))
     content = photo.read_bytes()
     await privacy.run_retention(
-        arco.sessions,
-        media_dir=arco.settings.media_dir,
+        any_runtime.sessions,
+        media_dir=any_runtime.settings.media_dir,
         retention_days=365,
         export_retention_hours=24,
     )
     photo.write_bytes(content)  # as if the process died between the commit and the unlink
     await privacy.run_retention(
-        arco.sessions,
-        media_dir=arco.settings.media_dir,
+        any_runtime.sessions,
+        media_dir=any_runtime.settings.media_dir,
         retention_days=365,
         export_retention_hours=24,
     )
@@ -343,16 +329,16 @@ async def test_retention_removes_a_file_a_crash_left_after_marking_it_deleted(
 
 
 async def test_export_files_are_removed_after_their_retention(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
     [document, *_] = await ana.text("mis datos")
     assert document.attachment is not None
-    path = arco.settings.media_dir / document.attachment.path
+    path = any_runtime.settings.media_dir / document.attachment.path
     day_old = (utcnow() - timedelta(hours=25)).timestamp()
     os.utime(path, (day_old, day_old))
     report = await privacy.run_retention(
-        arco.sessions,
-        media_dir=arco.settings.media_dir,
+        any_runtime.sessions,
+        media_dir=any_runtime.settings.media_dir,
         retention_days=365,
         export_retention_hours=24,
     )
@@ -360,13 +346,13 @@ async def test_export_files_are_removed_after_their_retention(
 
 
 async def test_my_data_and_erasure_cover_evidence_confirmations_course_and_complaint_reports(
-    arco: Runtime, ana: ChatDriver
+    any_runtime: Runtime, ana: ChatDriver
 ) -> None:
-    submission_id, _ = await file_card(arco, ana.channel, ana.user_id)
-    guardian = await _guardian(arco, ana)
+    submission_id, _ = await file_card(any_runtime, ana.channel, ana.user_id)
+    guardian = await _guardian(any_runtime, ana)
     assert guardian is not None
     now = utcnow()
-    async with unit_of_work(arco.sessions) as session:
+    async with unit_of_work(any_runtime.sessions) as session:
         space_id = (await session.execute(select(PublicSpace.id).limit(1))).scalar_one()
         discrepancy = Discrepancy(
             public_space_id=space_id,
@@ -406,7 +392,7 @@ async def test_my_data_and_erasure_cover_evidence_confirmations_course_and_compl
 
     replies = await ana.text("mis datos")
     assert replies[0].attachment is not None
-    exported = json.loads((arco.settings.media_dir / replies[0].attachment.path).read_text())
+    exported = json.loads((any_runtime.settings.media_dir / replies[0].attachment.path).read_text())
     assert [e["discrepancy_id"] for e in exported["discrepancy_evidence"]] == [discrepancy_id]
     assert [c["answer"] for c in exported["confirmations"]] == ["no"]
     assert [r["service"] for r in exported["reported_to_municipality"]] == [
@@ -416,10 +402,10 @@ async def test_my_data_and_erasure_cover_evidence_confirmations_course_and_compl
 
     await ana.press("Borrar mis datos")
     await ana.press("Sí, borrar todo")
-    assert await _guardian(arco, ana) is None
-    [evidence] = await _rows(arco, DiscrepancyEvidence)
+    assert await _guardian(any_runtime, ana) is None
+    [evidence] = await _rows(any_runtime, DiscrepancyEvidence)
     assert (evidence.submission_id, evidence.guardian_id) == (submission_id, None)
-    [report] = await _rows(arco, MunicipalReport)
+    [report] = await _rows(any_runtime, MunicipalReport)
     assert report.guardian_id is None
-    assert await _count(arco, GuardianConfirmation) == 0
-    assert await _count(arco, CourseProgressRow) == 0
+    assert await _count(any_runtime, GuardianConfirmation) == 0
+    assert await _count(any_runtime, CourseProgressRow) == 0

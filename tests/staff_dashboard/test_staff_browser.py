@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -29,9 +27,9 @@ from guardianes.services import staff_tokens
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Colonia, Guardian
 from tests.chat_driver import ChatDriver
-from tests.conftest import IN_CI, REPO_ROOT
+from tests.conftest import IN_CI, REPO_ROOT, settings_in
 from tests.evidence.conftest import fill_park_card, register
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, SERVER_START_SECONDS, _ReadyServer
+from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, serve
 
 pytestmark = pytest.mark.browser
 
@@ -84,35 +82,15 @@ async def _seed(settings: Settings) -> str:
 def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, staff token) of the seeded app served on loopback."""
     folder = tmp_path_factory.mktemp("dashboard")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        database_url=f"sqlite+aiosqlite:///{folder / 'app.db'}",
-        media_dir=folder / "media",
-        forms_dir=None,
-        scheduler_enabled=False,
-        telegram_bot_token=None,
-        whatsapp_token=None,
-        whatsapp_phone_number_id=None,
+    settings = settings_in(
+        folder,
         map_tiles_url="",  # no tile server in tests: polygons on the plain background
     )
     # Its own thread: Playwright's sync API may already run an event loop in this one.
     with ThreadPoolExecutor(max_workers=1) as pool:
         token = pool.submit(asyncio.run, _seed(settings)).result()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = _ReadyServer(create_app(settings, demo=True))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    if not server.ready.wait(SERVER_START_SECONDS) or not server.started:
-        server.should_exit = True
-        pytest.fail("the app did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        server.should_exit = True
-        thread.join(SERVER_START_SECONDS)
-        listener.close()
+    with serve(create_app(settings, demo=True), settings) as server:
+        yield server.url, token
 
 
 @pytest.fixture(scope="module")

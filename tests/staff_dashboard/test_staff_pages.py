@@ -220,15 +220,20 @@ async def test_an_empty_broadcast_is_refused(as_staff: httpx.AsyncClient, world:
     assert answer.status_code == 422
 
 
+async def _upload(client: httpx.AsyncClient, kind: str, name: str, csv: str) -> httpx.Response:
+    """Post a CSV through the imports page, as its form does."""
+    csrf = await page_csrf(client, "/staff/importaciones")
+    return await client.post(
+        "/staff/importaciones",
+        data={"csrf_token": csrf, "kind": kind},
+        files={"file": (name, csv.encode(), "text/csv")},
+    )
+
+
 async def test_an_upload_shows_its_import_report(as_staff: httpx.AsyncClient, world: World) -> None:
-    csrf = await page_csrf(as_staff, "/staff/importaciones")
     csv = "colonia,service,date,count\nCentro,garbage_collection,2024-07,3\n"
 
-    answer = await as_staff.post(
-        "/staff/importaciones",
-        data={"csrf_token": csrf, "kind": "complaints"},
-        files={"file": ("quejas.csv", csv.encode(), "text/csv")},
-    )
+    answer = await _upload(as_staff, "complaints", "quejas.csv", csv)
 
     assert answer.status_code == 200
     assert 'id="import-report"' in answer.text
@@ -237,17 +242,12 @@ async def test_an_upload_shows_its_import_report(as_staff: httpx.AsyncClient, wo
 async def test_a_bad_status_file_imports_nothing_and_lists_its_rows(
     as_staff: httpx.AsyncClient, world: World
 ) -> None:
-    csrf = await page_csrf(as_staff, "/staff/importaciones")
     csv = (
         "clave,servicio,inicio,fin,estado\n"
         "NO-EXISTE,green_space_maintenance,2026-11-01,2026-11-30,realizado\n"
     )
 
-    answer = await as_staff.post(
-        "/staff/importaciones",
-        data={"csrf_token": csrf, "kind": "status"},
-        files={"file": ("estado.csv", csv.encode(), "text/csv")},
-    )
+    answer = await _upload(as_staff, "status", "estado.csv", csv)
 
     assert answer.status_code == 422
     assert 'id="import-failure"' in answer.text

@@ -28,6 +28,13 @@ from tests.conftest import IN_CI
 PostChat = Callable[..., Awaitable[httpx.Response]]
 
 
+def chat_browser(app: FastAPI, **options: Any) -> httpx.AsyncClient:
+    """A browser of the app's web chat, called in process; its own cookies unless given."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://chat.test", **options
+    )
+
+
 def make_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (30, 140, 70)) -> bytes:
     """A valid PNG of one colour, made without an imaging library."""
 
@@ -74,8 +81,7 @@ def chat_runtime(chat_app: FastAPI) -> Runtime:
 @pytest.fixture
 async def client(chat_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client: it keeps the chat cookie between requests."""
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as client:
+    async with chat_browser(chat_app) as client:
         yield client
 
 
@@ -155,12 +161,13 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     Its tile server refuses at once: the chat's location picker shows its plain background.
     """
     offline = settings.model_copy(update={"map_tiles_url": UNREACHABLE_TILES})
-    with _serve(create_app(offline, demo=True), offline) as server:
+    with serve(create_app(offline, demo=True), offline) as server:
         yield server
 
 
 @contextmanager
-def _serve(app: FastAPI, settings: Settings) -> Iterator[LiveServer]:
+def serve(app: FastAPI, settings: Settings) -> Iterator[LiveServer]:
+    """Serve the app on 127.0.0.1 at a free port in a background thread until the block ends."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -249,7 +256,7 @@ def chihuahua_server(map_settings: Settings, chihuahua_data: Path) -> Iterator[L
     import asyncio
 
     asyncio.run(_import_chihuahua(map_settings, chihuahua_data))
-    with _serve(create_app(map_settings), map_settings) as server:
+    with serve(create_app(map_settings), map_settings) as server:
         yield server
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -16,7 +14,6 @@ from guardianes.config import Settings
 from guardianes.runtime.bootstrap import start_services
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import SchemaOutdatedError
-from tests.conftest import IN_CI, _create_database, _drop_database
 
 BOOTSTRAP_LOGGER = "guardianes.runtime.bootstrap"
 
@@ -36,22 +33,6 @@ async def http(started: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=started)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
-
-
-@pytest.fixture
-async def empty_postgres_url() -> AsyncIterator[str]:
-    """A PostgreSQL database created for one test and never migrated."""
-    name = f"guardianes_test_empty_{uuid.uuid4().hex[:12]}"
-    try:
-        await _create_database(name)
-    except (OSError, asyncpg.PostgresError) as error:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI=true: {error}")
-        pytest.skip(f"PostgreSQL not reachable: {error}")
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        await _drop_database(name)
 
 
 async def test_without_platform_tokens_only_the_web_chat_runs(started: FastAPI) -> None:
@@ -83,8 +64,8 @@ async def test_health_reports_a_current_schema_and_the_running_channels(
 
 @pytest.mark.postgres
 async def test_an_outdated_postgresql_schema_is_refused_at_start(
-    settings: Settings, empty_postgres_url: str
+    settings: Settings, new_postgres_url: str
 ) -> None:
-    outdated = settings.model_copy(update={"database_url": empty_postgres_url})
+    outdated = settings.model_copy(update={"database_url": new_postgres_url})
     with pytest.raises(SchemaOutdatedError, match="guardianes db upgrade"):
         await start_services(outdated, None, demo=False)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import InboundEvent
-from tests.web.conftest import PostChat
+from tests.web.conftest import PostChat, chat_browser
 
 REPLY_WAIT = 10  # seconds a long-poll may wait for the bot's first reply
 
@@ -66,8 +66,7 @@ async def test_two_browsers_may_use_the_same_post_id(
 ) -> None:
     external_id = str(uuid.uuid4())
     await post_chat("text", text="hola", external_id=external_id)
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as other:
+    async with chat_browser(chat_app) as other:
         response = await other.post(
             "/chat/api/messages", data={"kind": "text", "text": "hola", "external_id": external_id}
         )
@@ -146,7 +145,6 @@ async def test_a_waiting_long_poll_returns_as_soon_as_the_bot_answers(
 
 async def test_each_browser_reads_only_its_own_chat(post_chat: PostChat, chat_app) -> None:
     await post_chat("command", command="start")
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as other:
+    async with chat_browser(chat_app) as other:
         body = await _messages(other, wait=0.2)
     assert body["messages"] == []

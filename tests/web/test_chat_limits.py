@@ -12,8 +12,8 @@ from guardianes.bot.webchat.service import PostKind
 from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
 from tests.chat_driver import ChatDriver
-from tests.services.conftest import register
-from tests.web.conftest import PostChat, make_png
+from tests.services.conftest import register, to_park_photos
+from tests.web.conftest import PostChat, chat_browser, make_png
 
 
 async def _cookie(client: httpx.AsyncClient) -> str:
@@ -23,14 +23,7 @@ async def _cookie(client: httpx.AsyncClient) -> str:
 
 async def _at_the_photo_question(runtime: Runtime, user_id: str) -> None:
     chat = ChatDriver(runtime, user_id=user_id, channel="webchat")
-    await register(chat)
-    await chat.press("Llenar una tarjeta")
-    await chat.press("parques")
-    await chat.location(28.6355, -106.089)
-    await chat.press("Sí, es ese")
-    for label in ("Sí", "Bien", "Nada", "No", "Bien", "Bien", "Bien", "Bien"):
-        await chat.press(label)
-    await chat.press("Omitir")
+    await to_park_photos(chat)
 
 
 async def test_photos_the_question_asks_for_are_stored(
@@ -79,8 +72,7 @@ async def test_another_browser_is_not_slowed_by_a_flood(chat_app, post_chat: Pos
     for n in range(40):
         await post_chat("text", text=f"hola {n}")
 
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as other:
+    async with chat_browser(chat_app) as other:
         response = await other.post(
             "/chat/api/messages",
             data={"kind": "text", "text": "hola", "external_id": str(uuid.uuid4())},
@@ -96,10 +88,9 @@ def settings(settings: Settings) -> Settings:
 
 
 async def test_new_chat_sessions_are_limited_per_address(chat_app) -> None:
-    transport = httpx.ASGITransport(app=chat_app)
     statuses = []
     for _ in range(5):
-        async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as fresh:
+        async with chat_browser(chat_app) as fresh:
             statuses.append((await fresh.get("/chat/api/messages")).status_code)
 
     assert statuses == [200, 200, 200, 429, 429]

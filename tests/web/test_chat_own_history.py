@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.web.conftest import PostChat
+from tests.web.conftest import PostChat, chat_browser
 from tests.web.test_chat_privacy import Browser
 
 
@@ -21,14 +21,7 @@ async def _history(client: httpx.AsyncClient) -> dict[str, Any]:
 
 async def _registered(client: httpx.AsyncClient, post_chat: PostChat) -> Browser:
     page = Browser(client, post_chat)
-    await page.text("hola")
-    await page.press("Español")
-    await page.press("Sí, acepto")
-    await page.read_until(lambda m: "¿Cómo te llamas?" in m["prompt"]["text"])
-    await page.text("Ana López")
-    await page.read_until(lambda m: m["prompt"]["kind"] == "location")
-    await page.text("Centro")
-    await page.read_until(lambda m: any(c["label"] == "Mis datos" for c in m["prompt"]["choices"]))
+    await page.register()
     return page
 
 
@@ -68,10 +61,7 @@ async def test_a_second_tab_with_the_same_cookie_sees_the_same_messages(
 ) -> None:
     await _registered(client, post_chat)
     await post_chat("text", text="ayuda")
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://chat.test", cookies=dict(client.cookies)
-    ) as other_tab:
+    async with chat_browser(chat_app, cookies=dict(client.cookies)) as other_tab:
         texts = [m["text"] for m in (await _history(other_tab))["mine"]]
     assert "ayuda" in texts
 
@@ -80,8 +70,7 @@ async def test_another_browser_never_sees_them(
     post_chat: PostChat, client: httpx.AsyncClient, chat_app: FastAPI
 ) -> None:
     await _registered(client, post_chat)
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as stranger:
+    async with chat_browser(chat_app) as stranger:
         await stranger.get("/chat")
         assert (await _history(stranger))["mine"] == []
 

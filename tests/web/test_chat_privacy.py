@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from guardianes.services.runtime import Runtime
 from tests.privacy_helpers import JPEG, file_card
-from tests.web.conftest import PostChat
+from tests.web.conftest import PostChat, chat_browser
 
 DEADLINE_SECONDS = 10.0
 
@@ -56,19 +56,25 @@ class Browser:
         self.messages.clear()
         await self.post("choice", payload=payload, source_message_id=str(message["id"]))
 
+    async def register(self) -> None:
+        """Register as Ana López of Centro, up to the main menu."""
+        await self.text("hola")
+        await self.press("Español")
+        await self.press("Sí, acepto")
+        await self.read_until(lambda m: "¿Cómo te llamas?" in m["prompt"]["text"])
+        await self.text("Ana López")
+        await self.read_until(lambda m: m["prompt"]["kind"] == "location")
+        await self.text("Centro")
+        await self.read_until(
+            lambda m: any(c["label"] == "Mis datos" for c in m["prompt"]["choices"])
+        )
+
 
 async def test_my_data_is_a_download_for_this_browser_only(
     post_chat: PostChat, client: httpx.AsyncClient, chat_app: FastAPI, chat_runtime: Runtime
 ) -> None:
     page = Browser(client, post_chat)
-    await page.text("hola")
-    await page.press("Español")
-    await page.press("Sí, acepto")
-    await page.read_until(lambda m: "¿Cómo te llamas?" in m["prompt"]["text"])
-    await page.text("Ana López")
-    await page.read_until(lambda m: m["prompt"]["kind"] == "location")
-    await page.text("Centro")
-    await page.read_until(lambda m: any(c["label"] == "Mis datos" for c in m["prompt"]["choices"]))
+    await page.register()
     user_id = client.cookies["guardianes_chat"]
     await file_card(chat_runtime, "webchat", user_id)
     await page.text("mis datos")
@@ -83,8 +89,7 @@ async def test_my_data_is_a_download_for_this_browser_only(
     assert json.loads(downloaded.content)["guardian"]["display_name"] == "Ana López"
     assert (await client.get(image["prompt"]["attachment"]["url"])).content == JPEG
 
-    transport = httpx.ASGITransport(app=chat_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as stranger:
+    async with chat_browser(chat_app) as stranger:
         await stranger.post(
             "/chat/api/messages",
             data={"kind": "text", "text": "hola", "external_id": str(uuid.uuid4())},

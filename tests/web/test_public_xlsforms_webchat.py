@@ -26,7 +26,7 @@ from guardianes.conversations.messages import Prompt
 from guardianes.conversations.xlsform import load_form
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import ConversationState, Submission
-from tests.web.conftest import make_png
+from tests.web.conftest import chat_browser, make_png
 
 DEADLINE_SECONDS = 20.0
 MAX_MESSAGES = 400
@@ -110,8 +110,7 @@ async def fill_in_webchat(app: FastAPI, path: Path) -> int:
     runtime: Runtime = app.state.runtime
     form = load_form(path)
     photo = make_png()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://chat.test") as client:
+    async with chat_browser(app) as client:
         page = Page(client)
         await page.post("text", text="hola")
         await page.press("Español")
