@@ -607,7 +607,13 @@ class _Loader:
                 rows.setdefault(child_name, rows.get(str(child.get("name")), 0))
                 inner.append({**child, "name": child_name, "label": self.loop_label(child, labels)})
             groups.append(
-                {"type": "group", "name": group, "label": column.get("label"), "children": inner}
+                {
+                    "type": "group",
+                    "name": group,
+                    "label": column.get("label"),
+                    "bind": loop.get("bind") or {},  # the loop's own relevance
+                    "children": inner,
+                }
             )
         return groups
 
