@@ -124,3 +124,25 @@ def test_the_form_with_osm_entities_and_external_choices_is_refused_with_each_re
     assert "the 'osm' sheet is not supported" in reasons
     assert "the question type 'osm' is not supported" in reasons
     assert "choice_filter uses unknown choice column 'YES_NO'" in reasons
+
+
+def test_a_loops_relevance_applies_to_every_choice(tmp_path):
+    path = tmp_path / "relevant_loop.md"
+    path.write_text(
+        """| survey |
+| | type | name | label | relevant |
+| | integer | rooms | Rooms? | |
+| | begin loop over kinds | per_kind | | ${rooms} > 0 |
+| | integer | number | How many %(label)s? | |
+| | end loop | | | |
+| choices |
+| | list name | name | label |
+| | kinds | a | A |
+| | kinds | b | B |
+""",
+        encoding="utf-8",
+    )
+    form = load_form(path)
+    looped = [q for q in form.questions if q.name.startswith("per_kind_")]
+    assert [q.name for q in looped] == ["per_kind_a_number", "per_kind_b_number"]
+    assert all(len(q.relevant) == 1 for q in looped)
