@@ -81,6 +81,25 @@ _TRUE_WORDS = frozenset({"yes", "true", "true()", "1", "y", "sí", "si", "x"})
 _FALSE_WORDS = frozenset({"no", "false", "false()", "0", "n", ""})
 _LANGUAGE_CODE = re.compile(r"\(\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)?\s*\)\s*$")
 _KNOWN_LANGUAGE_NAMES = {"spanish": "es", "español": "es", "english": "en", "inglés": "en"}
+# pyxform's other spellings of the same types (pyxform/aliases.py `select` and `control`,
+# xls2json's RE_SELECT), rewritten to the canonical words before any check; longest first.
+_TYPE_ALIASES: tuple[tuple[str, str], ...] = (
+    ("add select one prompt using", "select_one"),
+    ("add select multiple prompt using", "select_multiple"),
+    ("select all that apply from", "select_multiple"),
+    ("select all that apply", "select_multiple"),
+    ("select one from file", "select_one_from_file"),
+    ("select multiple from file", "select_multiple_from_file"),
+    ("select one from", "select_one"),
+    ("select one", "select_one"),
+    ("select1", "select_one"),
+    ("phone number", "phone_number"),
+)
+_OTHER_ALIASES = ("or specify other", "or other")  # -> or_other
+_CONTROL_WORDS = re.compile(r"^(begin|end)\s+(group|repeat|looped group|lgroup|loop)\b(\s+over\b)?")
+_CONTROL_ALIASES = {"looped group": "repeat", "lgroup": "repeat"}
+# What pyxform's question type dictionary adds to a type the engine reads as another.
+_TYPE_CONSTRAINTS = {"phone number": r"regex(., '^\d*$')"}  # numbers only
 _TITLE_COLUMN = re.compile(r"title_([a-z]{2,3})")  # form_title in another language
 _ROW_IN_MESSAGE = re.compile(r"\[row\s*:\s*(\d+)\]")
 
@@ -123,6 +142,9 @@ _RAW_TYPES: dict[str, QuestionType | None] = {
     "end_group": None,
     "begin_repeat": None,
     "end_repeat": None,
+    "begin_loop": None,  # pyxform's loop over a choice list: one group per choice
+    "end_loop": None,
+    "phone_number": QuestionType.TEXT,  # with pyxform's numbers-only constraint
     "time": QuestionType.TIME,
     "datetime": QuestionType.DATETIME,
     "range": QuestionType.RANGE,
@@ -155,6 +177,7 @@ _PYXFORM_TYPES: dict[str, QuestionType] = {
     "acknowledge": QuestionType.ACKNOWLEDGE,
     "trigger": QuestionType.ACKNOWLEDGE,
     "select one external": QuestionType.SELECT_ONE,
+    "phone number": QuestionType.TEXT,
     **dict.fromkeys(METADATA_TYPES, QuestionType.METADATA),
 }
 
@@ -319,8 +342,30 @@ def language_code(name: str) -> str | None:
     return _KNOWN_LANGUAGE_NAMES.get(name.lower())
 
 
+def canonical_type(raw_type: str) -> str:
+    """pyxform's aliases of a type as the canonical words: `select one from L` -> `select_one L`."""
+    words = " ".join(raw_type.split()).lower()
+    control = _CONTROL_WORDS.match(words)
+    if control:
+        kind = _CONTROL_ALIASES.get(control.group(2), control.group(2))
+        return f"{control.group(1)}_{kind}{words[control.end() :]}"
+    for alias, canonical in _TYPE_ALIASES:
+        if words == alias or words.startswith(alias + " "):
+            words = canonical + words[len(alias) :]
+            break
+    for alias in _OTHER_ALIASES:
+        if words.endswith(" " + alias):
+            return words[: -len(alias)] + "or_other"
+    return words
+
+
 def _split_column(header: str) -> tuple[str, str | None]:
     base, _, language = header.partition("::")
+    if not language:
+        # pyxform also reads `label:English (en)` as a translation
+        single, _, after = header.partition(":")
+        if after and single.strip().lower() in _TRANSLATABLE:
+            base, language = single, after
     return base.strip().lower(), (language.strip() or None) if language else None
 
 
@@ -430,8 +475,7 @@ class _Loader:
         raw_type = " ".join(str(row.get("type") or "").split())
         if not raw_type:
             return  # blank rows are fine; pyxform reports rows with content but no type
-        words = re.sub(r"^(begin|end)\s+(group|repeat)\b", r"\1_\2", raw_type.lower())
-        parts = words.split()
+        parts = canonical_type(raw_type).split()
         base = parts[0]
         if base in _BLOCKED_TYPES:
             self.problem("survey", row_number, _BLOCKED_TYPES[base])
@@ -512,7 +556,9 @@ class _Loader:
     ) -> Iterator[tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], str | None]]:
         for child in children:
             kind = child.get("type")
-            if kind in {"group", "repeat"}:
+            if kind == "loop":
+                yield from self.walk(self.loop_groups(child, rows), relevance, rows, groups, repeat)
+            elif kind in {"group", "repeat"}:
                 if child.get("name") == "meta" and (child.get("control") or {}).get("bodyless"):
                     continue  # pyxform's generated instanceID, never asked
                 name = str(child.get("name"))
@@ -539,6 +585,52 @@ class _Loader:
                     yield marker, inner, inner_groups, repeat
             else:
                 yield child, relevance, groups, repeat
+
+    def loop_groups(self, loop: dict[str, Any], rows: dict[str, int]) -> list[dict[str, Any]]:
+        """pyxform's `begin loop over LIST`: one group per choice, `%(label)s` its label."""
+        name = str(loop.get("name"))
+        children = list(loop.get("children") or [])
+        if any(child.get("type") in {"group", "repeat", "loop"} for child in children):
+            self.problem(
+                "survey",
+                rows.get(name),
+                f"begin loop over ... ({name}) holding a group is not supported: use a repeat",
+            )
+            return []
+        groups = []
+        for column in loop.get("columns") or []:
+            labels = self.texts(column.get("label"))
+            group = f"{name}_{column.get('name')}"
+            inner = []
+            for child in children:
+                child_name = f"{group}_{child.get('name')}"
+                rows.setdefault(child_name, rows.get(str(child.get("name")), 0))
+                inner.append({**child, "name": child_name, "label": self.loop_label(child, labels)})
+            groups.append(
+                {
+                    "type": "group",
+                    "name": group,
+                    "label": column.get("label"),
+                    "bind": loop.get("bind") or {},  # the loop's own relevance
+                    "children": inner,
+                }
+            )
+        return groups
+
+    def loop_label(self, child: dict[str, Any], labels: dict[str, str]) -> Any:
+        """A loop question's label with `%(label)s` replaced by the choice's, per language."""
+        label = child.get("label")
+        fallback = next(iter(labels.values()), "")
+        if isinstance(label, str):
+            return label.replace("%(label)s", labels.get(DEFAULT_LANGUAGE_KEY, fallback))
+        if isinstance(label, dict):
+            return {
+                language: str(text).replace(
+                    "%(label)s", labels.get(language_code(str(language)) or "", fallback)
+                )
+                for language, text in label.items()
+            }
+        return label
 
     def expression(
         self, source: str, column: str, row: int, *, choice_columns: bool = False
@@ -648,8 +740,9 @@ class _Loader:
             if expr is not None
         )
         constraint = None
-        if bind.get("constraint"):
-            constraint = self.expression(str(bind["constraint"]), "constraint", row)
+        constraint_source = bind.get("constraint") or _TYPE_CONSTRAINTS.get(str(node.get("type")))
+        if constraint_source:
+            constraint = self.expression(str(constraint_source), "constraint", row)
         calculation = None
         if bind.get("calculate") and kind is QuestionType.CALCULATE:
             calculation = self.expression(str(bind["calculate"]), "calculation", row)

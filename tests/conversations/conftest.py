@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bench.xlsform_driver import Action, next_action
 from guardianes.conversations.catalog import FormCatalog
 from guardianes.conversations.context import (
     CityRef,
@@ -19,6 +20,7 @@ from guardianes.conversations.context import (
     EngineContext,
     GuardianProfile,
     ResponsibleParty,
+    SaveSubmission,
     SpaceMatch,
     SpacePlace,
 )
@@ -284,3 +286,46 @@ def answer_until_zona(chat: Chat) -> None:
     chat.text("40")
     chat.text("12,5")
     chat.press("Hoy")
+
+
+# ---- answering any form as a careful guardian (bench.xlsform_driver decides) ----
+
+MAX_MESSAGES = 400
+PHOTO = StoredMedia(sha256="a" * 64, mime_type="image/jpeg", size=10, path="aa/a.jpg")
+
+
+def fill(chat: Chat, path: Path) -> SaveSubmission:
+    """Answer every question of the only card until it is saved; the submission."""
+    form = load_form(path)
+    chat.command(Command.MENU)
+    chat.text("1")  # the first menu entry: fill a card
+    chat.text("1")  # the only card
+    asked: dict[tuple[int, int], int] = {}
+    for _ in range(MAX_MESSAGES):
+        saved = [e for e in chat.effects if isinstance(e, SaveSubmission)]
+        if saved:
+            return saved[0]
+        assert chat.state is not None and chat.state.get("step") == "form", chat.texts()
+        fs = chat.state["form"]
+        key = (fs["pos"], len(fs["answers"].get(form.questions[fs["pos"]].name) or []))
+        attempt = asked.get(key, 0)
+        asked[key] = attempt + 1
+        prompt = chat.steps[-1].prompts[-1] if chat.steps[-1].prompts else None
+        send(chat, next_action(form, fs, prompt, attempt))
+    raise AssertionError(f"{path.name} did not end within {MAX_MESSAGES} messages")
+
+
+def send(chat: Chat, action: Action) -> None:
+    """Send what `bench.xlsform_driver` decided, as the guardian would."""
+    if action.kind == "press":
+        chat.send(InboundKind.CHOICE, payload=action.value)
+    elif action.kind == "text":
+        chat.text(action.value)
+    elif action.kind == "location":
+        chat.location(GeoPoint(latitude=28.6353, longitude=-106.0889))
+    elif action.kind == "photo":
+        chat.photos(PHOTO)
+    elif action.kind == "done":
+        chat.text("listo")
+    else:
+        chat.command(Command.SKIP)

@@ -8,56 +8,14 @@ refused with its row.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from bench.xlsform_driver import Action, next_action, public_forms
-from guardianes.conversations.context import SaveSubmission
-from guardianes.conversations.messages import Command, GeoPoint, InboundKind, StoredMedia
+from bench.xlsform_driver import public_forms
 from guardianes.conversations.xlsform import FormError, QuestionType, load_form
 
-from .conftest import Chat, FakeGazetteer, catalog_of
+from .conftest import Chat, FakeGazetteer, catalog_of, fill
 
-MAX_MESSAGES = 400
 RUNNABLE = [p for p in public_forms() if not p.name.startswith("invalid_")]
-PHOTO = StoredMedia(sha256="a" * 64, mime_type="image/jpeg", size=10, path="aa/a.jpg")
-
-
-def fill(chat: Chat, path: Path) -> SaveSubmission:
-    """Answer every question of the only card until it is saved; the submission."""
-    form = load_form(path)
-    chat.command(Command.MENU)
-    chat.text("1")  # the first menu entry: fill a card
-    chat.text("1")  # the only card
-    asked: dict[tuple[int, int], int] = {}
-    for _ in range(MAX_MESSAGES):
-        saved = [e for e in chat.effects if isinstance(e, SaveSubmission)]
-        if saved:
-            return saved[0]
-        assert chat.state is not None and chat.state.get("step") == "form", chat.texts()
-        fs = chat.state["form"]
-        key = (fs["pos"], len(fs["answers"].get(form.questions[fs["pos"]].name) or []))
-        attempt = asked.get(key, 0)
-        asked[key] = attempt + 1
-        prompt = chat.steps[-1].prompts[-1] if chat.steps[-1].prompts else None
-        send(chat, next_action(form, fs, prompt, attempt))
-    raise AssertionError(f"{path.name} did not end within {MAX_MESSAGES} messages")
-
-
-def send(chat: Chat, action: Action) -> None:
-    if action.kind == "press":
-        chat.send(InboundKind.CHOICE, payload=action.value)
-    elif action.kind == "text":
-        chat.text(action.value)
-    elif action.kind == "location":
-        chat.location(GeoPoint(latitude=28.6353, longitude=-106.0889))
-    elif action.kind == "photo":
-        chat.photos(PHOTO)
-    elif action.kind == "done":
-        chat.text("listo")
-    else:
-        chat.command(Command.SKIP)
 
 
 @pytest.mark.parametrize("path", RUNNABLE, ids=lambda p: p.name)
