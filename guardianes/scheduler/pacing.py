@@ -202,6 +202,11 @@ class SharedPacer:
     transaction (the outbox has one message per chat in flight, so there is no queue to
     jump there). One bulk sender per process polls the budget at a time (the others wait
     on a local lock), so waiting costs one query per slot, not one per row.
+
+    Urgent sends reserve as a group: while one transaction reserves, the replies arriving
+    meanwhile wait, and the next transaction reserves all their slots at once (two
+    statements for any number of replies), so a burst of replies costs a few transactions,
+    not one each, and the slots are the ones reserving them one by one would give.
     """
 
     def __init__(
@@ -225,7 +230,9 @@ class SharedPacer:
         self._clock = clock
         self._sleep = sleep
         self._bulk = asyncio.Lock()
-        self._urgent = asyncio.Lock()
+        # Replies waiting for the next group reservation, and the task making it.
+        self._urgent_waiting: list[tuple[str, asyncio.Future[float]]] = []
+        self._reserving: asyncio.Task[None] | None = None
 
     def chat_key(self, address: str) -> str:
         """The budget row of one chat."""
@@ -239,14 +246,11 @@ class SharedPacer:
     async def acquire(self, address: str, *, urgent: bool = False) -> None:
         """Wait for the chat's slot, then for the channel's."""
         if urgent:
-            # One transaction for both slots: a reply's way to the platform stays short.
-            async with self._urgent, unit_of_work(self.sessions) as session:
-                now = self._clock()
-                chat_at = await self._reserve_chat(session, address, now)
-                channel_at = await pacing_repo.reserve(
-                    session, self.key, interval=self.interval, tolerance=self.tolerance, now=now
-                )
-            await self._sleep_until(max(chat_at, channel_at))
+            slot: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+            self._urgent_waiting.append((address, slot))
+            if self._reserving is None:
+                self._reserving = asyncio.create_task(self._reserve_urgent())
+            await self._sleep_until(await slot)
             return
         async with self._bulk:
             while True:
@@ -263,6 +267,70 @@ class SharedPacer:
         # A bulk row rarely finds its chat busy (one per chat in flight); when it does it
         # waits here, outside the lock, and the channel slot it took goes unused.
         await self._sleep_until(chat_at)
+
+    async def _reserve_urgent(self) -> None:
+        """Reserve the slots of the waiting replies, a group per transaction, until none wait."""
+        group: list[tuple[str, asyncio.Future[float]]] = []
+        try:
+            while self._urgent_waiting:
+                group = self._next_group()
+                try:
+                    moments = await self._reserve_group([address for address, _ in group])
+                except Exception as error:
+                    for _, slot in group:
+                        if not slot.done():
+                            slot.set_exception(error)
+                    continue
+                for (_, slot), moment in zip(group, moments, strict=True):
+                    if not slot.done():  # a reply cancelled meanwhile leaves its slot unused
+                        slot.set_result(moment)
+        except BaseException:  # cancelled (shutdown): no reply waits for a slot forever
+            for _, slot in [*group, *self._urgent_waiting]:
+                slot.cancel()
+            self._urgent_waiting = []
+            raise
+        finally:
+            self._reserving = None
+
+    def _next_group(self) -> list[tuple[str, asyncio.Future[float]]]:
+        """The waiting replies, one per chat (a chat's second reply goes in the next group)."""
+        group: list[tuple[str, asyncio.Future[float]]] = []
+        later: list[tuple[str, asyncio.Future[float]]] = []
+        chats: set[str] = set()
+        for address, slot in self._urgent_waiting:
+            if address in chats:
+                later.append((address, slot))
+            else:
+                chats.add(address)
+                group.append((address, slot))
+        self._urgent_waiting = later
+        return group
+
+    async def _reserve_group(self, addresses: list[str]) -> list[float]:
+        """One transaction: a channel slot for each address, in order, and its chat's slot."""
+        async with unit_of_work(self.sessions) as session:
+            now = self._clock()
+            channel_at = await pacing_repo.reserve_run(
+                session,
+                self.key,
+                len(addresses),
+                interval=self.interval,
+                tolerance=self.tolerance,
+                now=now,
+            )
+            if self.chat_interval is None:
+                return channel_at
+            chat_at = await pacing_repo.reserve_each(
+                session,
+                [self.chat_key(address) for address in addresses],
+                interval=self.chat_interval,
+                tolerance=self.chat_tolerance,
+                now=now,
+            )
+        return [
+            max(chat_at[self.chat_key(address)], channel)
+            for address, channel in zip(addresses, channel_at, strict=True)
+        ]
 
     async def _reserve_chat(self, session: AsyncSession, address: str, now: float) -> float:
         """The chat's next slot (now when the chat has no budget of its own)."""

@@ -186,7 +186,10 @@ async def _process_next(
     try:
         async with unit_of_work(runtime.sessions) as session:
             await inbound_repo.lock_conversation(session, key)
-            event = await inbound_repo.next_unprocessed_for(session, key)
+            # Whether another event waits is looked up with this one: the usual turn then
+            # needs no second transaction just to find nothing. An event stored after this
+            # look has its own processor, which waits for this conversation's lock.
+            event, more = await inbound_repo.next_unprocessed_and_more(session, key)
             if event is None or event.payload is None:
                 return False, False
             if event.next_attempt_at is not None and event.next_attempt_at > (now or utcnow()):
@@ -197,9 +200,6 @@ async def _process_next(
             logger.debug("processing a %s message", inbound.kind.value)
             replies = await _advance_conversation(runtime, session, inbound)
             await inbound_repo.mark_processed(session, event_id, attempts=event.attempts + 1)
-            # Looked up in this transaction: the usual turn then needs no second one just
-            # to find nothing. An event stored after this look has its own processor.
-            more = await inbound_repo.next_unprocessed_for(session, key) is not None
         metrics.count_replies(inbound.channel, replies)
         return True, more
     except Exception as error:

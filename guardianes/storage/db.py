@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 
 STORAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = STORAGE_DIR / "migrations"
+# Negative: a size in KiB rather than in pages (SQLite's convention for cache_size).
+SQLITE_CACHE_KIB = -16_000
 
 
 class SchemaOutdatedError(RuntimeError):
@@ -30,12 +32,17 @@ class SchemaOutdatedError(RuntimeError):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers proceed while the single writer commits; foreign keys are off by
-    # default in SQLite; busy_timeout makes concurrent writers wait instead of failing.
+    # default in SQLite; busy_timeout makes concurrent writers wait instead of failing;
+    # synchronous=NORMAL is durable across a crash of the process in WAL mode (fsync at
+    # checkpoints, not per commit); a 16 MB page cache per connection (the default is 2 MB)
+    # keeps the hot tables and indexes in memory, and temporary sorts stay there too.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

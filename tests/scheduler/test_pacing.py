@@ -166,3 +166,33 @@ def _approx(value: float):
     import pytest
 
     return pytest.approx(value, abs=1e-3)
+
+
+async def test_replies_waiting_together_get_the_slots_they_would_one_by_one(
+    session_factory: async_sessionmaker[AsyncSession], clock: VirtualClock
+) -> None:
+    pacer = _shared(session_factory, clock)
+    await asyncio.gather(*(pacer.acquire(str(n), urgent=True) for n in range(40)))
+    assert clock.now == _approx(10 / RATE)  # the burst of 30, then ten at the rate
+
+
+async def test_replies_reserved_together_still_share_the_budget_with_another_process(
+    session_factory: async_sessionmaker[AsyncSession],
+    other_process_sessions: async_sessionmaker[AsyncSession],
+    clock: VirtualClock,
+) -> None:
+    one, two = _shared(session_factory, clock), _shared(other_process_sessions, clock)
+    await asyncio.gather(*(one.acquire(str(n), urgent=True) for n in range(15)))
+    for _ in range(15):
+        await two.acquire("b", urgent=True)
+    assert clock.now == _approx(0.0)
+    await one.acquire("c", urgent=True)
+    assert clock.now == _approx(1 / RATE)
+
+
+async def test_replies_to_one_chat_waiting_together_keep_to_the_chat_budget(
+    session_factory: async_sessionmaker[AsyncSession], clock: VirtualClock
+) -> None:
+    pacer = _shared(session_factory, clock, per_chat_rate=1.0)
+    await asyncio.gather(*(pacer.acquire("42", urgent=True) for _ in range(4)))
+    assert clock.now == _approx(1.0)  # three at once, the fourth a second later

@@ -8,17 +8,17 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from guardianes.domain.enums import GuardianStatus
 from guardianes.storage.models import Colonia, ConversationState, Guardian, QuizAttempt
 
 
 async def find_guardian(session: AsyncSession, channel: str, user_id: str) -> Guardian | None:
-    """The guardian behind a channel identity, with their colonia loaded."""
+    """The guardian behind a channel identity, with their colonia loaded (one query)."""
     result = await session.execute(
         select(Guardian)
-        .options(selectinload(Guardian.colonia))
+        .options(joinedload(Guardian.colonia))
         .where(Guardian.channel == channel, Guardian.channel_user_id == user_id)
     )
     return result.scalar_one_or_none()
@@ -27,7 +27,7 @@ async def find_guardian(session: AsyncSession, channel: str, user_id: str) -> Gu
 async def get_guardian(session: AsyncSession, guardian_id: int) -> Guardian | None:
     """One guardian by id, with their colonia loaded."""
     result = await session.execute(
-        select(Guardian).options(selectinload(Guardian.colonia)).where(Guardian.id == guardian_id)
+        select(Guardian).options(joinedload(Guardian.colonia)).where(Guardian.id == guardian_id)
     )
     return result.scalar_one_or_none()
 

@@ -174,6 +174,21 @@ async def retry_totals(session: AsyncSession) -> tuple[int, int]:
 
 async def next_unprocessed_for(session: AsyncSession, conversation_key: str) -> InboundEvent | None:
     """The oldest unprocessed event of one conversation, locked on PostgreSQL."""
+    return (await _oldest_unprocessed(session, conversation_key, 1))[0]
+
+
+async def next_unprocessed_and_more(
+    session: AsyncSession, conversation_key: str
+) -> tuple[InboundEvent | None, bool]:
+    """The oldest unprocessed event of one conversation, and whether another one follows it."""
+    event, following = await _oldest_unprocessed(session, conversation_key, 2)
+    return event, following is not None
+
+
+async def _oldest_unprocessed(
+    session: AsyncSession, conversation_key: str, count: int
+) -> list[InboundEvent | None]:
+    """The `count` oldest unprocessed events (padded with None), locked on PostgreSQL."""
     statement = (
         select(InboundEvent)
         .where(
@@ -181,11 +196,12 @@ async def next_unprocessed_for(session: AsyncSession, conversation_key: str) -> 
             InboundEvent.status == InboundStatus.RECEIVED,
         )
         .order_by(InboundEvent.id)
-        .limit(1)
+        .limit(count)
     )
     if is_postgres(session):
         statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
+    events: list[InboundEvent | None] = list((await session.execute(statement)).scalars().all())
+    return events + [None] * (count - len(events))
 
 
 async def unprocessed_conversation_keys(session: AsyncSession, limit: int = 1000) -> list[str]:
