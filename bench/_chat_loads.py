@@ -168,10 +168,15 @@ class WhatsAppChannel:
 
 
 class WebChatChannel:
-    """Each guardian is a browser: a cookie, a long-poll always held, posts of the page's form."""
+    """Each guardian is a browser: a cookie, a long-poll always held, posts of the page's form.
 
-    def __init__(self, base_url: str) -> None:
+    With `poll_url` the long-poll goes to another server process than the posts (both on
+    127.0.0.1, so the browser's cookie goes to both): the reply must cross processes.
+    """
+
+    def __init__(self, base_url: str, poll_url: str | None = None) -> None:
         self.base_url = base_url
+        self.poll_url = f"{poll_url or base_url}/chat/api/messages"
         self.arrivals = Arrivals()
         self.browsers: dict[int, httpx.AsyncClient] = {}
         self.prompts: dict[int, list[tuple[int, dict[str, Any]]]] = {}
@@ -191,7 +196,7 @@ class WebChatChannel:
         while True:
             try:
                 answer = await browser.get(
-                    "/chat/api/messages", params={"after": after, "wait": LONG_POLL_SECONDS}
+                    self.poll_url, params={"after": after, "wait": LONG_POLL_SECONDS}
                 )
             except httpx.TransportError:
                 await asyncio.sleep(0.1)
