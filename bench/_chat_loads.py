@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -258,11 +259,18 @@ class Load:
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
     lost: int = 0
+    why_lost: Counter[str] = field(default_factory=Counter)
 
     @property
     def rate(self) -> float:
         """Updates per second."""
         return self.updates / self.seconds if self.seconds else 0.0
+
+
+def print_losses(label: str, result: Load) -> None:
+    """Why guardians gave up, one line per reason (nothing when none did)."""
+    for reason, count in sorted(result.why_lost.items()):
+        print(f"{label}: {count} guardian(s) gave up: {reason}", flush=True)
 
 
 async def calibrate(channel: Channel, steps: int) -> list[int]:
@@ -301,8 +309,9 @@ async def load(channel: Channel, guardians: int, counts: list[int], first: int =
                 result.latencies.append(arrived - pushed)
                 expected += count
                 await channel.messages(n, expected)
-            except (TimeoutError, LookupError, httpx.HTTPError, ClientError):
+            except (TimeoutError, LookupError, httpx.HTTPError, ClientError) as error:
                 result.lost += 1
+                result.why_lost[f"{type(error).__name__} at step {kind} {value!r}"] += 1
                 return
             result.updates += 1
 

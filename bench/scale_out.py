@@ -35,6 +35,7 @@ from bench._chat_loads import (
     WhatsAppChannel,
     calibrate,
     load,
+    print_losses,
 )
 from bench._common import figure, percentile, scratch_postgres
 from bench._served import free_port, guardianes_env, served, uvicorn_command
@@ -113,6 +114,7 @@ async def webhook_load(workers: int, guardians: int, steps: int, folder: Path) -
     extra = sum(max(0, n - expected) for g, n in per_guardian.items() if g >= 0)
     figure(f"{label}: replies sent more than once", extra, "", target="0")
     figure(f"{label}: updates without a reply", result.lost, "", target="0")
+    print_losses(label, result)
     return result
 
 
@@ -145,6 +147,7 @@ async def webchat_across(guardians: int, steps: int, folder: Path) -> None:
     figure(f"{label}: updates/s", result.rate, "updates/s")
     figure(f"{label}: first reply p95", 1000 * percentile(result.latencies, 0.95), "ms")
     figure(f"{label}: updates without a reply", result.lost, "", target="0")
+    print_losses(label, result)
 
 
 async def run(workers: list[int], guardians: int, steps: int, chat_guardians: int) -> None:

@@ -19,7 +19,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from bench._chat_loads import Load, MeasuringGraph, WebChatChannel, WhatsAppChannel, calibrate
+from bench._chat_loads import (
+    Load,
+    MeasuringGraph,
+    WebChatChannel,
+    WhatsAppChannel,
+    calibrate,
+    print_losses,
+)
 from bench._chat_loads import load as run_load
 from bench._common import figure, percentile
 from bench._served import free_port, guardianes_env, served, uvicorn_command
@@ -109,6 +116,7 @@ def report(label: str, ours: Load, echo: Load | None, baseline_name: str, p95: s
             target=p95 if name == "p95" else "",
         )
     figure(f"{label}: updates without a reply", ours.lost, "", target="0")
+    print_losses(label, ours)
 
 
 async def run(channels: list[str], guardians: list[int], steps: int, with_echo: bool) -> None:
