@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import (
+    ClientError,
+    ClientOSError,
+    ClientSession,
+    ClientTimeout,
+    ServerDisconnectedError,
+    TCPConnector,
+    web,
+)
 
 from bench.telegram_e2e import SCRIPT
 from tests.fakes.graph_server import FakeGraphServer, Person, WebhookFactory
@@ -26,6 +34,7 @@ REPLY_WITHIN = 60.0
 QUIET_SECONDS = 1.0
 LONG_POLL_SECONDS = 20.0
 FIRST_PHONE = 5_216_100_000_000
+POST_ATTEMPTS = 3
 CALIBRATION = -1  # the guardian number calibration uses
 
 
@@ -108,8 +117,13 @@ class WhatsAppChannel:
         self.url = f"{base_url}/webhooks/whatsapp"
         self.factory = factory
         # aiohttp: lighter than httpx per request, and this process also runs the fake.
-        self.client = ClientSession(timeout=ClientTimeout(total=REPLY_WITHIN))
+        # A new connection per post, as Meta's deliveries mostly are: a kept-alive one may
+        # be closed by the server (uvicorn's 5 s idle timeout) just as a post reuses it.
+        self.client = ClientSession(
+            timeout=ClientTimeout(total=REPLY_WITHIN), connector=TCPConnector(force_close=True)
+        )
         self.posted = 0
+        self.retried = 0
 
     @staticmethod
     def person(n: int) -> Person:
@@ -128,8 +142,19 @@ class WhatsAppChannel:
             post = self.factory.location(person, 28.6355, -106.089)
         else:
             post = self._press(n, person, value)
-        async with self.client.post(self.url, data=post.body, headers=post.headers) as response:
-            response.raise_for_status()
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                async with self.client.post(
+                    self.url, data=post.body, headers=post.headers
+                ) as response:
+                    response.raise_for_status()
+                break
+            except (ClientOSError, ServerDisconnectedError):
+                # The connection failed before an answer: Meta delivers again too, and a
+                # redelivery of a stored message is a no-op.
+                if attempt == POST_ATTEMPTS:
+                    raise
+                self.retried += 1
         self.posted += 1
 
     def _press(self, n: int, person: Person, label: str) -> Any:
@@ -311,7 +336,8 @@ async def load(channel: Channel, guardians: int, counts: list[int], first: int =
                 await channel.messages(n, expected)
             except (TimeoutError, LookupError, httpx.HTTPError, ClientError) as error:
                 result.lost += 1
-                result.why_lost[f"{type(error).__name__} at step {kind} {value!r}"] += 1
+                reason = f"{type(error).__name__} ({error}) at step {kind} {value!r}"
+                result.why_lost[reason] += 1
                 return
             result.updates += 1
 

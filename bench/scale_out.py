@@ -114,6 +114,7 @@ async def webhook_load(workers: int, guardians: int, steps: int, folder: Path) -
     extra = sum(max(0, n - expected) for g, n in per_guardian.items() if g >= 0)
     figure(f"{label}: replies sent more than once", extra, "", target="0")
     figure(f"{label}: updates without a reply", result.lost, "", target="0")
+    figure(f"{label}: posts sent again (connection closed)", channel.retried, "")
     print_losses(label, result)
     return result
 
