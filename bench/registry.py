@@ -32,7 +32,7 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark(
         "whatsapp_webchat_e2e",
         "2. End to end on WhatsApp (signed webhooks) and the web chat (long-poll)",
-        ("--guardians", "50", "200", "--steps", "2"),
+        ("--guardians", "50", "200", "--steps", "1"),
         runs=1,
     ),
     Benchmark("engine_answers", "3. Engine and storage alone (park card)", ("--guardians", "8")),
@@ -47,7 +47,7 @@ BENCHMARKS: list[Benchmark] = [
     Benchmark(
         "scale_out",
         "7. Scale-out on PostgreSQL (1, 2, 4 uvicorn workers; web chat across processes)",
-        ("--guardians", "40", "--chat-guardians", "20"),
+        ("--guardians", "30", "--chat-guardians", "20", "--steps", "1"),
         runs=1,
     ),
     Benchmark("public_map", "8. Public map (/mapa, real layers)", ("--runs", "3"), runs=1),

@@ -54,7 +54,8 @@ async def seed(url: str, guardians: int, submissions: int) -> None:
     async with unit_of_work(sessions) as session:
         await import_contracts(session, CHIHUAHUA_DATA / "contratos_municipio_2018_2020.csv")
     async with unit_of_work(sessions) as session:
-        spaces = list((await session.scalars(select(PublicSpace.id))).all()) or [None]
+        found = (await session.scalars(select(PublicSpace.id))).all()
+        spaces: list[int | None] = list(found) or [None]
         card = CardDefinition(form_id="bench_card", version="1", title="Bench card")
         session.add(card)
         await session.flush()
