@@ -29,9 +29,27 @@ BENCHMARKS: list[Benchmark] = [
         ("--guardians", "50", "200", "--steps", "2", "--paced-guardians", "20"),
         runs=2,
     ),
+    Benchmark(
+        "whatsapp_webchat_e2e",
+        "2. End to end on WhatsApp (signed webhooks) and the web chat (long-poll)",
+        ("--guardians", "50", "200", "--steps", "1"),
+        runs=1,
+    ),
     Benchmark("engine_answers", "3. Engine and storage alone (park card)", ("--guardians", "8")),
     Benchmark("broadcast_realtime", "4. Broadcast on the real clock", runs=1),
     Benchmark("spatial_lookup", "5. Spatial lookup (point to space)", ("--queries", "3000")),
+    Benchmark(
+        "serve_memory",
+        "6. Memory of guardianes serve (10,000 guardians, 100,000 submissions)",
+        ("--load-guardians", "50"),
+        runs=1,
+    ),
+    Benchmark(
+        "scale_out",
+        "7. Scale-out on PostgreSQL (1, 2, 4 uvicorn workers; web chat across processes)",
+        ("--guardians", "30", "--chat-guardians", "20", "--steps", "1"),
+        runs=1,
+    ),
     Benchmark("public_map", "8. Public map (/mapa, real layers)", ("--runs", "3"), runs=1),
     Benchmark(
         "staff_pages", "8. Staff discrepancy queue (10,000 discrepancies)", ("--runs", "3"), runs=1
