@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -41,14 +42,45 @@ class MediaRejectedError(ValueError):
         self.reason = reason
 
 
-def sniff_image_type(data: bytes) -> tuple[str, str] | None:
-    """(mime type, extension) from the file's first bytes, or None if not an image we take."""
-    for signature, offset, mime, extension in _SIGNATURES:
+def _sniff(
+    data: bytes, signatures: tuple[tuple[bytes, int, str, str], ...]
+) -> tuple[str, str] | None:
+    # WebP and WAV share the RIFF container: their signature at offset 8 needs RIFF first.
+    for signature, offset, mime, extension in signatures:
         if data[offset : offset + len(signature)] == signature:
-            if mime == "image/webp" and not data.startswith(b"RIFF"):
+            if offset == 8 and not data.startswith(b"RIFF"):
                 continue
             return mime, extension
     return None
+
+
+def sniff_image_type(data: bytes) -> tuple[str, str] | None:
+    """(mime type, extension) from the file's first bytes, or None if not an image we take."""
+    return _sniff(data, _SIGNATURES)
+
+
+def sniff_audio_type(data: bytes) -> tuple[str, str] | None:
+    """(mime type, extension) of an audio file from its first bytes, or None."""
+    return _sniff(data, _AUDIO_SIGNATURES)
+
+
+def _checked(
+    data: bytes, max_bytes: int, kind: tuple[str, str] | None, not_accepted: str
+) -> tuple[str, str]:
+    if not data:
+        raise MediaRejectedError("media.empty", "the file is empty")
+    if len(data) > max_bytes:
+        raise MediaRejectedError("media.too_large", f"{len(data)} bytes > {max_bytes}")
+    if kind is None:
+        raise MediaRejectedError("media.not_an_image", not_accepted)
+    return kind
+
+
+def check_media(data: bytes, *, max_bytes: int) -> tuple[str, str]:
+    """(mime type, extension) of an acceptable photo; `MediaRejectedError` otherwise."""
+    return _checked(
+        data, max_bytes, sniff_image_type(data), "not a JPEG, PNG, WebP, GIF or HEIC image"
+    )
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -60,55 +92,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
     temporary.replace(path)
 
 
-def check_media(data: bytes, *, max_bytes: int) -> tuple[str, str]:
-    """(mime type, extension) of an acceptable photo; `MediaRejectedError` otherwise."""
-    if not data:
-        raise MediaRejectedError("media.empty", "the file is empty")
-    if len(data) > max_bytes:
-        raise MediaRejectedError("media.too_large", f"{len(data)} bytes > {max_bytes}")
-    kind = sniff_image_type(data)
-    if kind is None:
-        raise MediaRejectedError("media.not_an_image", "not a JPEG, PNG, WebP, GIF or HEIC image")
-    return kind
-
-
-def sniff_audio_type(data: bytes) -> tuple[str, str] | None:
-    """(mime type, extension) of an audio file from its first bytes, or None."""
-    for signature, offset, mime, extension in _AUDIO_SIGNATURES:
-        if data[offset : offset + len(signature)] == signature:
-            if mime == "audio/wav" and not data.startswith(b"RIFF"):
-                continue
-            return mime, extension
-    return None
-
-
-async def store_audio(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
-    """Save a voice note or audio file under `media_dir` by its SHA-256 and describe it."""
-    if not data:
-        raise MediaRejectedError("media.empty", "the file is empty")
-    if len(data) > max_bytes:
-        raise MediaRejectedError("media.too_large", f"{len(data)} bytes > {max_bytes}")
-    kind = sniff_audio_type(data)
-    if kind is None:
-        raise MediaRejectedError("media.not_an_image", "not an Ogg, MP3, M4A, AMR or WAV file")
-    mime, extension = kind
+async def _save(media_dir: Path, data: bytes, mime: str, extension: str) -> StoredMedia:
+    """Write `data` under its SHA-256 (once) and describe it."""
     digest = hashlib.sha256(data).hexdigest()
     relative = Path(digest[:2]) / f"{digest}{extension}"
     await asyncio.to_thread(_write_atomically, media_dir / relative, data)
     return StoredMedia(sha256=digest, mime_type=mime, size=len(data), path=relative.as_posix())
 
 
+async def store_audio(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
+    """Save a voice note or audio file under `media_dir` by its SHA-256 and describe it."""
+    mime, extension = _checked(
+        data, max_bytes, sniff_audio_type(data), "not an Ogg, MP3, M4A, AMR or WAV file"
+    )
+    return await _save(media_dir, data, mime, extension)
+
+
 async def store_media(media_dir: Path, data: bytes, *, max_bytes: int) -> StoredMedia:
     """Save a photo under `media_dir` by its SHA-256 and describe it."""
     mime, extension = check_media(data, max_bytes=max_bytes)
-    digest = hashlib.sha256(data).hexdigest()
-    relative = Path(digest[:2]) / f"{digest}{extension}"
-    await asyncio.to_thread(_write_atomically, media_dir / relative, data)
+    stored = await _save(media_dir, data, mime, extension)
     phash = await asyncio.to_thread(perceptual_hash, data)
-    return StoredMedia(
-        sha256=digest,
-        mime_type=mime,
-        size=len(data),
-        path=relative.as_posix(),
-        perceptual_hash=phash,
-    )
+    return dataclasses.replace(stored, perceptual_hash=phash)

@@ -19,14 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bench.xlsform_driver import LOCATION, PUBLIC_FORMS_DIR, next_action, public_forms
-from guardianes.app import create_app
-from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.config import Settings
 from guardianes.conversations.messages import Prompt
 from guardianes.conversations.xlsform import load_form
 from guardianes.services.runtime import Runtime
 from guardianes.storage.models import ConversationState, Submission
-from tests.web.conftest import chat_browser, make_png
+from tests.web.conftest import app_with_forms, chat_browser, make_png
 
 DEADLINE_SECONDS = 20.0
 MAX_MESSAGES = 400
@@ -36,18 +34,7 @@ RUNNABLE = [p for p in public_forms() if not p.name.startswith("invalid_")]
 @pytest.fixture
 async def forms_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The whole app with the published forms as staff forms, read where they are."""
-    # One fast reader answers some 170 questions a minute: far above a person's limits.
-    update = {
-        "forms_dir": PUBLIC_FORMS_DIR,
-        "rate_limit_person": "10000/minute",
-        "rate_limit_address": "10000/minute",
-    }
-    app = create_app(settings.model_copy(update=update), demo=True)
-    async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
-        if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
-            runtime.channels["webchat"] = WebChatChannel()
-            runtime.outbox_wakeup.set()
+    async with app_with_forms(settings, PUBLIC_FORMS_DIR) as app:
         yield app
 
 

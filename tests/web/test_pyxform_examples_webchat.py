@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from guardianes.app import create_app
-from guardianes.bot.webchat.channel import WebChatChannel
 from guardianes.config import Settings
-from guardianes.services.runtime import Runtime
+from tests.web.conftest import app_with_forms
 from tests.web.test_public_xlsforms_webchat import fill_in_webchat
 
 PYXFORM_FORMS = Path(__file__).parents[1] / "fixtures" / "xlsforms" / "pyxform"
@@ -20,17 +18,7 @@ PYXFORM_FORMS = Path(__file__).parents[1] / "fixtures" / "xlsforms" / "pyxform"
 @pytest.fixture
 async def pyxform_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The whole app with pyxform's examples as staff forms (the refused one is left out)."""
-    update = {
-        "forms_dir": PYXFORM_FORMS,
-        "rate_limit_person": "10000/minute",
-        "rate_limit_address": "10000/minute",
-    }
-    app = create_app(settings.model_copy(update=update), demo=True)
-    async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
-        if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
-            runtime.channels["webchat"] = WebChatChannel()
-            runtime.outbox_wakeup.set()
+    async with app_with_forms(settings, PYXFORM_FORMS) as app:
         yield app
 
 
