@@ -41,6 +41,9 @@ class Settings(BaseSettings):
 
     environment: str = "development"
     database_url: str = "sqlite+aiosqlite:///./var/guardianes.db"
+    # SQLite runs on the event loop's thread (fast for a chatbot's short statements); true
+    # puts it on aiosqlite's worker thread, for deployments with long report queries.
+    sqlite_threaded: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"

@@ -82,7 +82,7 @@ def with_course(catalog: FormCatalog, course_dir: Path | None) -> FormCatalog:
 
 async def build_runtime(settings: Settings, *, migrate_sqlite: bool = True) -> Runtime:
     """Open the database (migrating SQLite), load forms and geography."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, sqlite_threaded=settings.sqlite_threaded)
     try:
         await ensure_schema(engine, migrate_sqlite=migrate_sqlite)
     except BaseException:

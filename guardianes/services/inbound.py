@@ -273,7 +273,7 @@ async def _tell(session: AsyncSession, inbound: InboundMessage, message_key: str
 
 def _profile(
     guardian: Guardian,
-    phases_done: set[str],
+    phases_done: frozenset[QuizPhase],
     progress: CourseProgress | None = None,
     pre_quiz: QuizScore | None = None,
 ) -> GuardianProfile:
@@ -286,7 +286,7 @@ def _profile(
         role=Role(guardian.role),
         colonia=ColoniaRef(colonia.id, colonia.name) if colonia else None,
         training_date=training,
-        quiz_phases_done=frozenset(QuizPhase(p) for p in phases_done),
+        quiz_phases_done=phases_done,
         course_progress=progress,
         pre_quiz=pre_quiz,
         consent_version=guardian.privacy_notice_version,
@@ -303,8 +303,9 @@ async def _advance_conversation(
     profile = None
     channels: tuple[ComplaintChannelRef, ...] = ()
     if guardian is not None:
-        phases = await guardians_repo.quiz_phases_done(session, guardian.id)
-        progress, pre_quiz = await training.training_profile(session, guardian.id, runtime.catalog)
+        phases, progress, pre_quiz = await training.training_profile(
+            session, guardian.id, runtime.catalog
+        )
         profile = _profile(guardian, phases, progress, pre_quiz)
         # A handful of rows, read per message so an import shows at once in every process.
         channels = await training.complaint_channel_refs(session, city_id=guardian.city_id)
@@ -345,7 +346,7 @@ async def _advance_conversation(
         existing=stored,
     )
     locale = guardian.locale if guardian else _state_locale(step.state, inbound)
-    rows = await enqueue_prompts(
+    return await enqueue_prompts(
         session,
         channel=inbound.channel,
         address=inbound.address or inbound.user_id,
@@ -354,7 +355,6 @@ async def _advance_conversation(
         locale=locale,
         source_message_id=inbound.source_message_id,
     )
-    return len(rows)
 
 
 def _state_locale(state: dict[str, object] | None, inbound: InboundMessage) -> str:

@@ -14,6 +14,7 @@ from guardianes.services.delivery import policy_for
 from guardianes.storage.db import unit_of_work
 from guardianes.storage.models import Guardian, OutboxMessage
 from guardianes.storage.repositories import outbox as outbox_repo
+from guardianes.storage.types import utcnow
 
 
 def needs_template(channel: str, last_inbound_at: datetime | None, now: datetime) -> bool:
@@ -32,24 +33,23 @@ async def enqueue_prompts(
     kind: OutboxKind = OutboxKind.REPLY,
     source_message_id: str | None = None,
     as_template: bool = False,
-) -> list[OutboxMessage]:
-    """Queue prompts for one chat in order; a refreshed prompt edits the pressed message."""
-    rows = []
-    for prompt in prompts:
-        rows.append(
-            await outbox_repo.enqueue(
-                session,
-                channel=channel,
-                address=address,
-                payload=prompt.to_json(),
-                guardian_id=guardian_id,
-                kind=kind,
-                locale=locale,
-                as_template=as_template,
-                edit_message_id=source_message_id if prompt.refresh else None,
-            )
+) -> int:
+    """Queue prompts for one chat in order (one INSERT); a refreshed prompt edits the pressed
+    message. Returns how many were queued."""
+    rows = [
+        outbox_repo.NewOutboxRow(
+            channel=channel,
+            address=address,
+            payload=prompt.to_json(),
+            guardian_id=guardian_id,
+            kind=kind,
+            locale=locale,
+            as_template=as_template,
+            edit_message_id=source_message_id if prompt.refresh else None,
         )
-    return rows
+        for prompt in prompts
+    ]
+    return await outbox_repo.queue_rows(session, rows, utcnow())
 
 
 async def enqueue_to_guardian(

@@ -91,8 +91,8 @@ async def record_municipal_report(
 
 async def training_profile(
     session: AsyncSession, guardian_id: int, catalog: FormCatalog
-) -> tuple[CourseProgress | None, QuizScore | None]:
-    """The guardian's course progress and pre-quiz score, for the engine's profile."""
+) -> tuple[frozenset[QuizPhase], CourseProgress | None, QuizScore | None]:
+    """The quiz phases a guardian completed, their course progress and their pre-quiz score."""
     course = catalog.course
     quizzes = catalog.quizzes()
     quiz_id = (
@@ -108,12 +108,18 @@ async def training_profile(
                 lessons_done=tuple(str(x) for x in row.lessons_done or []),
                 completed=row.completed_at is not None,
             )
-    pre = None
-    if quiz_id is not None:
-        score = await repo.quiz_score(session, guardian_id, quiz_id, QuizPhase.PRE.value)
-        if score is not None:
-            pre = QuizScore(score=score[0], max_score=score[1])
-    return progress, pre
+    # One read gives both the phases done (any quiz) and the pre-quiz score.
+    attempts = await repo.attempt_scores(session, guardian_id)
+    phases = frozenset(QuizPhase(attempt.phase) for attempt in attempts)
+    pre = next(
+        (
+            QuizScore(score=attempt.score, max_score=attempt.max_score)
+            for attempt in attempts
+            if attempt.form_id == quiz_id and attempt.phase == QuizPhase.PRE
+        ),
+        None,
+    )
+    return phases, progress, pre
 
 
 async def complaint_channel_refs(

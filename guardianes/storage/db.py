@@ -20,10 +20,18 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from guardianes.storage.sqlite_inline import (
+    InlineConnection,
+    end_stray_transaction,
+    inline_connector,
+)
+
 STORAGE_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = STORAGE_DIR / "migrations"
 # Negative: a size in KiB rather than in pages (SQLite's convention for cache_size).
 SQLITE_CACHE_KIB = -16_000
+# How long a writer waits for another process's write transaction before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class SchemaOutdatedError(RuntimeError):
@@ -36,25 +44,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # synchronous=NORMAL is durable across a crash of the process in WAL mode (fsync at
     # checkpoints, not per commit); a 16 MB page cache per connection (the default is 2 MB)
     # keeps the hot tables and indexes in memory, and temporary sorts stay there too.
+    # Inline connections wait for other processes' writers asynchronously (sqlite_inline),
+    # so SQLite's own busy handler, which would hold the event loop, stays off for them.
+    inline = isinstance(getattr(dbapi_connection, "driver_connection", None), InlineConnection)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={0 if inline else SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for the URL; SQLite folders are created and pragmas set."""
+def create_engine(url: str, *, sqlite_threaded: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An async engine for the URL; SQLite folders are created and pragmas set.
+
+    SQLite runs on the event loop's thread (storage/sqlite_inline.py) unless
+    `sqlite_threaded`, which keeps aiosqlite's worker thread.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+        inline = not sqlite_threaded and parsed.get_driver_name() == "aiosqlite"
+        if inline:
+            kwargs.setdefault(
+                "async_creator",
+                inline_connector(
+                    database or ":memory:", busy_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+                ),
+            )
+            # Every session ends in a commit or a rollback already; the pool's extra rollback
+            # on return cost as much as a statement. `end_stray_transaction` covers the rest.
+            kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if inline:
+            event.listen(engine.sync_engine.pool, "checkin", end_stray_transaction)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)

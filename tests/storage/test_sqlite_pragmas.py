@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from guardianes.storage.db import SQLITE_CACHE_KIB, create_engine
+from guardianes.storage.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_CACHE_KIB, create_engine
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def _pragma(engine: AsyncEngine, name: str) -> object:
     [
         ("journal_mode", "wal"),
         ("synchronous", 1),  # NORMAL
-        ("busy_timeout", 30000),
+        ("busy_timeout", 0),  # inline: other processes' writers are awaited, not spun on
         ("foreign_keys", 1),
         ("cache_size", SQLITE_CACHE_KIB),
         ("temp_store", 2),  # MEMORY
@@ -39,3 +39,13 @@ async def test_a_sqlite_connection_has_its_pragma_set(
     sqlite_engine: AsyncEngine, name: str, expected: object
 ) -> None:
     assert await _pragma(sqlite_engine, name) == expected
+
+
+async def test_a_threaded_sqlite_connection_waits_in_sqlite_for_other_writers(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'threaded.db'}", sqlite_threaded=True)
+    try:
+        assert await _pragma(engine, "busy_timeout") == SQLITE_BUSY_TIMEOUT_MS
+    finally:
+        await engine.dispose()

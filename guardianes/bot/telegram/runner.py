@@ -282,14 +282,40 @@ class TelegramTransport:
                 delay = min(MAX_RETRY_DELAY, delay * 2)
                 continue
             delay = self.retry_delay
-            for item in batch:
-                next_offset = await self._handle_item(item, attempts)
-                if next_offset is None:
-                    break  # retry from this update after a pause: it is not confirmed
+            next_offset, confirmed = await self._handle_batch(batch, attempts)
+            if next_offset is not None:
                 offset = max(offset or 0, next_offset)
-            else:
-                continue
-            await self._pause(delay)
+            if not confirmed:
+                await self._pause(delay)  # then fetch again from the first unconfirmed update
+
+    async def _handle_batch(
+        self, batch: list[Update | dict[str, Any]], attempts: dict[int, int]
+    ) -> tuple[int | None, bool]:
+        """Handle one getUpdates answer: each person's updates in order, people at once.
+
+        Returns the next offset and whether every update was confirmed. One person's
+        updates wait for each other (their order is their conversation's order); other
+        people's do not wait behind them, so one slow download or store does not hold a
+        whole batch. When an update is not confirmed, the offset stops at it: the updates
+        after it that were stored come again and are recognised as duplicates.
+        """
+        lanes: dict[str, list[Update | dict[str, Any]]] = {}
+        for item in batch:
+            lanes.setdefault(_sender_key(item), []).append(item)
+
+        async def run_lane(items: list[Update | dict[str, Any]]) -> int | None:
+            for item in items:
+                if await self._handle_item(item, attempts) is None:
+                    update_id = _update_id(item)
+                    return update_id if update_id is not None else -1
+            return None
+
+        stuck = [u for u in await asyncio.gather(*map(run_lane, lanes.values())) if u is not None]
+        ids = [u for u in map(_update_id, batch) if u is not None]
+        if stuck:
+            first = min(stuck)
+            return (first if first >= 0 else None), False
+        return (max(ids) + 1 if ids else None), True
 
     async def _handle_item(
         self, item: Update | dict[str, Any], attempts: dict[int, int]
@@ -327,6 +353,29 @@ class TelegramTransport:
             logger.exception("telegram update %s dropped after %d tries", update.update_id, tried)
         attempts.pop(update.update_id, None)
         return True
+
+
+def _update_id(item: Update | dict[str, Any]) -> int | None:
+    if isinstance(item, Update):
+        return item.update_id
+    update_id = item.get("update_id")
+    return update_id if isinstance(update_id, int) else None
+
+
+def _sender_key(item: Update | dict[str, Any]) -> str:
+    """Whose update this is: updates of one sender are handled in order."""
+    if isinstance(item, Update):
+        event = item.message or item.callback_query
+        user = event.from_user if event is not None else None
+        if user is not None:
+            return f"user:{user.id}"
+        return f"update:{item.update_id}"
+    for field in ("message", "callback_query"):
+        event = item.get(field)
+        sender = event.get("from") if isinstance(event, dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return f"user:{sender['id']}"
+    return f"update:{item.get('update_id')}"
 
 
 def _raw_updates(error: ClientDecodeError) -> list[dict[str, Any]] | None:

@@ -13,9 +13,12 @@ from guardianes.storage.models_cities import City
 __all__ = ["CityRequiredError", "all_cities", "by_name", "ensure_city", "resolve_city"]
 
 
+_ALL_CITIES = select(City).order_by(City.id)  # every message reads it: built once
+
+
 async def all_cities(session: AsyncSession) -> Sequence[City]:
     """Every city, oldest first."""
-    return (await session.scalars(select(City).order_by(City.id))).all()
+    return (await session.scalars(_ALL_CITIES)).all()
 
 
 async def by_name(session: AsyncSession, name: str) -> City | None:

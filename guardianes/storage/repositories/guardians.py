@@ -4,23 +4,58 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from guardianes.domain.enums import GuardianStatus
-from guardianes.storage.models import Colonia, ConversationState, Guardian, QuizAttempt
+from guardianes.storage.models import Colonia, ConversationState, Guardian
+
+# The statements every message runs are built once: building one costs more than running
+# it on SQLite (bench/NOTES.md), and SQLAlchemy caches their compiled form either way.
+_FIND_GUARDIAN = (
+    select(Guardian)
+    .options(joinedload(Guardian.colonia))
+    .where(Guardian.channel == bindparam("channel"), Guardian.channel_user_id == bindparam("user"))
+)
+# Writes go through the tables: ORM-enabled DML checks the session's objects, three times
+# the cost of the statement itself.
+_GUARDIANS = cast(Table, Guardian.__table__)
+_STATES = cast(Table, ConversationState.__table__)
+_TOUCH_LAST_INBOUND = (
+    update(_GUARDIANS)
+    .where(_GUARDIANS.c.id == bindparam("key_id"))
+    .values(
+        last_inbound_at=bindparam("new_last_inbound_at", type_=_GUARDIANS.c.last_inbound_at.type),
+        status=case(
+            (_GUARDIANS.c.status == GuardianStatus.UNREACHABLE, GuardianStatus.ACTIVE.value),
+            else_=_GUARDIANS.c.status,
+        ),
+    )
+)
+_UPDATE_STATE = (
+    update(_STATES)
+    .where(
+        _STATES.c.channel == bindparam("key_channel"),
+        _STATES.c.channel_user_id == bindparam("key_user"),
+    )
+    .values(
+        state=bindparam("new_state", type_=_STATES.c.state.type),
+        guardian_id=bindparam("new_guardian_id"),
+    )  # updated_at: the column's onupdate
+)
+_LOAD_STATE = select(ConversationState).where(
+    ConversationState.channel == bindparam("channel"),
+    ConversationState.channel_user_id == bindparam("user"),
+)
 
 
 async def find_guardian(session: AsyncSession, channel: str, user_id: str) -> Guardian | None:
     """The guardian behind a channel identity, with their colonia loaded (one query)."""
-    result = await session.execute(
-        select(Guardian)
-        .options(joinedload(Guardian.colonia))
-        .where(Guardian.channel == channel, Guardian.channel_user_id == user_id)
-    )
+    result = await session.execute(_FIND_GUARDIAN, {"channel": channel, "user": user_id})
     return result.scalar_one_or_none()
 
 
@@ -52,33 +87,12 @@ async def touch_last_inbound(session: AsyncSession, guardian_id: int, when: date
     Writing again makes an UNREACHABLE guardian reachable; a guardian staff deactivated or
     blocked stays so.
     """
-    status = case(
-        (Guardian.status == GuardianStatus.UNREACHABLE, GuardianStatus.ACTIVE.value),
-        else_=Guardian.status,
-    )
-    await session.execute(
-        update(Guardian)
-        .where(Guardian.id == guardian_id)
-        .values(last_inbound_at=when, status=status)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def quiz_phases_done(session: AsyncSession, guardian_id: int) -> set[str]:
-    """The quiz phases (pre/post) this guardian already completed."""
-    result = await session.execute(
-        select(QuizAttempt.phase).where(QuizAttempt.guardian_id == guardian_id).distinct()
-    )
-    return set(result.scalars().all())
+    await session.execute(_TOUCH_LAST_INBOUND, {"key_id": guardian_id, "new_last_inbound_at": when})
 
 
 async def load_state(session: AsyncSession, channel: str, user_id: str) -> ConversationState | None:
     """The stored conversation state of a channel identity."""
-    result = await session.execute(
-        select(ConversationState).where(
-            ConversationState.channel == channel, ConversationState.channel_user_id == user_id
-        )
-    )
+    result = await session.execute(_LOAD_STATE, {"channel": channel, "user": user_id})
     return result.scalar_one_or_none()
 
 
@@ -103,10 +117,20 @@ async def save_state(
                 channel=channel, channel_user_id=user_id, state=state, guardian_id=guardian_id
             )
         )
-    else:
-        existing.state = state
-        existing.guardian_id = guardian_id
-    await session.flush()
+        await session.flush()
+        return
+    await session.execute(
+        _UPDATE_STATE,
+        {
+            "key_channel": channel,
+            "key_user": user_id,
+            "new_state": state,
+            "new_guardian_id": guardian_id,
+        },
+    )
+    # The loaded object follows, so a later read in this session is not stale.
+    set_committed_value(existing, "state", state)
+    set_committed_value(existing, "guardian_id", guardian_id)
 
 
 async def delete_state(session: AsyncSession, channel: str, user_id: str) -> None:

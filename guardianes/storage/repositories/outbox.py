@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, insert, select, true, update
+from sqlalchemy import Table, case, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -107,6 +107,14 @@ async def enqueue(
     session.add(row)
     await session.flush()
     return row
+
+
+async def queue_rows(session: AsyncSession, rows: Sequence[NewOutboxRow], now: datetime) -> int:
+    """Queue a turn's replies in one statement, without reading ids back; returns how many."""
+    if rows:
+        table = cast(Table, OutboxMessage.__table__)
+        await session.execute(insert(table), [_queued(row, now) for row in rows])
+    return len(rows)
 
 
 async def add_outbox_rows(

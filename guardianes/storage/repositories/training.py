@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, true
+from sqlalchemy import and_, bindparam, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from guardianes.domain.enums import ComplaintChannelKind, GuardianStatus
@@ -21,6 +21,30 @@ from guardianes.storage.models import (
 )
 from guardianes.storage.models_training import ComplaintChannel, CourseProgressRow, MunicipalReport
 
+# Statements every message runs are built once (building one costs more than running it on
+# SQLite); SQLAlchemy caches their compiled form.
+_GET_PROGRESS = select(CourseProgressRow).where(
+    CourseProgressRow.guardian_id == bindparam("guardian_id"),
+    CourseProgressRow.course_id == bindparam("course_id"),
+)
+_ATTEMPT_SCORES = (
+    select(QuizAttempt.form_id, QuizAttempt.phase, QuizAttempt.score, QuizAttempt.max_score)
+    .where(QuizAttempt.guardian_id == bindparam("guardian_id"))
+    .order_by(QuizAttempt.id)
+)
+_ACTIVE_CHANNELS_ORDER = (
+    ComplaintChannel.service_code.is_(None),
+    ComplaintChannel.service_code,
+    ComplaintChannel.name,
+    ComplaintChannel.id,
+)
+_ACTIVE_CHANNELS = (
+    select(ComplaintChannel)
+    .where(ComplaintChannel.active.is_(True))
+    .order_by(*_ACTIVE_CHANNELS_ORDER)
+)
+_ACTIVE_CHANNELS_OF_CITY = _ACTIVE_CHANNELS.where(ComplaintChannel.city_id == bindparam("city_id"))
+
 # ---------------------------------------------------------------- course progress
 
 
@@ -29,9 +53,7 @@ async def get_progress(
 ) -> CourseProgressRow | None:
     """One guardian's progress in one course."""
     result = await session.execute(
-        select(CourseProgressRow).where(
-            CourseProgressRow.guardian_id == guardian_id, CourseProgressRow.course_id == course_id
-        )
+        _GET_PROGRESS, {"guardian_id": guardian_id, "course_id": course_id}
     )
     return result.scalar_one_or_none()
 
@@ -102,19 +124,23 @@ async def idle_course_guardians(
 # ---------------------------------------------------------------- quiz attempts
 
 
-async def quiz_score(
-    session: AsyncSession, guardian_id: int, form_id: str, phase: str
-) -> tuple[int, int] | None:
-    """(score, max score) of one guardian's attempt of a phase, if taken."""
-    result = await session.execute(
-        select(QuizAttempt.score, QuizAttempt.max_score).where(
-            QuizAttempt.guardian_id == guardian_id,
-            QuizAttempt.form_id == form_id,
-            QuizAttempt.phase == phase,
-        )
-    )
-    row = result.first()
-    return None if row is None else (int(row[0]), int(row[1]))
+@dataclass(frozen=True, slots=True)
+class AttemptScore:
+    """One quiz attempt's form, phase and score."""
+
+    form_id: str
+    phase: str
+    score: int
+    max_score: int
+
+
+async def attempt_scores(session: AsyncSession, guardian_id: int) -> list[AttemptScore]:
+    """Every quiz attempt of one guardian, oldest first (a few rows: one per form and phase)."""
+    result = await session.execute(_ATTEMPT_SCORES, {"guardian_id": guardian_id})
+    return [
+        AttemptScore(str(form_id), str(phase), int(score), int(max_score))
+        for form_id, phase, score, max_score in result.all()
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +218,11 @@ async def list_complaint_channels(
     active_only: bool = True,
 ) -> Sequence[ComplaintChannel]:
     """Channels (of one city, or of all) by service, general ones last, and name."""
+    if active_only and service_code is None:  # what every message asks: built once
+        if city_id is None:
+            return (await session.execute(_ACTIVE_CHANNELS)).scalars().all()
+        result = await session.execute(_ACTIVE_CHANNELS_OF_CITY, {"city_id": city_id})
+        return result.scalars().all()
     statement = select(ComplaintChannel)
     if city_id is not None:
         statement = statement.where(ComplaintChannel.city_id == city_id)
@@ -202,12 +233,7 @@ async def list_complaint_channels(
             (ComplaintChannel.service_code == service_code)
             | ComplaintChannel.service_code.is_(None)
         )
-    statement = statement.order_by(
-        ComplaintChannel.service_code.is_(None),
-        ComplaintChannel.service_code,
-        ComplaintChannel.name,
-        ComplaintChannel.id,
-    )
+    statement = statement.order_by(*_ACTIVE_CHANNELS_ORDER)
     return (await session.execute(statement)).scalars().all()
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 from guardianes.bot.telegram.runner import ALLOWED_UPDATES, TelegramTransport
 from guardianes.conversations.messages import InboundKind
-from tests.fakes.telegram_server import ALICE, FakeTelegramServer, Fault
+from tests.fakes.telegram_server import ALICE, BOB, FakeTelegramServer, Fault
 
 from .conftest import JPEG_BYTES, WEBHOOK_SECRET, WEBHOOK_URL, RecordingStore
 
@@ -112,3 +112,20 @@ async def test_a_webhook_without_configured_secret_gets_a_random_one(tmp_path, f
     assert transport.webhook_secret
     assert fake.webhook is not None
     assert fake.webhook["secret_token"] == transport.webhook_secret
+
+
+async def test_one_persons_failed_photo_does_not_hold_another_persons_message(
+    polling, fake: FakeTelegramServer, store: RecordingStore
+):
+    fake.fail_next("getFile", 1, Fault.server_error())
+    await fake.push(
+        fake.updates.photo(ALICE, JPEG_BYTES),
+        fake.updates.text(ALICE, "listo"),
+        fake.updates.text(BOB, "hello"),
+    )
+    messages = await store.wait_for(3)
+    assert [m.text for m in messages if m.user_id == str(BOB.id)] == ["hello"]
+    alice = [m.kind for m in messages if m.user_id == str(ALICE.id)]
+    assert alice == [InboundKind.PHOTO, InboundKind.TEXT]  # her order held through the retry
+    assert messages[0].user_id == str(BOB.id)  # he did not wait for her retry
+
