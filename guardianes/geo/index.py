@@ -129,23 +129,17 @@ class SpatialGazetteer:
             [s.geometry for s in self._spaces]
             + [c.geometry for c in shaped if c.geometry is not None]
         )
-        space_shapes = [self._projection.project(s.geometry) for s in self._spaces]
-        space_ids = [s.id for s in self._spaces]
-        self._space_index = ShapeIndex(space_shapes, range(len(space_shapes)), space_ids)
         self._services = tuple(sorted({space.service for space in self._spaces}))
-        # One index per service too, so a filtered lookup never wades through other services.
-        self._service_index = {
-            service: ShapeIndex(
-                [space_shapes[i] for i in members], members, [space_ids[i] for i in members]
-            )
-            for service in self._services
-            if (members := [i for i, s in enumerate(self._spaces) if s.service == service])
-        }
+        self._service_group = {service: n for n, service in enumerate(self._services)}
+        self._space_index = ShapeIndex(
+            [self._projection.project(s.geometry) for s in self._spaces],
+            ranks=[s.id for s in self._spaces],
+            groups=[self._service_group[s.service] for s in self._spaces],
+        )
         self._shaped_colonias = [self._colonia_by_id[c.id] for c in shaped]
         self._colonia_index = ShapeIndex(
             [self._projection.project(c.geometry) for c in shaped if c.geometry is not None],
-            range(len(shaped)),
-            range(len(shaped)),
+            ranks=range(len(shaped)),
         )
 
     @property
@@ -165,15 +159,15 @@ class SpatialGazetteer:
 
     def space_at(self, point: GeoPoint, *, service: str | None = None) -> SpaceMatch | None:
         """The space containing the point, else the nearest within `max_distance_m`."""
-        index = self._space_index if service is None else self._service_index.get(service)
-        if index is None or not len(index):
+        group = None if service is None else self._service_group.get(service)
+        if not self._spaces or (service is not None and group is None):
             return None
         here = self._projection.probe(point)
         # Nested areas (a plaza inside a route area): the smallest is the most specific.
-        inside = index.smallest_containing(here)
+        inside = self._space_index.smallest_containing(here, group)
         if inside is not None:
             return self._match(inside, here, inside=True, distance_m=0.0)
-        near = index.nearest(here, self.max_distance_m)
+        near = self._space_index.nearest(here, self.max_distance_m, group)
         if near is None:
             return None
         return self._match(near[0], here, inside=False, distance_m=near[1])

@@ -1,9 +1,9 @@
-"""Projected shapes in an STRtree: which contains a point, which is nearest to it.
+"""Projected shapes in one STRtree: which contains a point, which is nearest to it.
 
-Everything a lookup needs besides the tree (areas, bounding boxes, tie-break ranks) is
-computed once when the index is built, so a query asks GEOS only about the few shapes
-that can still win: a lookup is tens of microseconds, with no per-query allocation of
-anything proportional to the number of shapes.
+Everything a lookup needs besides the tree (areas, bounding boxes, tie-break ranks, the
+group of each shape) is computed once, as numpy arrays, when the index is built; a query
+asks GEOS only about the few shapes that can still win, so it costs tens of microseconds
+and allocates nothing proportional to the number of shapes.
 """
 
 from __future__ import annotations
@@ -42,17 +42,22 @@ class Probe:
 
 
 class ShapeIndex:
-    """Shapes (in metres) that each stand for an item; ties go to the lowest rank."""
+    """Shapes in metres, answered by position; ties go to the lowest rank.
+
+    Each shape may belong to a group (a service): a query for one group ignores the others.
+    """
 
     def __init__(
-        self, shapes: Sequence[BaseGeometry], items: Sequence[int], ranks: Sequence[int]
+        self,
+        shapes: Sequence[BaseGeometry],
+        ranks: Sequence[int],
+        groups: Sequence[int] | None = None,
     ) -> None:
         self._shapes = list(shapes)
-        self._items = list(items)
-        self._ranks = list(ranks)
         self._tree = STRtree(self._shapes)
-        # Python floats, not a numpy array: indexing a list is what the query loop does.
-        self._areas: list[float] = shapely.area(self._shapes).tolist() if self._shapes else []
+        self._ranks = np.asarray(ranks, dtype=np.int64)
+        self._groups = np.asarray(groups if groups is not None else [], dtype=np.int32)
+        self._areas = shapely.area(self._shapes) if self._shapes else np.empty(0)
         self._bounds: NDArray[np.float64] = (
             shapely.bounds(self._shapes) if self._shapes else np.empty((0, 4))
         )
@@ -60,28 +65,29 @@ class ShapeIndex:
     def __len__(self) -> int:
         return len(self._shapes)
 
-    def smallest_containing(self, here: Probe) -> int | None:
-        """The item of the smallest shape the point is in or on (nested areas: the most
-        specific one)."""
-        hits = self._tree.query(here.geometries, predicate="intersects")[1]
+    def smallest_containing(self, here: Probe, group: int | None = None) -> int | None:
+        """The smallest shape the point is in or on (nested areas: the most specific)."""
+        hits = self._in_group(self._tree.query(here.geometries, predicate="intersects")[1], group)
         if len(hits) == 0:
             return None
         if len(hits) == 1:
-            return self._items[int(hits[0])]
-        areas, ranks = self._areas, self._ranks
-        positions: list[int] = hits.tolist()
-        best = min(positions, key=lambda i: (areas[i], ranks[i]))
-        return self._items[best]
+            return int(hits[0])
+        best: tuple[float, int, int] = min(
+            zip(self._areas[hits].tolist(), self._ranks[hits].tolist(), hits.tolist(), strict=True)
+        )
+        return best[2]
 
-    def nearest(self, here: Probe, max_distance: float) -> tuple[int, float] | None:
-        """The item of the nearest shape within `max_distance`, and its distance."""
+    def nearest(
+        self, here: Probe, max_distance: float, group: int | None = None
+    ) -> tuple[int, float] | None:
+        """The nearest shape within `max_distance`, and its distance."""
         x, y = here.x, here.y
         # A box query, not the tree's "dwithin" predicate: GEOS builds a facet index for
         # every candidate it tests that way, several times the cost of the whole lookup.
         around = shapely.box(
             np.array([x - max_distance]), y - max_distance, x + max_distance, y + max_distance
         )
-        candidates = self._tree.query(around)[1]
+        candidates = self._in_group(self._tree.query(around)[1], group)
         if len(candidates) == 0:
             return None
         bounds = self._bounds[candidates]
@@ -93,18 +99,24 @@ class ShapeIndex:
         order = np.argsort(lower, kind="stable").tolist()
         lower_bounds = lower.tolist()
         positions = candidates.tolist()
+        ranks = self._ranks[candidates].tolist()
         best: tuple[float, int, int] | None = None  # distance, rank, position
         point = here.point
         for k in order:
             bound = lower_bounds[k]
             if bound > max_distance or (best is not None and bound > best[0]):
                 break
-            position = positions[k]
-            distance = float(self._shapes[position].distance(point))
+            distance = float(self._shapes[positions[k]].distance(point))
             if distance <= max_distance:
-                key = (distance, self._ranks[position], position)
+                key = (distance, ranks[k], positions[k])
                 if best is None or key < best:
                     best = key
         if best is None:
             return None
-        return self._items[best[2]], best[0]
+        return best[2], best[0]
+
+    def _in_group(self, hits: NDArray[np.intp], group: int | None) -> NDArray[np.intp]:
+        if group is None or len(hits) == 0:
+            return hits
+        kept: NDArray[np.intp] = hits[self._groups[hits] == group]
+        return kept
