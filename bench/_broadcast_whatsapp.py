@@ -9,10 +9,8 @@ webhooks, one after another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
@@ -21,6 +19,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench._waiting import until, until_sent
 from guardianes.bot.whatsapp.plugin import WhatsAppPlugin, build_webhook
 from guardianes.config import Settings
 from guardianes.domain.enums import GuardianStatus
@@ -74,18 +73,13 @@ class CappedGraph(FakeGraphServer):
             self.delivered_at.append((int(to), time.monotonic()))
         return response
 
+    def reached(self, number: int) -> bool:
+        """Whether some send reached this number."""
+        return self.count(number, number + 1) > 0
+
     def count(self, first: int, last: int) -> int:
         """Sends delivered to numbers in [first, last)."""
         return sum(1 for number, _ in self.delivered_at if first <= number < last)
-
-
-async def until(predicate: Callable[[], bool], *, within: float, every: float = 0.05) -> None:
-    """Wait until `predicate()` holds, checking it `every` seconds."""
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError
-        await asyncio.sleep(every)
 
 
 async def add_recipients(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
@@ -122,7 +116,7 @@ class Outcome:
     waits: list[float]
 
 
-async def run(recipients: int, chatters: int, folder: Path, warm_up: int) -> Outcome:
+async def run(recipients: int, chatters: int, folder: Path, warm_up: int, idle: float) -> Outcome:
     """Start the bot against the capped fake, queue the broadcast, chat, wait for the end."""
     graph = CappedGraph()
     await graph.start()
@@ -162,10 +156,9 @@ async def run(recipients: int, chatters: int, folder: Path, warm_up: int) -> Out
             pushed = time.monotonic()
             status = await webhook.receive(post.body, post.headers["X-Hub-Signature-256"])
             assert status == 200, status
-            await until(lambda: graph.count(number, number + 1) > 0, within=REPLY_WITHIN)  # noqa: B023
+            await until(partial(graph.reached, number), within=REPLY_WITHIN, every=0.01)
             waits.append(time.monotonic() - pushed)
-        with contextlib.suppress(TimeoutError):  # what never came counts as lost
-            await until(lambda: sent() >= recipients, within=recipients / WHATSAPP_CAP * 2 + 60)
+        await until_sent(sent, recipients, idle=idle)
         await asyncio.sleep(2.0)  # anything sent twice would show now
     finally:
         await sender.stop(grace=5.0)

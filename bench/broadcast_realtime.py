@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import tempfile
-import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import _broadcast_whatsapp as whatsapp
 from bench._common import figure, percentile
+from bench._waiting import until, until_sent
 from guardianes.config import Settings
 from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from tests.chat_load import FIRST_CHATTER, FIRST_RECIPIENT, BotUnderLoad
@@ -36,19 +34,7 @@ from tests.fakes.telegram_server import FakeTelegramServer, RateLimits
 TELEGRAM_CAP = 30.0
 WARM_UP_SENDS = 30
 SETTLE_SECONDS = 2.0
-POLL_SECONDS = 0.25
-
-
-async def until(predicate: Callable[[], bool], *, within: float) -> None:
-    """Wait until `predicate()` holds, checking it a few times a second."""
-    # Not `fake.wait_for`: it re-checks after every call the fake receives, and counting
-    # the broadcast's sends scans every send so far: quadratic, tens of CPU seconds at
-    # 10,000 recipients, taken from the bot being measured.
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError
-        await asyncio.sleep(POLL_SECONDS)
+IDLE_SECONDS = 30.0  # no send for this long: what is still queued counts as lost
 
 
 async def run(recipients: int, chatters: int, folder: Path) -> None:
@@ -72,11 +58,7 @@ async def run(recipients: int, chatters: int, folder: Path) -> None:
         await bot.broadcast(recipients)
         await until(lambda: bot.broadcast_sent() >= WARM_UP_SENDS, within=60.0)
         waits = await bot.chat(chatters)
-        with contextlib.suppress(TimeoutError):  # what never came counts as lost
-            await until(
-                lambda: bot.broadcast_sent() >= recipients,
-                within=recipients / TELEGRAM_CAP * 2 + 60,
-            )
+        await until_sent(bot.broadcast_sent, recipients, idle=IDLE_SECONDS)
         await asyncio.sleep(SETTLE_SECONDS)  # anything sent twice would show now
     finally:
         await bot.stop()
@@ -120,7 +102,7 @@ async def run(recipients: int, chatters: int, folder: Path) -> None:
 
 async def run_whatsapp(recipients: int, chatters: int, folder: Path) -> None:
     """The broadcast on WhatsApp; the same figures against WhatsApp's cap."""
-    out = await whatsapp.run(recipients, chatters, folder, WARM_UP_SENDS)
+    out = await whatsapp.run(recipients, chatters, folder, WARM_UP_SENDS, IDLE_SECONDS)
     seconds = [1000 * w for w in out.waits]
     figure(f"recipients ({recipients}, WhatsApp)", recipients, "")
     figure(
