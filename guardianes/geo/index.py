@@ -1,4 +1,4 @@
-"""In-memory gazetteer: point → public space / colonia with shapely STRtrees.
+"""In-memory gazetteer: point → public space / colonia with shapely STRtrees (geo.shapes).
 
 Geometries are projected once to a local equirectangular plane in metres centred on the
 data, so distances are metres without a projection library; at city scale (tens of km)
@@ -17,10 +17,10 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
-from shapely.strtree import STRtree
 
 from guardianes.conversations.context import ColoniaRef, ResponsibleParty, SpaceMatch, SpacePlace
 from guardianes.conversations.messages import GeoPoint
+from guardianes.geo.shapes import Probe, ShapeIndex
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 
@@ -78,10 +78,18 @@ class LocalProjection:
 
     def point(self, point: GeoPoint) -> Point:
         """A WGS84 point in local metres."""
-        return Point(
+        return Point(*self.coordinates(point))
+
+    def coordinates(self, point: GeoPoint) -> tuple[float, float]:
+        """A WGS84 point's local coordinates in metres (x east, y north)."""
+        return (
             (point.longitude - self.ref_lon) * self._x_scale,
             (point.latitude - self.ref_lat) * self._y_scale,
         )
+
+    def probe(self, point: GeoPoint) -> Probe:
+        """A WGS84 point in local metres, ready to query a `ShapeIndex`."""
+        return Probe.at(*self.coordinates(point))
 
     @classmethod
     def around(cls, geometries: Sequence[BaseGeometry]) -> LocalProjection:
@@ -121,13 +129,18 @@ class SpatialGazetteer:
             [s.geometry for s in self._spaces]
             + [c.geometry for c in shaped if c.geometry is not None]
         )
-        self._space_shapes = [self._projection.project(s.geometry) for s in self._spaces]
-        self._space_tree = STRtree(self._space_shapes)
+        self._services = tuple(sorted({space.service for space in self._spaces}))
+        self._service_group = {service: n for n, service in enumerate(self._services)}
+        self._space_index = ShapeIndex(
+            [self._projection.project(s.geometry) for s in self._spaces],
+            ranks=[s.id for s in self._spaces],
+            groups=[self._service_group[s.service] for s in self._spaces],
+        )
         self._shaped_colonias = [self._colonia_by_id[c.id] for c in shaped]
-        self._colonia_shapes = [
-            self._projection.project(c.geometry) for c in shaped if c.geometry is not None
-        ]
-        self._colonia_tree = STRtree(self._colonia_shapes)
+        self._colonia_index = ShapeIndex(
+            [self._projection.project(c.geometry) for c in shaped if c.geometry is not None],
+            ranks=range(len(shaped)),
+        )
 
     @property
     def space_count(self) -> int:
@@ -140,39 +153,24 @@ class SpatialGazetteer:
 
     def colonia_at(self, point: GeoPoint) -> ColoniaRef | None:
         """The colonia whose area contains the point (the smallest one when areas overlap)."""
-        if not self._colonia_shapes:
+        if not len(self._colonia_index):
             return None
-        here = self._projection.point(point)
-        hits = self._colonia_tree.query(here, predicate="intersects")
-        if len(hits) == 0:
-            return None
-        best = min(hits, key=lambda i: self._colonia_shapes[int(i)].area)
-        return self._shaped_colonias[int(best)]
+        return self._colonia_in(self._projection.probe(point))
 
     def space_at(self, point: GeoPoint, *, service: str | None = None) -> SpaceMatch | None:
         """The space containing the point, else the nearest within `max_distance_m`."""
-        if not self._spaces:
+        group = None if service is None else self._service_group.get(service)
+        if not self._spaces or (service is not None and group is None):
             return None
-        here = self._projection.point(point)
-        inside = [
-            int(i)
-            for i in self._space_tree.query(here, predicate="intersects")
-            if self._wanted(int(i), service)
-        ]
-        if inside:
-            # Nested areas (a plaza inside a route area): the smallest is the most specific.
-            best = min(inside, key=lambda i: (self._space_shapes[i].area, self._spaces[i].id))
-            return self._match(best, point, inside=True, distance_m=0.0)
-        near = [
-            int(i)
-            for i in self._space_tree.query(here, predicate="dwithin", distance=self.max_distance_m)
-            if self._wanted(int(i), service)
-        ]
-        if not near:
+        here = self._projection.probe(point)
+        # Nested areas (a plaza inside a route area): the smallest is the most specific.
+        inside = self._space_index.smallest_containing(here, group)
+        if inside is not None:
+            return self._match(inside, here, inside=True, distance_m=0.0)
+        near = self._space_index.nearest(here, self.max_distance_m, group)
+        if near is None:
             return None
-        distances = {i: float(self._space_shapes[i].distance(here)) for i in near}
-        best = min(near, key=lambda i: (distances[i], self._spaces[i].id))
-        return self._match(best, point, inside=False, distance_m=distances[best])
+        return self._match(near[0], here, inside=False, distance_m=near[1])
 
     def space_by_id(self, space_id: int) -> SpacePlace | None:
         """The space with this id, with a point surely inside it (not the centroid of a ring)."""
@@ -192,7 +190,7 @@ class SpatialGazetteer:
     @property
     def services(self) -> tuple[str, ...]:
         """The services some indexed space is for, sorted."""
-        return tuple(sorted({space.service for space in self._spaces}))
+        return self._services
 
     def spaces_at(self, point: GeoPoint) -> list[SpaceMatch]:
         """Every answer for the point: what `space_at` says first (the chat's answer), then
@@ -207,10 +205,13 @@ class SpatialGazetteer:
                 found.append(match)
         return found
 
-    def _wanted(self, index: int, service: str | None) -> bool:
-        return service is None or self._spaces[index].service == service
+    def _colonia_in(self, here: Probe) -> ColoniaRef | None:
+        if not len(self._colonia_index):
+            return None
+        found = self._colonia_index.smallest_containing(here)
+        return self._shaped_colonias[found] if found is not None else None
 
-    def _match(self, index: int, point: GeoPoint, *, inside: bool, distance_m: float) -> SpaceMatch:
+    def _match(self, index: int, here: Probe, *, inside: bool, distance_m: float) -> SpaceMatch:
         space = self._spaces[index]
         colonia = self._colonia_by_id.get(space.colonia_id) if space.colonia_id else None
         return SpaceMatch(
@@ -220,6 +221,6 @@ class SpatialGazetteer:
             kind=space.kind,
             inside=inside,
             distance_m=round(distance_m, 1),
-            colonia=colonia or self.colonia_at(point),
+            colonia=colonia or self._colonia_in(here),
             responsible=space.responsible,
         )
