@@ -5,7 +5,11 @@ GUARDIANES_BENCH_POSTGRES), `uvicorn guardianes.app:create_app --factory --worke
 (`guardianes serve` has no workers option) with WhatsApp on against the fake Graph API,
 and the same load of guardians posting signed webhooks at machine speed. Measured:
 updates/s (and its ratio to one worker), and that every update was processed exactly
-once: one inbound event per message posted, all processed, and no reply sent twice.
+once: one inbound event per message posted, all processed, and no reply sent twice. With
+them, the CPU each update cost the workers, PostgreSQL and this process (the load generator
+and the fake Graph API), and each worker's share of the load's time spent running and spent
+runnable but waiting for a core: on a shared machine the second says whether more workers
+could have helped at all.
 
 Then the web chat across processes: two Guardianes processes on one database, each
 browser posts to process A and holds its long-poll on process B (PostgreSQL LISTEN/NOTIFY
