@@ -5,7 +5,11 @@ GUARDIANES_BENCH_POSTGRES), `uvicorn guardianes.app:create_app --factory --worke
 (`guardianes serve` has no workers option) with WhatsApp on against the fake Graph API,
 and the same load of guardians posting signed webhooks at machine speed. Measured:
 updates/s (and its ratio to one worker), and that every update was processed exactly
-once: one inbound event per message posted, all processed, and no reply sent twice.
+once: one inbound event per message posted, all processed, and no reply sent twice. With
+them, the CPU each update cost the workers, PostgreSQL and this process (the load generator
+and the fake Graph API), and each worker's share of the load's time spent running and spent
+runnable but waiting for a core: on a shared machine the second says whether more workers
+could have helped at all.
 
 Then the web chat across processes: two Guardianes processes on one database, each
 browser posts to process A and holds its long-poll on process B (PostgreSQL LISTEN/NOTIFY
@@ -23,6 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -37,8 +42,9 @@ from bench._chat_loads import (
     load,
     print_losses,
 )
-from bench._common import figure, percentile, scratch_postgres
-from bench._served import free_port, guardianes_env, served, uvicorn_command
+from bench._common import POSTGRES_ADMIN, figure, percentile, scratch_postgres
+from bench._cpu import CpuMeter, backend_pids, own_cpu_seconds
+from bench._served import Served, free_port, guardianes_env, served, uvicorn_command
 from bench.whatsapp_webchat_e2e import APP_SECRET, GUARDIANES_APP, whatsapp_env
 from tests.fakes.graph_server import WebhookFactory
 
@@ -96,7 +102,8 @@ async def webhook_load(workers: int, guardians: int, steps: int, folder: Path) -
                 channel = WhatsAppChannel(graph, server.base_url, factory)
                 try:
                     counts = await calibrate(channel, steps)
-                    result = await load(channel, guardians, counts)
+                    cpu = await _metered_load(channel, guardians, counts, server, url)
+                    result = cpu.result
                     statuses, twice = await settled_counts(url, channel.posted)
                 finally:
                     await channel.close()
@@ -116,7 +123,58 @@ async def webhook_load(workers: int, guardians: int, steps: int, folder: Path) -
     figure(f"{label}: updates without a reply", result.lost, "", target="0")
     figure(f"{label}: posts sent again (connection closed)", channel.retried, "")
     print_losses(label, result)
+    cpu.report(label)
     return result
+
+
+@dataclass
+class LoadCpu:
+    """A load's result and the CPU each side spent on it."""
+
+    result: Load
+    workers: CpuMeter
+    database: CpuMeter
+    generator: float
+
+    def report(self, label: str) -> None:
+        """CPU per update of the workers, PostgreSQL and the load generator; worker busyness."""
+        updates = max(1, self.result.updates)
+        seconds = self.result.seconds or 1.0
+        for name, used in (
+            ("workers", self.workers.total),
+            ("PostgreSQL", self.database.total),
+            ("load generator", self.generator),
+        ):
+            figure(f"{label}: CPU per update, {name}", 1000 * used / updates, "ms")
+        # Busy: running on a core; starved: runnable, waiting for one (the machine's limit).
+        # Whatever is left of the wall time the worker waited on I/O, locks or sleeps.
+        shares = sorted(
+            ((used, self.workers.waited[pid]) for pid, used in self.workers.used.items() if used),
+            reverse=True,
+        )
+        for n, (used, waited) in enumerate(shares, start=1):
+            figure(f"{label}: worker {n} busy", 100 * used / seconds, "% of the load's time")
+            figure(f"{label}: worker {n} starved", 100 * waited / seconds, "% of the load's time")
+
+
+async def _metered_load(
+    channel: WhatsAppChannel, guardians: int, counts: list[int], server: Served, url: str
+) -> LoadCpu:
+    """`load`, noting the CPU of the workers, of PostgreSQL's backends and of this process."""
+    database = url.rsplit("/", 1)[1]
+    workers, backends = CpuMeter(), CpuMeter()
+
+    def worker_pids() -> list[int]:
+        return server.worker_pids() or [server.pid]
+
+    workers.start(worker_pids())
+    backends.start(await backend_pids(POSTGRES_ADMIN, database))
+    generator = own_cpu_seconds()
+    result = await load(channel, guardians, counts)
+    generator = own_cpu_seconds() - generator
+    workers.stop(worker_pids())
+    backends.stop(await backend_pids(POSTGRES_ADMIN, database))
+    return LoadCpu(result, workers, backends, generator)
 
 
 async def webchat_across(guardians: int, steps: int, folder: Path) -> None:

@@ -326,22 +326,26 @@ class OutboxSender:
         threshold = 1 if lane is Lane.URGENT else max(1, self.max_in_flight // 2)
         while not self._draining:
             wakeup.clear()
-            claimed = 0
+            drained = True
             try:
                 free = self.max_in_flight - self._claimed[lane]
                 if free >= threshold and (lane is Lane.URGENT or self.bulk_open()):
                     if lane is Lane.BULK:
                         await self._yield_to_replies()
-                    rows = await self._claim(lane, min(self.batch_size, free))
+                    limit = min(self.batch_size, free)
+                    rows = await self._claim(lane, limit)
                     for row in rows:
                         self._spawn(lane, row)
-                    claimed = len(rows)
+                    # Fewer rows than asked: none was left to claim. A row due from now on
+                    # sets the wakeup (its producer, or the delivery ahead of it in its
+                    # chat), so claiming again at once would only find nothing.
+                    drained = len(rows) < limit
                 await self._give_back_released()
                 if lane is Lane.URGENT:
                     await self._forget_idle_pacing()
             except Exception:
                 logger.exception("outbox %s claim failed; retrying", lane)
-            if claimed and self._claimed[lane] < self.max_in_flight:
+            if not drained and self._claimed[lane] < self.max_in_flight:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=poll)
@@ -447,6 +451,8 @@ class OutboxSender:
             )
         await outbox_repo.sync_linked_deliveries(session, gone, OutboxStatus.UNREACHABLE, now=now)
         skipped = set(gone)
+        # The lane loop takes a short claim for "nothing left": there may be more rows.
+        self._wakeups[lane_of(rows[0].kind)].set()
         return [r for r in rows if r.id not in skipped]
 
     async def _keep_claim(self, row: OutboxMessage) -> bool:

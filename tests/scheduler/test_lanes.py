@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -183,3 +185,48 @@ def test_a_send_timeout_must_be_shorter_than_the_lease() -> None:
         Settings(  # type: ignore[call-arg]
             _env_file=None, outbox_lease_seconds=10, outbox_send_timeout_seconds=10
         )
+
+
+@dataclass
+class HeldChannel(RecordingChannel):
+    """Holds each send until the test lets it through."""
+
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    let_through: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, delivery: Delivery) -> SendResult:
+        self.entered.set()
+        await self.let_through.wait()
+        return await super().send(delivery)
+
+
+async def test_a_lane_that_claimed_all_there_was_waits_for_a_wakeup_to_claim_again(
+    session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    # Claiming again at once after a short claim would only find nothing: a query per
+    # reply for no row. The next claim comes when the send finished (its wakeup).
+    channel = HeldChannel()
+    runtime = _runtime(session_factory, tmp_path, channel, outbox_poll_seconds=3600)
+    sender = OutboxSender(runtime, pacers={})
+    claims: list[bool] = []  # per urgent claim: whether the send had been let through
+    claimed_again = asyncio.Event()
+    claim = sender._claim
+
+    async def counting_claim(lane: Lane, limit: int) -> list[Any]:
+        if lane is Lane.URGENT:
+            claims.append(channel.let_through.is_set())
+            if len(claims) == 2:
+                claimed_again.set()
+        return await claim(lane, limit)
+
+    sender._claim = counting_claim  # type: ignore[method-assign]
+    await _queue(session_factory, "7", "respuesta", OutboxKind.REPLY)
+    sender.start()
+    try:
+        await asyncio.wait_for(channel.entered.wait(), 10)
+        channel.let_through.set()
+        await asyncio.wait_for(claimed_again.wait(), 10)
+    finally:
+        await sender.stop(grace=5)
+    assert channel.sent == [("7", "respuesta")]
+    assert claims[:2] == [False, True]
