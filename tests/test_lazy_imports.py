@@ -1,7 +1,7 @@
 """Memory: building the app loads no library that only an optional channel or a report needs.
 
-aiogram alone is ~130 MiB of RSS; fpdf2, imagehash and pyproj another ~60. They load when
-Telegram is on, or with the first PDF, photo or reprojected map, never with the app.
+aiogram alone is ~130 MiB of RSS; fpdf2, imagehash, pygal and pyproj ~50 more. They load when
+Telegram is on, or with the first PDF, photo, chart or reprojected map, never with the app.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 
-LAZY = ("aiogram", "fpdf", "fontTools", "imagehash", "pyproj")
+LAZY = ("aiogram", "fpdf", "fontTools", "imagehash", "pygal", "pyproj")
 
 PROBE = """
 import json, sys
