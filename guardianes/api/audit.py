@@ -35,7 +35,7 @@ class Auditor:
         )
 
 
-def auditor(
+async def auditor(  # async: a sync dependency would take a worker thread
     request: Request,
     session: SessionDep,
     token: Annotated[StaffToken, Depends(current_token)],

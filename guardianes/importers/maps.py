@@ -16,13 +16,12 @@ import math
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shapefile  # pyshp
 import shapely
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
 from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import make_valid
@@ -36,6 +35,10 @@ from guardianes.importers.kml import (
     placemarks_from,
 )
 from guardianes.importers.report import ImportFileError, Problem
+
+if TYPE_CHECKING:
+    # pyproj (~11 MiB) loads when a map names a coordinate system, not with the app.
+    from pyproj import CRS, Transformer
 
 KML, KMZ, GEOJSON, SHAPEFILE, SHAPEFILE_ZIP, CSV = (
     "KML",
@@ -63,7 +66,6 @@ CODE_FIELDS = ("code", "codigo", "clave", "cve", "cve_col", "cvegeo", "cve_asen"
 LAT_FIELDS = ("lat", "latitude", "latitud", "y")
 LON_FIELDS = ("lon", "lng", "long", "longitude", "longitud", "x")
 _SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994, big-endian, opens every .shp
-_WGS84 = CRS.from_epsg(4326)
 _GEOJSON_TYPES = {"FeatureCollection", "Feature"}
 _GEOMETRY_TYPES = {
     "Point",
@@ -216,12 +218,21 @@ def _checked(geometry: BaseGeometry) -> BaseGeometry:
     return geometry
 
 
+@cache
+def _wgs84() -> CRS:
+    from pyproj import CRS
+
+    return CRS.from_epsg(4326)
+
+
 def _transformer(crs: CRS | None) -> Transformer | None:
-    if crs is None or crs.equals(_WGS84, ignore_axis_order=True):
+    if crs is None or crs.equals(_wgs84(), ignore_axis_order=True):
         return None
     if crs.is_geographic and crs.ellipsoid is not None and crs.ellipsoid.name.startswith("WGS"):
         return None  # CRS84, WGS84 lon/lat: nothing to do
-    return Transformer.from_crs(crs, _WGS84, always_xy=True)
+    from pyproj import Transformer
+
+    return Transformer.from_crs(crs, _wgs84(), always_xy=True)
 
 
 def _reproject(geometry: BaseGeometry, transformer: Transformer | None) -> BaseGeometry:
@@ -296,6 +307,9 @@ def _geojson_crs(document: dict[str, Any], path: Path) -> CRS | None:
     )
     if not isinstance(name, str):
         return None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         return CRS.from_user_input(name)
     except CRSError:
@@ -384,6 +398,9 @@ class _EncodingError(Exception):
 def _shapefile_crs(parts: _ShapefileParts, path: Path) -> CRS | None:
     if parts.prj is None:
         return None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         return CRS.from_wkt(parts.prj)
     except CRSError:

@@ -11,7 +11,6 @@ import io
 import logging
 import warnings
 
-import imagehash
 from PIL import Image, ImageStat, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
@@ -26,6 +25,8 @@ _MIN_SPREAD = 4.0
 
 def perceptual_hash(data: bytes) -> str | None:
     """The photo's 64-bit pHash as 16 hex digits, or None when Pillow cannot decode it."""
+    import imagehash  # ~15 MiB with numpy's FFT: loaded with the first photo, not at start
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

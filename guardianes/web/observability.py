@@ -16,19 +16,23 @@ import asyncio
 import hmac
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from guardianes.api.deps import RuntimeDep
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE as TELEGRAM_STATE
-from guardianes.bot.telegram.runner import TelegramTransport
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE as TELEGRAM_STATE
 from guardianes.bot.whatsapp.webhook import STATE_ATTRIBUTE as WHATSAPP_STATE
 from guardianes.config import Settings
 from guardianes.observability.metrics import CONTENT_TYPE, read_snapshot, render
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import current_revision, head_revision
 from guardianes.storage.repositories import monitoring
+
+if TYPE_CHECKING:
+    # A type only: the runner imports aiogram, which Telegram-off services never load.
+    from guardianes.bot.telegram.runner import TelegramTransport
 
 DATABASE_TIMEOUT_SECONDS = 3.0
 FORWARDING_HEADERS = ("forwarded", "x-forwarded-for", "x-real-ip")

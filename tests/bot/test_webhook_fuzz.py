@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE as TELEGRAM_STATE
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE as TELEGRAM_STATE
 from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.bot.telegram.webhook import SECRET_HEADER
 from guardianes.bot.telegram.webhook import router as telegram_router

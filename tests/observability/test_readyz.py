@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE
 from guardianes.config import Settings
 from guardianes.services.runtime import Runtime
 from guardianes.storage.db import head_revision

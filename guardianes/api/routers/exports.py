@@ -40,7 +40,7 @@ CardQuery = Annotated[
 ]
 
 
-def _submission_filter(
+async def _submission_filter(  # async: a sync dependency would take a worker thread
     runtime: RuntimeDep,
     *,
     completed_from: TimeQuery = None,

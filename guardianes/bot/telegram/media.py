@@ -16,7 +16,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from guardianes.bot.telegram.parse import FileRef, MediaFailedError, PhotoFetcher
+from guardianes.bot.telegram.names import MediaFailedError
+from guardianes.bot.telegram.parse import FileRef, PhotoFetcher
 from guardianes.conversations.messages import StoredMedia
 from guardianes.services.media import MediaRejectedError, store_audio, store_media
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from aiogram.enums import ChatType, ContentType
 from aiogram.types import CallbackQuery, Message, Update, User
 
+from guardianes.bot.telegram.names import CHANNEL, MediaFailedError
 from guardianes.bot.telegram.render import button_label, decode_callback
 from guardianes.conversations.messages import (
     GeoPoint,
@@ -27,9 +28,7 @@ from guardianes.conversations.messages import (
     StoredMedia,
 )
 from guardianes.conversations.text import parse_command_word
-from guardianes.services.delivery import ChannelName
 
-CHANNEL = ChannelName.TELEGRAM.value
 # Things people send that we cannot use: answered with the engine's polite "unsupported".
 # Everything else without text, location or photo is a service notice and gets no answer.
 UNSUPPORTED_CONTENT = frozenset(
@@ -55,14 +54,6 @@ UNSUPPORTED_CONTENT = frozenset(
         ContentType.UNKNOWN,
     }
 )
-
-
-class MediaFailedError(Exception):
-    """A photo could not be downloaded or stored; `retryable` says whether to try again later."""
-
-    def __init__(self, detail: str, *, retryable: bool) -> None:
-        super().__init__(detail)
-        self.retryable = retryable
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from functools import partial
-from typing import ClassVar, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from fastapi import APIRouter, FastAPI
 
-from guardianes.bot.telegram.parse import CHANNEL
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport
+from guardianes.bot.telegram.names import CHANNEL, STATE_ATTRIBUTE
 from guardianes.bot.telegram.webhook import router as webhook_router
 from guardianes.config import Settings
 from guardianes.services.delivery import Channel, DeliveryPolicy, FreeForm, PacerSpec
 from guardianes.services.inbound import accept_inbound
 from guardianes.services.intake import close_keyboard, media_decision, note_event
 from guardianes.services.runtime import Runtime
+
+if TYPE_CHECKING:
+    from guardianes.bot.telegram.runner import TelegramTransport
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ class TelegramPlugin:
 
     async def start(self, runtime: Runtime, app: FastAPI | None) -> Channel:
         """Start polling or register the webhook (its target on `app.state`)."""
+        # aiogram (~130 MiB of pydantic types) loads only when Telegram is on.
+        from guardianes.bot.telegram.runner import TelegramTransport
+
         transport = TelegramTransport(
             self.settings,
             partial(accept_inbound, runtime),

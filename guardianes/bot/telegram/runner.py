@@ -39,7 +39,8 @@ from guardianes.bot.telegram.inbound import (
     TelegramInbound,
 )
 from guardianes.bot.telegram.media import photo_fetcher
-from guardianes.bot.telegram.parse import MediaFailedError, external_id
+from guardianes.bot.telegram.names import MediaFailedError
+from guardianes.bot.telegram.parse import external_id
 from guardianes.config import Settings
 from guardianes.locales import DEFAULT_LOCALE, SUPPORTED_LOCALES, translator
 
@@ -48,7 +49,6 @@ logger = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 # /staff stays unlisted; /misdatos and /borrarmisdatos are the ARCO rights (the notice names them).
 COMMANDS = ("start", "menu", "help", "cancel", "back", "skip", "misdatos", "borrarmisdatos")
-STATE_ATTRIBUTE = "telegram_transport"
 POLL_TIMEOUT_SECONDS = 25
 MAX_UPDATE_ATTEMPTS = 5  # then a poisoned update is dropped rather than wedging the bot
 MIN_RETRY_DELAY = 1.0

@@ -15,8 +15,7 @@ from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 
-from guardianes.bot.telegram.parse import MediaFailedError
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE, MediaFailedError
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from guardianes.domain.dates import add_months
 from guardianes.locales import Translator, translator
 from guardianes.services.reports.evidence_report import label
-from guardianes.services.reports.rendering import ReportPDF, render_html
+from guardianes.services.reports.rendering import render_html
 from guardianes.storage.repositories import reports as repo
 
 
@@ -204,6 +204,8 @@ def briefing_html(briefing: Briefing) -> str:
 
 def briefing_pdf(briefing: Briefing) -> bytes:
     """The briefing as PDF."""
+    from guardianes.services.reports.pdf import ReportPDF  # fpdf2 loads on the first PDF
+
     t = briefing.texts
     title = briefing_title(briefing)
     pdf = ReportPDF(title, t["privacy"])

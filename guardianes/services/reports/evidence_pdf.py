@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fpdf.errors import FPDFException
+from typing import TYPE_CHECKING
 
 from guardianes.services.reports.evidence_report import DiscrepancySection, EvidenceReport
-from guardianes.services.reports.rendering import ReportPDF, pdf_safe
+from guardianes.services.reports.rendering import pdf_safe
+
+if TYPE_CHECKING:
+    from guardianes.services.reports.pdf import ReportPDF
 
 MAP_SIZE = 55.0
 PHOTO_WIDTH = 56.0
@@ -14,6 +17,8 @@ PHOTO_HEIGHT = 42.0
 
 def evidence_report_pdf(report: EvidenceReport) -> bytes:
     """Render the report; returns the PDF's bytes."""
+    from guardianes.services.reports.pdf import ReportPDF  # fpdf2 loads on the first PDF
+
     t = report.texts
     pdf = ReportPDF(report.title, t["privacy"])
     pdf.alias_nb_pages()
@@ -96,6 +101,8 @@ def _section(pdf: ReportPDF, s: DiscrepancySection, t: dict[str, str]) -> None:
 
 
 def _photos(pdf: ReportPDF, s: DiscrepancySection) -> None:
+    from fpdf.errors import FPDFException  # loaded already: `pdf` is an fpdf2 document
+
     per_row = 3
     gap = 4.0
     for start in range(0, len(s.photos), per_row):

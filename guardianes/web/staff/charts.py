@@ -9,30 +9,39 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import pygal
 from markupsafe import Markup
-from pygal.style import Style
 
-STYLE = Style(
-    background="transparent",
-    plot_background="#ffffff",
-    foreground="#1f2933",
-    foreground_strong="#1f2933",
-    foreground_subtle="#616e7c",
-    colors=("#0b5d3b", "#d97706", "#2563eb", "#b91c1c"),
-    font_family="system-ui, sans-serif",
-)
-CONFIG = {
-    "style": STYLE,
-    "js": [],  # no script fetched from anywhere
-    "disable_xml_declaration": True,
-    "width": 640,
-    "height": 300,
-    "legend_at_bottom": True,
-    "print_values": True,
-    "explicit_size": False,
-}
+if TYPE_CHECKING:
+    # pygal loads with the first chart a staff page draws, not with the app.
+    import pygal
+
+
+@cache
+def _config() -> dict[str, Any]:
+    from pygal.style import Style
+
+    style = Style(
+        background="transparent",
+        plot_background="#ffffff",
+        foreground="#1f2933",
+        foreground_strong="#1f2933",
+        foreground_subtle="#616e7c",
+        colors=("#0b5d3b", "#d97706", "#2563eb", "#b91c1c"),
+        font_family="system-ui, sans-serif",
+    )
+    return {
+        "style": style,
+        "js": [],  # no script fetched from anywhere
+        "disable_xml_declaration": True,
+        "width": 640,
+        "height": 300,
+        "legend_at_bottom": True,
+        "print_values": True,
+        "explicit_size": False,
+    }
 
 
 def _svg(chart: pygal.Graph) -> Markup:
@@ -48,6 +57,8 @@ def bars(
     suffix: str = "",
 ) -> Markup:
     """One bar per label."""
+    import pygal
+
     top = maximum or max([1, *(math.ceil(v) for _, v in values)])
     chart = pygal.HorizontalBar(
         title=title,
@@ -56,7 +67,7 @@ def bars(
         # Counts get whole-number ticks; percentages every 10.
         y_labels=list(range(0, int(top) + 1, max(1, math.ceil(top / 10)))),
         value_formatter=lambda v: f"{v:g}{suffix}",
-        **CONFIG,
+        **_config(),
     )
     chart.x_labels = [label for label, _ in values]
     chart.add(title, [value for _, value in values])
@@ -71,11 +82,13 @@ def grouped_bars(
     maximum: float | None = None,
 ) -> Markup:
     """Bars side by side per label, one colour per series (before/after, pre/post)."""
+    import pygal
+
     chart = pygal.Bar(
         title=title,
         range=(0, maximum) if maximum else None,
         value_formatter=lambda v: f"{v:g}",
-        **CONFIG,
+        **_config(),
     )
     chart.x_labels = list(labels)
     for name, values in series.items():

@@ -15,11 +15,8 @@ from aiogram import Bot
 from aiogram.types import Update
 from fastapi import FastAPI
 
-from guardianes.bot.telegram.runner import (
-    STATE_ATTRIBUTE,
-    TelegramTransport,
-    build_bot,
-)
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE
+from guardianes.bot.telegram.runner import TelegramTransport, build_bot
 from guardianes.bot.telegram.webhook import router
 from guardianes.config import Settings
 from guardianes.conversations.messages import InboundMessage

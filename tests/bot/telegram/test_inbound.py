@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from guardianes.bot.telegram.parse import MediaFailedError
+from guardianes.bot.telegram.names import MediaFailedError
 from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.conversations.messages import InboundKind, InboundMessage
 from guardianes.services.intake import MediaDecision

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE
 from guardianes.bot.telegram.plugin import TelegramPlugin
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport
+from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.domain.enums import GuardianStatus, OutboxStatus
 from guardianes.runtime.channels import start_channels
 from guardianes.services.runtime import Runtime

@@ -21,8 +21,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from guardianes.bot.telegram.names import STATE_ATTRIBUTE
 from guardianes.bot.telegram.parse import CHANNEL
-from guardianes.bot.telegram.runner import STATE_ATTRIBUTE, TelegramTransport
+from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.bot.telegram.webhook import SECRET_HEADER, router
 from guardianes.domain.enums import InboundStatus
 from guardianes.services.inbound import accept_inbound

@@ -59,7 +59,7 @@ async def test_a_photo_that_cannot_be_downloaded_yet_asks_for_redelivery(
 async def test_without_a_webhook_transport_the_route_is_not_found(transport, store):
     from fastapi import FastAPI
 
-    from guardianes.bot.telegram.runner import STATE_ATTRIBUTE
+    from guardianes.bot.telegram.names import STATE_ATTRIBUTE
     from guardianes.bot.telegram.webhook import router
 
     app = FastAPI()
