@@ -62,13 +62,12 @@ async def test_a_writer_waits_for_another_process_without_holding_the_loop(
 ) -> None:
     other_process = sqlite3.connect(database, isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")  # the write lock, held elsewhere
-    ticks = 0
+    ten_ticks = asyncio.Event()
 
     async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
+        for _ in range(10):
             await asyncio.sleep(0.005)
+        ten_ticks.set()
 
     async def write() -> None:
         async with unit_of_work(create_session_factory(engine)) as session:
@@ -77,8 +76,7 @@ async def test_a_writer_waits_for_another_process_without_holding_the_loop(
     ticking = asyncio.create_task(ticker())
     writing = asyncio.create_task(write())
     try:
-        while ticks < 10:  # the loop keeps running while the writer waits
-            await asyncio.sleep(0.005)
+        await asyncio.wait_for(ten_ticks.wait(), 5)  # the loop runs while the writer waits
         assert not writing.done()
         other_process.execute("COMMIT")
         await asyncio.wait_for(writing, 5)

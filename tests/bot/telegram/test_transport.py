@@ -128,4 +128,3 @@ async def test_one_persons_failed_photo_does_not_hold_another_persons_message(
     alice = [m.kind for m in messages if m.user_id == str(ALICE.id)]
     assert alice == [InboundKind.PHOTO, InboundKind.TEXT]  # her order held through the retry
     assert messages[0].user_id == str(BOB.id)  # he did not wait for her retry
-
