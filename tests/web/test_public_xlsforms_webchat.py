@@ -57,22 +57,23 @@ class Page:
         self.messages.clear()
 
     async def prompt(self) -> dict[str, Any]:
-        """The last bot message once the bot is done (quiet poll, nothing left to send)."""
+        """The last bot message once the bot is done (no turn running, nothing left to send)."""
         async with asyncio.timeout(DEADLINE_SECONDS):
             while True:
-                wait = 0.1 if self.messages else 5
+                done = bool(self.messages) and await self._settled()
+                wait = 0 if done else 0.1 if self.messages else 5
                 response = await self.client.get(
                     "/chat/api/messages", params={"after": self.last_id, "wait": wait}
                 )
                 body = response.json()
-                if not body["messages"] and self.messages and await self._settled():
-                    return self.messages[-1]
                 self.messages.extend(body["messages"])
                 self.last_id = body["last_id"]
+                if done:
+                    return self.messages[-1]
 
     async def _settled(self) -> bool:
-        # A quiet tenth of a second is not enough on a loaded machine (tests run in
-        # parallel): the turn may still be running or its last reply still be queued.
+        # Asked, not guessed from a quiet poll: on a loaded machine (tests run in parallel)
+        # a turn may still be running or its last reply still be queued after a pause.
         await self.runtime.idle.wait()
         async with self.runtime.sessions() as session:
             unsent = await session.scalar(
