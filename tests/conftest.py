@@ -74,6 +74,18 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def channel_policies() -> None:
+    """Register each channel's delivery policy, as the service does when it starts.
+
+    Fixtures that assemble a `Runtime` by hand (WhatsApp, scheduler) used to rely on an
+    earlier test's `build_runtime` having done it: in a worker of its own such a test failed.
+    """
+    from guardianes.runtime.channels import register_policies
+
+    register_policies()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def forms_parsed_once() -> Iterator[None]:
     """Parse each unchanged form file once per test process, not in every runtime built.
 
