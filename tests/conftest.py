@@ -31,6 +31,12 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 set, and the CLI's rich consoles
+# (made at import) would keep that size for good, ignoring the COLUMNS a CLI test passes.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for variable in ("COLUMNS", "LINES"):
+        os.environ.pop(variable, None)
+
 
 @pytest.fixture
 def chihuahua_data() -> Path:
