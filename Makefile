@@ -36,8 +36,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy guardianes
 
+# One worker per core (pytest-xdist): most tests wait on a database, a server or Chromium.
+# Each worker has its own PostgreSQL database and temp folders (tests/conftest.py).
 pytest: $(STAMP) browser pgtools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 test: lint typecheck pytest
 	$(BIN)/guardianes locales check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from guardianes.config import Settings
+from guardianes.conversations.xlsform import Form
 from guardianes.services.runtime import Runtime
 from guardianes.storage.base import Base
 from guardianes.storage.db import create_engine, create_session_factory, upgrade_database
@@ -28,6 +30,12 @@ POSTGRES_ADMIN_DSN = os.environ.get(
     "GUARDIANES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 set, and the CLI's rich consoles
+# (made at import) would keep that size for good, ignoring the COLUMNS a CLI test passes.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for variable in ("COLUMNS", "LINES"):
+        os.environ.pop(variable, None)
 
 
 @pytest.fixture
@@ -71,6 +79,60 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session", autouse=True)
+def channel_policies() -> None:
+    """Register each channel's delivery policy, as the service does when it starts.
+
+    Fixtures that assemble a `Runtime` by hand (WhatsApp, scheduler) used to rely on an
+    earlier test's `build_runtime` having done it: in a worker of its own such a test failed.
+    """
+    from guardianes.runtime.channels import register_policies
+
+    register_policies()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forms_parsed_once() -> Iterator[None]:
+    """Parse each unchanged form file once per test process, not in every runtime built.
+
+    Every runtime reloads the shipped XLSForms (pyxform reading spreadsheets), a fifth of a
+    runtime's start; the loader itself is tested on its own in tests/conversations.
+    """
+    from guardianes.conversations import catalog
+
+    parsed: dict[tuple[Path, int, int], Form] = {}
+    parse = catalog.load_form
+
+    def load(path: Path | str) -> Form:
+        found = Path(path).resolve()
+        stat = found.stat()
+        key = (found, stat.st_mtime_ns, stat.st_size)
+        if key not in parsed:
+            parsed[key] = parse(path)
+        return parsed[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(catalog, "load_form", load)
+        yield
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test process, copied for each test that needs it.
+
+    Running the Alembic migrations took about half a second per test; a copy is equivalent
+    (the migrations are deterministic) and the migration tests still start from empty files.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+def copy_migrated(template: Path, url: str) -> None:
+    """Lay a copy of the migrated template where the SQLite `url` points."""
+    shutil.copyfile(template, url.split("///", 1)[1])
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """A fresh SQLite file for one test."""
@@ -92,12 +154,12 @@ async def _empty_postgres(engine: AsyncEngine) -> None:
 
 
 @pytest.fixture
-async def db_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+async def db_engine(database_url: str, migrated_sqlite: Path) -> AsyncIterator[AsyncEngine]:
     """A migrated database of the parametrized backend, emptied after the test."""
+    if database_url.startswith("sqlite"):
+        copy_migrated(migrated_sqlite, database_url)
     engine = create_engine(database_url)
-    if engine.dialect.name == "sqlite":
-        await upgrade_database(engine)
-    else:
+    if engine.dialect.name != "sqlite":
         await _empty_postgres(engine)
     yield engine
     if engine.dialect.name == "postgresql":
@@ -135,9 +197,11 @@ def settings_in(folder: Path, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings on a temporary SQLite database and media folder, no platform channels."""
-    return settings_in(tmp_path)
+def settings(tmp_path: Path, migrated_sqlite: Path) -> Settings:
+    """Settings on a temporary, already migrated SQLite database and media folder, no channels."""
+    settings = settings_in(tmp_path)
+    copy_migrated(migrated_sqlite, settings.database_url)
+    return settings
 
 
 @pytest.fixture

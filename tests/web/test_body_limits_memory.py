@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,7 +25,9 @@ import pytest
 MEGABYTE = 1024 * 1024
 POST_BYTES = 300 * MEGABYTE
 CHUNK = b"x" * (256 * 1024)
-START_DEADLINE_SECONDS = 60.0
+# Importing the app (aiogram's types above all) takes seconds; far longer when the suite's
+# parallel workers and Chromium share the two cores.
+START_DEADLINE_SECONDS = 120.0
 MAX_GROWTH_BYTES = 50 * MEGABYTE
 
 SERVER_CODE = """
@@ -65,8 +68,9 @@ def _wait_until_serving(url: str, child: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def server_process(tmp_path: Path) -> Iterator[ServerProcess]:
+def server_process(tmp_path: Path, migrated_sqlite: Path) -> Iterator[ServerProcess]:
     """`create_app` under uvicorn in a child process, WhatsApp on (so its webhook exists)."""
+    shutil.copyfile(migrated_sqlite, tmp_path / "server.db")
     port = _free_port()
     environment = {
         **os.environ,

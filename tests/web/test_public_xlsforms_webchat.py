@@ -22,8 +22,9 @@ from bench.xlsform_driver import LOCATION, PUBLIC_FORMS_DIR, next_action, public
 from guardianes.config import Settings
 from guardianes.conversations.messages import Prompt
 from guardianes.conversations.xlsform import load_form
+from guardianes.domain.enums import OutboxStatus
 from guardianes.services.runtime import Runtime
-from guardianes.storage.models import ConversationState, Submission
+from guardianes.storage.models import ConversationState, OutboxMessage, Submission
 from tests.web.conftest import app_with_forms, chat_browser, make_png
 
 DEADLINE_SECONDS = 20.0
@@ -41,8 +42,9 @@ async def forms_app(settings: Settings) -> AsyncIterator[FastAPI]:
 class Page:
     """The chat page: posts like the browser does and long-polls the bot's messages."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         self.client = client
+        self.runtime = runtime
         self.last_id = 0
         self.messages: list[dict[str, Any]] = []
 
@@ -55,18 +57,32 @@ class Page:
         self.messages.clear()
 
     async def prompt(self) -> dict[str, Any]:
-        """The last bot message once the bot is quiet (no more messages within the poll)."""
+        """The last bot message once the bot is done (no turn running, nothing left to send)."""
         async with asyncio.timeout(DEADLINE_SECONDS):
             while True:
-                wait = 0.1 if self.messages else 5
+                done = bool(self.messages) and await self._settled()
+                wait = 0 if done else 0.1 if self.messages else 5
                 response = await self.client.get(
                     "/chat/api/messages", params={"after": self.last_id, "wait": wait}
                 )
                 body = response.json()
-                if not body["messages"] and self.messages:
-                    return self.messages[-1]
                 self.messages.extend(body["messages"])
                 self.last_id = body["last_id"]
+                if done:
+                    return self.messages[-1]
+
+    async def _settled(self) -> bool:
+        # Asked, not guessed from a quiet poll: on a loaded machine (tests run in parallel)
+        # a turn may still be running or its last reply still be queued after a pause.
+        await self.runtime.idle.wait()
+        async with self.runtime.sessions() as session:
+            unsent = await session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.channel == "webchat",
+                    OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)),
+                )
+            )
+        return not unsent
 
     async def press(self, label: str) -> None:
         message = await self.prompt()
@@ -98,7 +114,7 @@ async def fill_in_webchat(app: FastAPI, path: Path) -> int:
     form = load_form(path)
     photo = make_png()
     async with chat_browser(app) as client:
-        page = Page(client)
+        page = Page(client, runtime)
         await page.post("text", text="hola")
         await page.press("Español")
         await page.press("Sí, acepto")
