@@ -17,21 +17,19 @@ from functools import partial
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench._waiting import until, until_sent
 from guardianes.bot.whatsapp.plugin import WhatsAppPlugin, build_webhook
 from guardianes.config import Settings
-from guardianes.domain.enums import GuardianStatus
 from guardianes.runtime.bootstrap import build_runtime, load_demo_data_once
 from guardianes.runtime.channels import start_channels
 from guardianes.scheduler.outbox import OutboxSender
 from guardianes.scheduler.reminders import BroadcastDispatcher
 from guardianes.services import broadcasts as broadcasts_service
 from guardianes.storage.db import unit_of_work
-from guardianes.storage.models import Guardian
 from guardianes.storage.repositories.broadcasts import RecipientFilter
 from guardianes.storage.types import utcnow
+from tests.chat_load import add_recipients
 from tests.fakes.graph_server import FakeGraphServer, Fault, Person, WebhookFactory
 from tests.fakes.telegram_server import RateLimits
 
@@ -82,27 +80,6 @@ class CappedGraph(FakeGraphServer):
         return sum(1 for number, _ in self.delivered_at if first <= number < last)
 
 
-async def add_recipients(sessions: async_sessionmaker[AsyncSession], count: int) -> None:
-    """`count` WhatsApp guardians who wrote an hour ago (free-form messages reach them)."""
-    wrote = utcnow() - timedelta(hours=1)
-    for start in range(0, count, INSERT_CHUNK):
-        async with unit_of_work(sessions) as session:
-            session.add_all(
-                Guardian(
-                    channel="whatsapp",
-                    channel_user_id=str(FIRST_RECIPIENT + n),
-                    address=str(FIRST_RECIPIENT + n),
-                    display_name=f"Guardiana {n}",
-                    locale="es",
-                    status=GuardianStatus.ACTIVE,
-                    consent_at=wrote,
-                    privacy_notice_version="test",
-                    last_inbound_at=wrote,
-                )
-                for n in range(start, min(count, start + INSERT_CHUNK))
-            )
-
-
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What the WhatsApp run measured."""
@@ -140,7 +117,13 @@ async def run(recipients: int, chatters: int, folder: Path, warm_up: int, idle: 
     sent = partial(graph.count, FIRST_RECIPIENT, FIRST_CHATTER)
     waits: list[float] = []
     try:
-        await add_recipients(runtime.sessions, recipients)
+        await add_recipients(
+            runtime.sessions,
+            recipients,
+            channel="whatsapp",
+            first_id=FIRST_RECIPIENT,
+            wrote_at=utcnow() - timedelta(hours=1),
+        )
         async with unit_of_work(runtime.sessions) as session:
             await broadcasts_service.create_broadcast(
                 session,

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from guardianes.bot.telegram.plugin import TelegramPlugin
 from guardianes.bot.telegram.runner import TelegramTransport
 from guardianes.domain.enums import GuardianStatus
@@ -42,20 +44,30 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-async def add_recipients(runtime: Runtime, count: int) -> None:
-    """`count` registered Telegram guardians (chat ids from FIRST_RECIPIENT)."""
+async def add_recipients(
+    sessions: async_sessionmaker[AsyncSession],
+    count: int,
+    *,
+    channel: str = "telegram",
+    first_id: int = FIRST_RECIPIENT,
+    wrote_at: datetime | None = None,
+) -> None:
+    """`count` registered guardians of a channel (ids from `first_id`); `wrote_at` is when
+    they last wrote (on WhatsApp, free-form messages reach only who wrote in 24 hours)."""
+    consent = wrote_at or datetime(2026, 1, 1, tzinfo=UTC)
     for start in range(0, count, INSERT_CHUNK):
-        async with unit_of_work(runtime.sessions) as session:
+        async with unit_of_work(sessions) as session:
             session.add_all(
                 Guardian(
-                    channel="telegram",
-                    channel_user_id=str(FIRST_RECIPIENT + n),
-                    address=str(FIRST_RECIPIENT + n),
+                    channel=channel,
+                    channel_user_id=str(first_id + n),
+                    address=str(first_id + n),
                     display_name=f"Guardián {n}",
                     locale="es",
                     status=GuardianStatus.ACTIVE,
-                    consent_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    consent_at=consent,
                     privacy_notice_version="test",
+                    last_inbound_at=wrote_at,
                 )
                 for n in range(start, min(count, start + INSERT_CHUNK))
             )
@@ -105,7 +117,7 @@ class BotUnderLoad:
 
     async def broadcast(self, recipients: int) -> int:
         """Register `recipients` guardians and queue one broadcast to all of them."""
-        await add_recipients(self.runtime, recipients)
+        await add_recipients(self.runtime.sessions, recipients)
         async with unit_of_work(self.runtime.sessions) as session:
             broadcast, _ = await broadcasts_service.create_broadcast(
                 session,

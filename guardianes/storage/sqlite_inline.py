@@ -246,16 +246,10 @@ class InlineConnection:
 
     async def close(self) -> None:
         """Close the connection (its open transaction rolls back)."""
-        try:
-            self._conn.close()
-        finally:
-            self._connection = None
-            if self._writing:
-                self._writing = False
-                self._gate.release()
+        self.stop()
 
     def stop(self) -> None:
-        """Close at once (SQLAlchemy's terminate)."""
+        """Close at once (also SQLAlchemy's terminate); the write lock goes with it."""
         try:
             self._conn.close()
         finally:
