@@ -79,10 +79,11 @@ def create_engine(url: str, *, sqlite_threaded: bool = False, **kwargs: Any) -> 
             # Every session ends in a commit or a rollback already; the pool's extra rollback
             # on return cost as much as a statement. `end_stray_transaction` covers the rest.
             kwargs.setdefault("pool_reset_on_return", None)
-            # An SQLite connection is a file handle: keep enough that a burst of sessions
-            # reuses them instead of opening (and setting up) overflow ones each time.
-            kwargs.setdefault("pool_size", 20)
-            kwargs.setdefault("max_overflow", 40)
+            if database and database != ":memory:":  # (a memory database has one connection)
+                # A connection is a file handle: keep enough that a burst of sessions reuses
+                # them instead of opening (and setting up) overflow ones each time.
+                kwargs.setdefault("pool_size", 20)
+                kwargs.setdefault("max_overflow", 40)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         if inline:

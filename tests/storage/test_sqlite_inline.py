@@ -118,3 +118,14 @@ async def test_a_transaction_left_open_is_rolled_back_when_its_connection_return
         async with unit_of_work(create_session_factory(engine)) as session:
             await session.execute(text("INSERT INTO notes VALUES ('committed')"))
     assert await _bodies(engine) == ["committed"]
+
+
+async def test_an_in_memory_database_keeps_its_tables_across_sessions() -> None:
+    engine = create_engine("sqlite+aiosqlite://")
+    try:
+        async with unit_of_work(create_session_factory(engine)) as session:
+            await session.execute(text("CREATE TABLE notes (body TEXT)"))
+            await session.execute(text("INSERT INTO notes VALUES ('kept')"))
+        assert await _bodies(engine) == ["kept"]
+    finally:
+        await engine.dispose()
