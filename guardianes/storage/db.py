@@ -66,8 +66,9 @@ def create_engine(url: str, *, sqlite_threaded: bool = False, **kwargs: Any) -> 
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        on_file = bool(database) and database != ":memory:"
+        if on_file:
+            Path(str(database)).parent.mkdir(parents=True, exist_ok=True)
         inline = not sqlite_threaded and parsed.get_driver_name() == "aiosqlite"
         if inline:
             kwargs.setdefault(
@@ -79,7 +80,7 @@ def create_engine(url: str, *, sqlite_threaded: bool = False, **kwargs: Any) -> 
             # Every session ends in a commit or a rollback already; the pool's extra rollback
             # on return cost as much as a statement. `end_stray_transaction` covers the rest.
             kwargs.setdefault("pool_reset_on_return", None)
-            if database and database != ":memory:":  # (a memory database has one connection)
+            if on_file:  # (a memory database has one connection)
                 # A connection is a file handle: keep enough that a burst of sessions reuses
                 # them instead of opening (and setting up) overflow ones each time.
                 kwargs.setdefault("pool_size", 20)

@@ -41,7 +41,7 @@ async def test_a_sqlite_connection_has_its_pragma_set(
     assert await _pragma(sqlite_engine, name) == expected
 
 
-async def test_a_threaded_sqlite_connection_waits_in_sqlite_for_other_writers(
+async def test_a_threaded_sqlite_connection_keeps_sqlites_own_busy_timeout(
     tmp_path: Path,
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'threaded.db'}", sqlite_threaded=True)

@@ -61,13 +61,7 @@ def png_bytes() -> bytes:
 @pytest.fixture
 async def chat_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """The whole app on a fresh SQLite database with the sample data, lifespan running."""
-    app = create_app(settings, demo=True)
-    async with app.router.lifespan_context(app):
-        runtime: Runtime = app.state.runtime
-        if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
-            # The bootstrap registers the channel; this keeps the tests independent of it.
-            runtime.channels["webchat"] = WebChatChannel()
-            runtime.outbox_wakeup.set()
+    async with running_chat_app(settings) as app:
         yield app
 
 
@@ -315,10 +309,18 @@ async def app_with_forms(settings: Settings, forms_dir: Path) -> AsyncIterator[F
         "rate_limit_person": "10000/minute",
         "rate_limit_address": "10000/minute",
     }
-    app = create_app(settings.model_copy(update=update), demo=True)
+    async with running_chat_app(settings.model_copy(update=update)) as app:
+        yield app
+
+
+@asynccontextmanager
+async def running_chat_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The whole app with the sample data, its lifespan running and the web chat on."""
+    app = create_app(settings, demo=True)
     async with app.router.lifespan_context(app):
         runtime: Runtime = app.state.runtime
         if not isinstance(runtime.channels.get("webchat"), WebChatChannel):
+            # The bootstrap registers the channel; this keeps the tests independent of it.
             runtime.channels["webchat"] = WebChatChannel()
             runtime.outbox_wakeup.set()
         yield app
